@@ -1,0 +1,359 @@
+"""Delivery jobs (re-exported by :mod:`alerts.jobs`): queue digests and alerts, send the outbox.
+
+This is the delivery half of ``alerts.jobs``, the code that wires the store to
+the pure digest and mailer stages:
+
+- :func:`queue_due_digests` builds each due daily/weekly digest and records it,
+  with the articles it carries and the subscriber's new ``covered_until``, in
+  one transaction (``Store.queue_delivery``);
+- :func:`queue_immediate_alerts` does the same for ``immediate`` subscribers,
+  at most one email per ``mail.immediate_min_interval_minutes``;
+- :func:`send_pending` claims due outbox rows and sends them (SMTP or files);
+- :func:`preview_digests` renders what would be sent, recording nothing.
+
+Every function takes ``now``; one subscriber's failure is logged and counted,
+never fatal to the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from alerts.digest import Digest, Window, build_digest, digest_window, open_window, render_digest
+from alerts.mailer import (
+    Outcome,
+    build_message,
+    html_part,
+    message_bytes,
+    safe_key,
+    secret_key,
+    send_smtp,
+    unsubscribe_url,
+    write_files,
+)
+from config import Config
+from config import Subscriber as SubscriberSpec
+from store import Store
+from store.records import DeliveryDraft, SourceState, Subscriber
+
+logger = logging.getLogger(__name__)
+
+ALERT_LOOKBACK = timedelta(days=2)
+# another outlet's copy of a dispatch sent this recently is not shown again
+SENT_LOOKBACK = timedelta(days=3)
+CLAIM_LEASE = timedelta(minutes=10)
+BATCH_SIZE = 200
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+
+
+@dataclass
+class QueueReport:
+    """What one queueing run did."""
+
+    kind: str
+    queued: int = 0
+    empty: int = 0
+    not_due: int = 0
+    throttled: int = 0
+    already_queued: int = 0
+    errors: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} queued={self.queued} empty={self.empty} not_due={self.not_due} "
+            f"throttled={self.throttled} already_queued={self.already_queued} "
+            f"errors={self.errors}"
+        )
+
+
+@dataclass
+class SendReport:
+    """What one sending run did; ``errors`` holds one line per failed row."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"outbox sent={self.sent} retried={self.retried} failed={self.failed}"
+
+
+def subscriber_record(spec: SubscriberSpec) -> Subscriber:
+    """The store's record of a config subscriber."""
+    return Subscriber(
+        email=str(spec.email).lower(),
+        rules=tuple(spec.rules),
+        name=spec.name,
+        language=spec.language,
+        timezone=spec.timezone,
+        frequency=spec.frequency,
+        send_time=spec.send_time.strftime("%H:%M"),
+        weekday=spec.weekday,
+        send_empty=spec.send_empty,
+        active=spec.active,
+    )
+
+
+def sync_subscribers(store: Store, config: Config, now: datetime) -> None:
+    """Make config.yaml's subscribers the stored ones (removed ones are deactivated)."""
+    store.sync_subscribers([subscriber_record(spec) for spec in config.subscribers], now)
+
+
+# --- queueing ---------------------------------------------------------------
+
+
+def queue_due_digests(store: Store, config: Config, *, now: datetime) -> QueueReport:
+    """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
+    report = QueueReport(kind="digests")
+    states = store.source_states()
+    for subscriber in store.subscribers():
+        if subscriber.frequency not in ("daily", "weekly"):
+            continue
+        try:
+            _queue_digest(store, config, subscriber, now, report, states)
+        except Exception:
+            report.errors += 1
+            logger.exception("digest not queued subscriber=%s", subscriber.email)
+    logger.info("queue finished %s", report)
+    return report
+
+
+def _queue_digest(
+    store: Store,
+    config: Config,
+    subscriber: Subscriber,
+    now: datetime,
+    report: QueueReport,
+    states: Sequence[SourceState],
+) -> None:
+    window = digest_window(subscriber, now)
+    if window is None or subscriber.id is None:
+        report.not_due += 1
+        return
+    digest = _collect(store, config, subscriber, subscriber.frequency, window, now, states)
+    if digest.is_empty and not subscriber.send_empty:
+        store.advance_coverage(subscriber.id, window.end)
+        report.empty += 1
+        return
+    key = delivery_key(subscriber, subscriber.frequency, window.end)
+    draft = _draft(config, digest, key, now, channel="digest", covered_until=window.end)
+    _record(store, draft, now, report)
+
+
+def queue_immediate_alerts(store: Store, config: Config, *, now: datetime) -> QueueReport:
+    """One short email per immediate subscriber with new matches, rate-limited."""
+    report = QueueReport(kind="alerts")
+    interval = timedelta(minutes=config.mail.immediate_min_interval_minutes)
+    states = store.source_states()
+    for subscriber in store.subscribers():
+        if subscriber.frequency != "immediate" or subscriber.id is None:
+            continue
+        try:
+            last = store.last_delivery_at(subscriber.id, "alert")
+            if last is not None and now - last < interval:
+                report.throttled += 1
+                continue
+            window = Window(now - ALERT_LOOKBACK, now + timedelta(days=1), subscriber.timezone)
+            digest = _collect(store, config, subscriber, "alert", window, now, states)
+            if digest.is_empty:
+                report.empty += 1
+                continue
+            digest = replace(digest, window=None)
+            key = delivery_key(subscriber, "alert", now)
+            _record(store, _draft(config, digest, key, now, channel="alert"), now, report)
+        except Exception:
+            report.errors += 1
+            logger.exception("alert not queued subscriber=%s", subscriber.email)
+    logger.info("queue finished %s", report)
+    return report
+
+
+def _collect(
+    store: Store,
+    config: Config,
+    subscriber: Subscriber,
+    kind: str,
+    window: Window,
+    now: datetime,
+    states: Sequence[SourceState],
+) -> Digest:
+    """The subscriber's undelivered matches in ``window``, as a digest (nothing recorded)."""
+    channel = "alert" if kind == "alert" else "digest"
+    known = {rule.id for rule in config.rules}
+    rules = [rule for rule in subscriber.rules if rule in known]
+    pairs = store.undelivered_matches(
+        subscriber.id or 0, rules, channel, start=window.start, end=window.end
+    )
+    sent = store.delivered_since(subscriber.id or 0, channel, now - SENT_LOOKBACK) if pairs else []
+    return build_digest(
+        kind, subscriber, pairs, config, window=window, states=states, now=now, already_sent=sent
+    )
+
+
+def delivery_key(subscriber: Subscriber, kind: str, moment: datetime) -> str:
+    """Unique per (subscriber, kind, window end or alert time); readable as a file name."""
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}")
+
+
+def _draft(
+    config: Config,
+    digest: Digest,
+    key: str,
+    now: datetime,
+    *,
+    channel: str,
+    covered_until: datetime | None = None,
+) -> DeliveryDraft:
+    subject, raw = render_message(config, digest, key, now)
+    window = digest.window
+    return DeliveryDraft(
+        subscriber_id=digest.subscriber.id or 0,
+        kind=digest.kind,
+        channel=channel,
+        key=key,
+        subject=subject,
+        message=raw,
+        article_pks=digest.article_pks,
+        window_start=window.start if window else None,
+        window_end=window.end if window else None,
+        covered_until=covered_until,
+    )
+
+
+def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
+    """The subject and wire bytes of a digest's email."""
+    secret = secret_key()
+    subscriber = digest.subscriber
+    rendered = render_digest(
+        digest,
+        brand=config.mail.from_name,
+        unsubscribe_url=unsubscribe_url(config.mail, subscriber.email, secret),
+    )
+    message = build_message(
+        rendered,
+        mail=config.mail,
+        to_email=subscriber.email,
+        to_name=subscriber.name,
+        key=key,
+        list_name="alerts" if digest.kind == "alert" else "digest",
+        now=now,
+        secret=secret,
+    )
+    return str(message["Subject"]), message_bytes(message)
+
+
+def _record(store: Store, draft: DeliveryDraft, now: datetime, report: QueueReport) -> None:
+    delivery_id = store.queue_delivery(draft, now)
+    if delivery_id is None:
+        report.already_queued += 1
+        logger.warning(
+            "delivery not queued: already queued key=%s (or an article already sent)", draft.key
+        )
+        return
+    report.queued += 1
+    logger.info(
+        "delivery queued id=%s key=%s articles=%d", delivery_id, draft.key, len(draft.article_pks)
+    )
+
+
+# --- sending ----------------------------------------------------------------
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after each failed attempt, at most 6 hours."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+def send_pending(
+    store: Store, config: Config, *, now: datetime, batch_size: int = BATCH_SIZE
+) -> SendReport:
+    """Send every due pending row, batch by batch, one SMTP connection per batch."""
+    report = SendReport()
+    record = _recorder(store, now, report)
+    while batch := store.claim_deliveries(now, limit=batch_size, lease=CLAIM_LEASE):
+        if config.mail.backend == "file":
+            write_files(batch, Path(config.mail.outbox_dir), record)
+        else:
+            asyncio.run(send_smtp(batch, config.mail, record))
+    logger.info("outbox sent=%d retried=%d failed=%d", report.sent, report.retried, report.failed)
+    return report
+
+
+def _recorder(store: Store, now: datetime, report: SendReport) -> Callable[[Outcome], None]:
+    """Commit each outcome as soon as it is known (at most one message in flight)."""
+
+    def record(outcome: Outcome) -> None:
+        delivery = outcome.delivery
+        if outcome.status == "sent":
+            store.mark_sent(delivery.id, now, outcome.reply)
+            report.sent += 1
+        elif outcome.status == "failed":
+            store.mark_failed(delivery.id, outcome.reply)
+            report.failed += 1
+            report.errors.append(f"{delivery.key}: {outcome.reply}")
+            logger.error(
+                "delivery failed for good id=%s to=%s error=%s",
+                delivery.id,
+                delivery.subscriber,
+                outcome.reply,
+            )
+        else:
+            attempts = delivery.attempts + (1 if outcome.attempted else 0)
+            retry_at = now + backoff(max(attempts, 1))
+            store.mark_retry(delivery.id, outcome.reply, retry_at, attempted=outcome.attempted)
+            report.retried += 1
+            logger.warning(
+                "delivery will be retried id=%s to=%s attempts=%d retry_at=%s error=%s",
+                delivery.id,
+                delivery.subscriber,
+                attempts,
+                retry_at.isoformat(),
+                outcome.reply,
+            )
+
+    return record
+
+
+# --- previews ---------------------------------------------------------------
+
+
+def preview_digests(
+    store: Store,
+    config: Config,
+    out_dir: Path,
+    *,
+    now: datetime,
+    subscriber: str | None = None,
+) -> list[Path]:
+    """Render each subscriber's next digest (or alert) as .eml + .html; record nothing."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    states = store.source_states()
+    for record in store.subscribers():
+        if subscriber and record.email != subscriber.lower():
+            continue
+        kind = record.frequency if record.frequency in ("daily", "weekly") else "alert"
+        if kind == "alert":
+            window = Window(now - ALERT_LOOKBACK, now + timedelta(days=1), record.timezone)
+        else:
+            window = open_window(record, now)
+        digest = _collect(store, config, record, kind, window, now, states)
+        if kind == "alert":
+            digest = replace(digest, window=None)
+        key = "preview-" + delivery_key(record, kind, window.end if kind != "alert" else now)
+        _subject, raw = render_message(config, digest, key, now)
+        eml = out_dir / f"{key}.eml"
+        eml.write_bytes(raw)
+        (out_dir / f"{key}.html").write_text(html_part(raw), encoding="utf-8")
+        paths.append(eml)
+    logger.info("digest previews written count=%d dir=%s", len(paths), out_dir)
+    return paths

@@ -1,0 +1,109 @@
+"""Why a rule did or did not match an article, clause by clause (matcher stage).
+
+Contract: :func:`explain_rule` returns human-readable lines for
+``vnawatch rule test --explain``: the verdict, whether the presearcher
+selected the rule, then one line per clause ("word 'chine' found in body
+at 120-125", "phrase 'to lam chine' not within 10 words", "office ... only
+counts from 2024-08-03; article published 2023-05-01").
+"""
+
+from __future__ import annotations
+
+from alerts.evaluate import ArticleView, evaluate
+from alerts.query import All, Node, Not, Term
+
+INDENT = "  "
+
+
+def explain_rule(
+    rule_id: str,
+    tree: Node,
+    view: ArticleView,
+    keys: frozenset[tuple[str, str]] | None,
+    selected: bool,
+) -> list[str]:
+    """The verdict, the presearch decision, then the clause tree."""
+    verdict = "matches" if evaluate(tree, view) else "does not match"
+    lines = [f"rule {rule_id!r} {verdict} article {view.article.url or view.article.title!r}"]
+    lines.append(_presearch_line(keys, selected))
+    lines.extend(_explain(tree, view, 1))
+    return lines
+
+
+def _presearch_line(keys: frozenset[tuple[str, str]] | None, selected: bool) -> str:
+    if keys is None:
+        return "presearch: the rule is verified on every article (no required word)"
+    shown = ", ".join(sorted(_show(kind, text) for kind, text in keys))
+    state = "selected" if selected else "skipped: the article has none of them"
+    return f"presearch: needs one of [{shown}]; {state}"
+
+
+def _show(kind: str, text: str) -> str:
+    if kind == "s":
+        return f"*{text}"
+    return f"{text}*" if kind in "pe" else repr(text)
+
+
+def _explain(node: Node, view: ArticleView, depth: int) -> list[str]:
+    pad = INDENT * depth
+    if isinstance(node, Term):
+        return [pad + describe_term(node, view)]
+    if isinstance(node, Not):
+        inner = evaluate(node.child, view)
+        head = "NOT: failed, the excluded clause is present" if inner else "NOT: ok, absent"
+        return [pad + head, *_explain(node.child, view, depth + 1)]
+    ok = evaluate(node, view)
+    if isinstance(node, All):
+        head = "AND: every clause matched" if ok else "AND: failed, a clause did not match"
+    else:
+        label = f" {node.label}" if node.label else ""
+        head = f"OR{label}: " + ("matched" if ok else "no alternative matched")
+    lines = [pad + head]
+    for child in node.children:
+        lines.extend(_explain(child, view, depth + 1))
+    return lines
+
+
+def describe_term(term: Term, view: ArticleView) -> str:
+    """One line: what the term looks for, and where it was found or why not."""
+    name = f"{_kind(term)} {' '.join(term.words)!r}"
+    if term.label and term.label.lower() != " ".join(term.words):
+        name += f" ({term.label})"
+    zones = "/".join(
+        z for z in ("title", "lede", "body", "caption", "source", "section") if z in term.fields
+    )
+    if not view.in_dates(term):
+        return f"{name}: not counted, {_dates(term)}; article published {view.published}"
+    hits = view.hits(term)
+    if hits:
+        where = ", ".join(f"{h.zone} at {h.start}-{h.end}" for h in hits[:5])
+        more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+        return f"{name}: found in {where}{more}"
+    if term.kind == "near":
+        return _near_failure(name, term, view, zones)
+    if term.cased:
+        return f"{name}: not found in {zones} with the case {term.cased!r}"
+    return f"{name}: not found in {zones}"
+
+
+def _near_failure(name: str, term: Term, view: ArticleView, zones: str) -> str:
+    missing = [w for w in term.words if not any(w in view.zones[z].index for z in term.fields)]
+    if missing:
+        return f"{name}: missing {', '.join(repr(w) for w in missing)} in {zones}"
+    return f"{name}: phrase {' '.join(term.words)!r} not within {term.slop} words in {zones}"
+
+
+def _kind(term: Term) -> str:
+    if term.since or term.until:
+        return "office"
+    if term.cased:
+        return "abbreviation"
+    return {"word": "word", "prefix": "prefix", "phrase": "phrase", "near": "near"}[term.kind]
+
+
+def _dates(term: Term) -> str:
+    if term.since and term.until:
+        return f"only counts from {term.since} to {term.until}"
+    if term.since:
+        return f"only counts from {term.since}"
+    return f"only counts until {term.until}"

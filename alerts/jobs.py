@@ -1,0 +1,44 @@
+"""Jobs: the only alerts code that wires the store to the pure stages.
+
+The matching jobs live in ``alerts/matching.py`` and the delivery jobs in
+``alerts/delivery.py``; the names re-exported here are the contract the
+scheduler and the CLI call, and nothing deeper.
+"""
+
+from __future__ import annotations
+
+from alerts.delivery import (
+    QueueReport,
+    SendReport,
+    preview_digests,
+    queue_due_digests,
+    queue_immediate_alerts,
+    send_pending,
+    sync_subscribers,
+)
+from alerts.matching import (
+    MatchReport,
+    RuleTest,
+    RuleTestHit,
+    explain_rule,
+    match_new_articles,
+    rematch_since,
+    test_rule,
+)
+
+__all__ = [
+    "MatchReport",
+    "QueueReport",
+    "RuleTest",
+    "RuleTestHit",
+    "SendReport",
+    "explain_rule",
+    "match_new_articles",
+    "preview_digests",
+    "queue_due_digests",
+    "queue_immediate_alerts",
+    "rematch_since",
+    "send_pending",
+    "sync_subscribers",
+    "test_rule",
+]

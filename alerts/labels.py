@@ -1,0 +1,138 @@
+"""Labels and formatting of the digest and alert emails, per subscriber language.
+
+French by default, English with ``language: en``; dates in the subscriber's
+zone with Babel. Pure: no I/O, ``now`` never read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel.core import get_global
+from babel.dates import format_date, format_datetime, get_timezone_location
+
+if TYPE_CHECKING:
+    from alerts.digest import SourceHealth, Window
+
+HANOI_ZONES = {"Asia/Ho_Chi_Minh", "Asia/Saigon"}
+
+LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "colon": " :",
+        "articles_one": "1 article",
+        "articles_many": "{n} articles",
+        "articles_none": "aucun article",
+        "alert": "Alerte",
+        "window": "du {start} au {end}, heure de {city}",
+        "window_utc": "du {start} au {end} ({zone})",
+        "hanoi": "Hanoï",
+        "late": "arrivé en retard",
+        "also": "aussi dans",
+        "rules": "Règles",
+        "alias": "terme trouvé",
+        "section": "rubrique",
+        "empty": "Aucun nouvel article ne correspond à vos règles pour cette période.",
+        "greeting": "Bonjour {name},",
+        "intro_digest": "Voici les articles des agences VNA publiés {window}.",
+        "intro_digest_html": "Voici les articles qui correspondent à vos règles de veille.",
+        "intro_alert": "De nouveaux articles correspondent à vos règles de veille.",
+        "sources": "Sources",
+        "ok": "OK",
+        "degraded": "en difficulté depuis le {since}",
+        "degraded_unknown": "en difficulté",
+        "never": "pas encore collectée",
+        "why": "Vous recevez ce message car vous êtes abonné·e à la veille VNA.",
+        "unsubscribe": "Se désabonner",
+        "late_note": "publié avant cette période, trouvé après le précédent envoi",
+    },
+    "en": {
+        "colon": ":",
+        "articles_one": "1 article",
+        "articles_many": "{n} articles",
+        "articles_none": "no articles",
+        "alert": "Alert",
+        "window": "from {start} to {end}, {city} time",
+        "window_utc": "from {start} to {end} ({zone})",
+        "hanoi": "Hanoi",
+        "late": "found late",
+        "also": "also in",
+        "rules": "Rules",
+        "alias": "matched term",
+        "section": "section",
+        "empty": "No new article matched your rules in this period.",
+        "greeting": "Hello {name},",
+        "intro_digest": "Here are the VNA articles published {window}.",
+        "intro_digest_html": "Here are the articles matching your watch rules.",
+        "intro_alert": "New articles match your watch rules.",
+        "sources": "Sources",
+        "ok": "OK",
+        "degraded": "degraded since {since}",
+        "degraded_unknown": "degraded",
+        "never": "not crawled yet",
+        "why": "You receive this message because you subscribed to the VNA watch.",
+        "unsubscribe": "Unsubscribe",
+        "late_note": "published before this period, found after the previous digest",
+    },
+}
+
+
+class Formatter:
+    """Dates and counts in the subscriber's language and time zone (Babel)."""
+
+    def __init__(self, language: str, timezone: str) -> None:
+        self.locale = language if language in LABELS else "fr"
+        self.labels = LABELS[self.locale]
+        self.zone = ZoneInfo(timezone)
+        self.timezone = timezone
+
+    def when(self, moment: datetime) -> str:
+        """ "21 nov. 2026, 14:30" in the reader's zone."""
+        return format_datetime(moment, "d MMM y, HH:mm", tzinfo=self.zone, locale=self.locale)
+
+    def short(self, moment: datetime) -> str:
+        """ "21 nov. 07:00" (window bounds)."""
+        return format_datetime(moment, "d MMM HH:mm", tzinfo=self.zone, locale=self.locale)
+
+    def day(self, moment: datetime) -> str:
+        """ "22 novembre 2026"."""
+        return format_date(moment.astimezone(self.zone).date(), "d MMMM y", locale=self.locale)
+
+    def city(self) -> str:
+        """The city naming the reader's zone: Babel's localised name, except that
+        an alias (America/Montreal -> Toronto in CLDR) keeps its own city."""
+        if self.timezone in HANOI_ZONES:
+            return self.labels["hanoi"]
+        if self.timezone in get_global("zone_aliases"):
+            return self.timezone.rsplit("/", 1)[-1].replace("_", " ")
+        return str(get_timezone_location(self.zone, locale=self.locale, return_city=True))
+
+    def window(self, window: Window) -> str:
+        if self.timezone == "UTC" or self.timezone.startswith("Etc/"):
+            return self.labels["window_utc"].format(
+                start=self.short(window.start), end=self.short(window.end), zone=self.city()
+            )
+        return self.labels["window"].format(
+            start=self.short(window.start), end=self.short(window.end), city=self.city()
+        )
+
+    def count(self, n: int) -> str:
+        if n == 0:
+            return self.labels["articles_none"]
+        return self.labels["articles_one" if n == 1 else "articles_many"].format(n=n)
+
+    def headline_count(self, n: int) -> str:
+        text = self.count(n)
+        return text[:1].upper() + text[1:]
+
+    def health(self, line: SourceHealth) -> str:
+        if line.ok:
+            state = self.labels["ok"]
+        elif line.never:
+            state = self.labels["never"]
+        elif line.since is not None:
+            state = self.labels["degraded"].format(since=self.short(line.since))
+        else:
+            state = self.labels["degraded_unknown"]
+        return f"{line.name} {state}"

@@ -1,0 +1,295 @@
+"""Mailer stage: rendered digest -> EmailMessage bytes; outbox rows -> SMTP or .eml files.
+
+Messages are built once, when queued, and the bytes are stored in the outbox
+row, so a retry sends exactly what was queued. Header text from articles,
+rule names or names is sanitised (no CR/LF, no look-alike encoded words)
+before :class:`email.message.EmailMessage` encodes it.
+
+Sending goes through one reused aiosmtplib connection per batch. Each row's
+outcome is reported to a callback as soon as the server answers, so at most
+the one message in flight can be sent twice if the process dies between the
+server's acceptance and the database commit. Failures are typed:
+:class:`DeliveryError` says whether a retry can help.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Literal
+
+import aiosmtplib
+
+from alerts.digest import Rendered
+from config import SECRET_KEY_ENV, Mail
+from store.records import Delivery
+
+logger = logging.getLogger(__name__)
+
+DEVELOPMENT_KEY = b"vnawatch-development-key-NOT-SECRET"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
+_ENCODED_WORD = re.compile(r"=\?", re.ASCII)
+_UNSAFE_KEY = re.compile(r"[^A-Za-z0-9._-]+")
+_warned_no_secret = False
+
+OutcomeStatus = Literal["sent", "retry", "failed"]
+
+
+class DeliveryError(Exception):
+    """An email was not delivered; ``permanent`` means retrying cannot help.
+
+    ``connection`` marks errors of the connection itself (refused, timed out,
+    dropped, login refused): the rest of the batch is not tried either.
+    """
+
+    def __init__(
+        self, message: str, *, code: int | None = None, permanent: bool, connection: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+        self.connection = connection
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one outbox row."""
+
+    delivery: Delivery
+    status: OutcomeStatus
+    reply: str
+    # False for rows of a batch left untried after its connection failed
+    attempted: bool = True
+
+
+# --- building ---------------------------------------------------------------
+
+
+def header_text(value: str, limit: int = 300) -> str:
+    """Text safe for one header: control characters and line breaks folded to spaces,
+    ``=?`` broken so article text cannot pose as an RFC 2047 encoded word."""
+    text = _CONTROL.sub(" ", value)
+    text = _ENCODED_WORD.sub("= ?", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def secret_key() -> bytes:
+    """The unsubscribe signing key from $VNAWATCH_SECRET_KEY, else a public development key."""
+    global _warned_no_secret
+    value = os.environ.get(SECRET_KEY_ENV)
+    if value:
+        return value.encode("utf-8")
+    if not _warned_no_secret:
+        _warned_no_secret = True
+        logger.warning(
+            "%s is not set: unsubscribe links are signed with a public development key "
+            "and can be forged; set it before sending to real subscribers",
+            SECRET_KEY_ENV,
+        )
+    return DEVELOPMENT_KEY
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unsubscribe_token(email: str, key: bytes) -> str:
+    """``<base64url(email)>.<base64url(HMAC-SHA256(key, email))>``."""
+    address = email.strip().lower().encode("utf-8")
+    signature = hmac.new(key, address, hashlib.sha256).digest()
+    return f"{_b64(address)}.{_b64(signature)}"
+
+
+def verify_unsubscribe_token(token: str, key: bytes) -> str | None:
+    """The email a token was signed for, or None if it is forged or malformed."""
+    try:
+        encoded, _signature = token.split(".", 1)
+        email = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return email if hmac.compare_digest(unsubscribe_token(email, key), token) else None
+
+
+def unsubscribe_url(mail: Mail, email: str, key: bytes) -> str:
+    return f"{mail.public_url.rstrip('/')}/unsubscribe/{unsubscribe_token(email, key)}"
+
+
+def safe_key(text: str) -> str:
+    """A file-name and Message-ID safe form of a delivery key."""
+    return _UNSAFE_KEY.sub("_", text).strip("_")[:200]
+
+
+def build_message(
+    rendered: Rendered,
+    *,
+    mail: Mail,
+    to_email: str,
+    to_name: str,
+    key: str,
+    list_name: str,
+    now: datetime,
+    secret: bytes,
+) -> EmailMessage:
+    """A multipart/alternative UTF-8 message with list and auto-submitted headers."""
+    domain = mail.from_address.rsplit("@", 1)[1]
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = header_text(rendered.subject)
+    message["From"] = Address(header_text(mail.from_name, 100), addr_spec=mail.from_address)
+    message["To"] = Address(header_text(to_name, 100), addr_spec=to_email)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{safe_key(key)}@{domain}>"
+    message["List-Id"] = f"{header_text(mail.from_name, 100)} <{list_name}.{domain}>"
+    message["List-Unsubscribe"] = (
+        f"<mailto:{mail.from_address}?subject=unsubscribe>, "
+        f"<{unsubscribe_url(mail, to_email, secret)}>"
+    )
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    return message
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """Wire form with CRLF line ends; long headers (the unsubscribe URL) not split."""
+    return message.as_bytes(policy=policy.SMTP.clone(max_line_length=998))
+
+
+def html_part(raw: bytes) -> str:
+    """The HTML alternative of a stored message."""
+    parsed = message_from_bytes(raw, policy=policy.default)
+    body = parsed.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+    return str(body.get_content()).replace("\r\n", "\n") if body is not None else ""
+
+
+# --- sending ----------------------------------------------------------------
+
+Report = Callable[[Outcome], None]
+
+
+def write_files(deliveries: Sequence[Delivery], outbox_dir: Path, report: Report) -> None:
+    """File backend: ``<key>.eml`` and ``<key>.html`` per row, written atomically."""
+    outbox_dir.mkdir(parents=True, exist_ok=True)
+    for delivery in deliveries:
+        name = safe_key(delivery.key)
+        eml = outbox_dir / f"{name}.eml"
+        _write_atomic(eml, delivery.message)
+        _write_atomic(outbox_dir / f"{name}.html", html_part(delivery.message).encode("utf-8"))
+        report(Outcome(delivery, "sent", f"written {eml}"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def _smtp_client(mail: Mail) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
+        hostname=mail.host,
+        port=mail.port,
+        use_tls=mail.tls == "tls",
+        start_tls=mail.tls == "starttls",
+        timeout=mail.timeout_seconds,
+    )
+
+
+async def _connect(client: aiosmtplib.SMTP, mail: Mail) -> None:
+    try:
+        await client.connect()
+        if mail.username:
+            await client.login(mail.username, mail.password or "")
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(
+            f"SMTP login refused for {mail.username}: {exc.code} {exc.message}",
+            code=exc.code,
+            permanent=False,
+            connection=True,
+        ) from exc
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise DeliveryError(
+            f"cannot connect to {mail.host}:{mail.port}: {exc}", permanent=False, connection=True
+        ) from exc
+
+
+def classify(exc: Exception) -> DeliveryError:
+    """Map an aiosmtplib failure to retry-later or failed-for-good."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        refusal = exc.recipients[0]
+        text = f"recipient refused: {refusal.code} {refusal.message}"
+        return DeliveryError(text, code=refusal.code, permanent=refusal.code >= 500)
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        # MAIL FROM refused (530 STARTTLS or AUTH required, sender not allowed):
+        # the server set-up, not this message; every row waits for a fix
+        text = f"sender {exc.sender} refused: {exc.code} {exc.message}"
+        return DeliveryError(text, code=exc.code, permanent=False, connection=True)
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPTimeoutError):
+        return DeliveryError(f"connection lost: {exc}", permanent=False, connection=True)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        text = f"server replied {exc.code} {exc.message}"
+        return DeliveryError(text, code=exc.code, permanent=exc.code >= 500)
+    if isinstance(exc, OSError | TimeoutError):
+        return DeliveryError(f"connection error: {exc}", permanent=False, connection=True)
+    if isinstance(exc, ValueError):  # an address aiosmtplib will not put on the wire
+        return DeliveryError(f"unusable address: {exc}", permanent=True)
+    return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False, connection=True)
+
+
+async def send_smtp(deliveries: Sequence[Delivery], mail: Mail, report: Report) -> None:
+    """Send rows in order over one connection; report each outcome as it happens.
+
+    A connection failure reports the current row and every row not yet tried
+    as ``retry`` and stops the batch; a refusal concerns only its own row.
+    """
+    client = _smtp_client(mail)
+    remaining = list(deliveries)
+    try:
+        await _connect(client, mail)
+        while remaining:
+            delivery = remaining[0]
+            try:
+                _errors, reply = await client.sendmail(
+                    mail.from_address, [delivery.subscriber], delivery.message
+                )
+            except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
+                error = classify(exc)
+                if error.connection:
+                    raise error from exc
+                remaining.pop(0)
+                report(Outcome(delivery, "failed" if error.permanent else "retry", str(error)))
+                continue
+            remaining.pop(0)
+            report(Outcome(delivery, "sent", reply))
+    except DeliveryError as error:
+        # a refused login or sender needs the operator; an outage passes
+        level = logging.ERROR if error.code is not None else logging.WARNING
+        logger.log(
+            level,
+            "SMTP unusable host=%s port=%s error=%s; %d rows stay pending",
+            mail.host,
+            mail.port,
+            error,
+            len(remaining),
+        )
+        for i, delivery in enumerate(remaining):
+            report(Outcome(delivery, "retry", str(error), attempted=i == 0))
+    finally:
+        if client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()

@@ -1,0 +1,178 @@
+"""Compile watch rules once, match many articles fast (matcher stage).
+
+Contract: ``compile_rules(rules, watchlists) -> Matcher``;
+``Matcher.match(article) -> list[Match]`` with, for each rule that matches,
+the zones hit, the alias that fired, the spans in the ORIGINAL text of each
+zone and a snippet (the sentence around the first hit, highlighted).
+Only the article's own fields are read.
+
+It scales like a reverse search engine (the presearcher of Lucene Monitor
+or the Elasticsearch percolator): each rule is indexed under the key(s) one
+of which any matching article must contain (see :mod:`alerts.presearch`);
+an article's words select the candidate rules, and only those are verified.
+The cost grows with the article, not with the number of rules.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from alerts.evaluate import ZONE_ORDER, ArticleView, evaluate
+from alerts.explain import explain_rule
+from alerts.presearch import RuleIndex
+from alerts.query import Node, RuleError, iter_terms, parse_rule
+from store.records import Match, Snippet, Span
+
+if TYPE_CHECKING:
+    from config import Rule, Watchlist
+    from store.records import Article, Zone
+
+logger = logging.getLogger(__name__)
+TEXT_ZONES = ("title", "lede", "body", "caption")
+SNIPPET_MAX = 280
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule's id, text and tree."""
+
+    id: str
+    query: str
+    tree: Node
+
+
+def compile_rules(rules: Sequence[Rule], watchlists: Sequence[Watchlist] = ()) -> Matcher:
+    """Parse and index every rule; raise the first RuleError (see :func:`check_rules`).
+
+    Parsed trees are cached by (rule id, query, watchlists), so recompiling
+    after a config reload only parses the rules that changed.
+    """
+    context = _WatchlistContext(watchlists)
+    compiled = [CompiledRule(r.id, r.query, _parse(r.id, r.query, context)) for r in rules]
+    matcher = Matcher(compiled)
+    logger.info("rules compiled rules=%d always_verified=%d", len(compiled), matcher.index.always)
+    return matcher
+
+
+class _WatchlistContext:
+    """Watchlists with a hashable signature, for the parse cache."""
+
+    def __init__(self, watchlists: Sequence[Watchlist]) -> None:
+        self.watchlists = tuple(watchlists)
+        self.signature = json.dumps([w.model_dump(mode="json") for w in watchlists])
+
+    def __hash__(self) -> int:
+        return hash(self.signature)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _WatchlistContext) and other.signature == self.signature
+
+
+@lru_cache(maxsize=200_000)
+def _parse(rule_id: str, query: str, context: _WatchlistContext) -> Node:
+    return parse_rule(rule_id, query, context.watchlists)
+
+
+def check_rules(rules: Sequence[Rule], watchlists: Sequence[Watchlist] = ()) -> list[RuleError]:
+    """Every rule error at once (for ``check-config``), empty when all rules compile."""
+    problems: list[RuleError] = []
+    for rule in rules:
+        try:
+            parse_rule(rule.id, rule.query, watchlists)
+        except RuleError as exc:
+            problems.append(exc)
+    return problems
+
+
+class Matcher:
+    """Compiled rules with their presearch index."""
+
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self.rules = list(rules)
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self.index = RuleIndex([rule.tree for rule in self.rules])
+
+    def match(self, article: Article) -> list[Match]:
+        """The matches of ``article`` against every rule, in rule order."""
+        view = ArticleView(article)
+        found: list[Match] = []
+        for position in self.index.candidates(view.vocabulary(), view.bigrams()):
+            rule = self.rules[position]
+            if evaluate(rule.tree, view):
+                found.append(build_match(rule, view))
+        return found
+
+    def match_all(self, article: Article) -> list[Match]:
+        """Brute force: every rule verified, no presearch (tests and benchmarks)."""
+        view = ArticleView(article)
+        return [build_match(r, view) for r in self.rules if evaluate(r.tree, view)]
+
+    def explain(self, rule_id: str, article: Article) -> list[str]:
+        """Lines saying which clause of the rule matched or failed on the article, and why."""
+        rule = self._by_id.get(rule_id)
+        if rule is None:
+            return [f"unknown rule {rule_id!r}"]
+        view = ArticleView(article)
+        position = self.rules.index(rule)
+        selected = position in set(self.index.candidates(view.vocabulary(), view.bigrams()))
+        return explain_rule(rule.id, rule.tree, view, self.index.keys_of(position), selected)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def build_match(rule: CompiledRule, view: ArticleView) -> Match:
+    """The evidence of a matching rule: zones, alias, spans and snippet."""
+    seen: dict[tuple[str, int, int], str] = {}
+    labels: list[str] = []
+    for term, positive in iter_terms(rule.tree):
+        for hit in view.hits(term) if positive else ():
+            labels.append(term.label)
+            if hit.zone in TEXT_ZONES:
+                seen.setdefault((hit.zone, hit.start, hit.end), term.label)
+    text_hits = sorted(
+        ((*place, label) for place, label in seen.items()),
+        key=lambda item: (ZONE_ORDER.index(item[0]), item[1], -item[2]),
+    )
+    spans = tuple(Span(zone, start, end, label) for zone, start, end, label in text_hits)  # type: ignore[arg-type]
+    zones: tuple[Zone, ...] = tuple(z for z in TEXT_ZONES if any(s.zone == z for s in spans))  # type: ignore[misc]
+    alias = spans[0].term if spans else (labels[0] if labels else rule.query)
+    snippet = make_snippet(view, spans) if spans else Snippet(view.article.title)
+    return Match(view.article.id or 0, rule.id, zones, alias, spans, snippet)
+
+
+def make_snippet(view: ArticleView, spans: tuple[Span, ...]) -> Snippet:
+    """The sentence around the first hit, with the ranges of every hit inside it."""
+    first = spans[0]
+    text = view.zones[first.zone].text
+    start, end = sentence_bounds(text, first.start, first.end)
+    ranges = tuple(
+        (s.start - start, s.end - start)
+        for s in spans
+        if s.zone == first.zone and s.start >= start and s.end <= end
+    )
+    return Snippet(text[start:end], ranges)
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence holding ``text[start:end]``, cut to about SNIPPET_MAX characters."""
+    left = max(text.rfind(mark, 0, start) for mark in (". ", "! ", "? ", "\n"))
+    left = 0 if left < 0 else left + (1 if text[left] == "\n" else 2)
+    rights = [i for mark in (". ", "! ", "? ", "\n") if (i := text.find(mark, end)) != -1]
+    right = min(rights) + 1 if rights else len(text)
+    if right - left > SNIPPET_MAX:
+        left = max(left, start - SNIPPET_MAX // 2)
+        right = min(right, max(end, left + SNIPPET_MAX))
+        left = _word_start(text, left)
+    return left, right
+
+
+def _word_start(text: str, offset: int) -> int:
+    while 0 < offset < len(text) and not text[offset - 1].isspace():
+        offset -= 1
+    return offset

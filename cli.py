@@ -1,0 +1,375 @@
+"""The ``vnawatch`` command: parse, load config, act.
+
+Data goes to stdout, messages to stderr. Exit codes: 0 ok, 1 runtime
+failure, 2 usage or config error. Stage code is imported inside each
+command so that ``vnawatch --help`` stays fast and a broken optional part
+cannot break unrelated commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+import config as config_module
+from config import Config, ConfigError
+from logsetup import configure_logging
+from store import Store, StoreError, open_store
+from store.db import display_url
+
+logger = logging.getLogger("vnawatch")
+
+app = typer.Typer(
+    help="Watch the French-language outlets of the Vietnam News Agency and mail what matters.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+rule_app = typer.Typer(help="Try watch rules against the stored archive.", no_args_is_help=True)
+app.add_typer(rule_app, name="rule")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="config file [default: $VNAWATCH_CONFIG or ./config.yaml]",
+        show_default=False,
+    ),
+]
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ExportKind(StrEnum):
+    articles = "articles"
+    matches = "matches"
+
+
+_global_config: Path | None = None
+
+
+@app.callback()
+def main_options(
+    config: ConfigOption = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
+    log_format: Annotated[LogFormat, typer.Option(help="text or json lines")] = LogFormat.text,
+) -> None:
+    """Options shared by every command."""
+    global _global_config
+    _global_config = config
+    configure_logging(log_level, json_lines=log_format is LogFormat.json)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load(path: Path | None) -> Config:
+    """The validated config, or exit 2 with one line per problem."""
+    try:
+        return config_module.load_config(path or _global_config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def opened_store(cfg: Config, *, require_schema: bool = True) -> Iterator[Store]:
+    """The configured database; exit 1 with the fix when it cannot be used."""
+    try:
+        store = open_store(cfg.database_url)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        if require_schema:
+            store.require_current()
+        yield store
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_since(text: str) -> datetime:
+    """'7d', '12h', '30m' or an ISO date/time, as an aware UTC instant."""
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return now_utc() - timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is neither a duration (7d, 12h) nor an ISO date"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def init(config: ConfigOption = None) -> None:
+    """Create the database or upgrade it to the current schema."""
+    cfg = load(config)
+    from alerts.jobs import sync_subscribers
+
+    with opened_store(cfg, require_schema=False) as store:
+        before = store.schema_revision()
+        try:
+            store.upgrade()
+        except Exception as exc:
+            fail(f"cannot create the schema: {exc}")
+        sync_subscribers(store, cfg, now_utc())
+        after = store.schema_revision()
+    state = "created" if before is None else ("upgraded" if before != after else "up to date")
+    typer.echo(f"database {state} (schema {after}): {display_url(cfg.database_url)}", err=True)
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption = None) -> None:
+    """Validate config.yaml, compile its rules and print what was understood."""
+    cfg = load(config)
+    from alerts.matcher import compile_rules
+    from alerts.query import RuleSyntaxError
+
+    try:
+        compile_rules(cfg.rules, cfg.watchlists)
+    except RuleSyntaxError as exc:
+        typer.echo(f"{cfg.path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(cfg.model_dump_json(indent=2, exclude={"path"}))
+    typer.echo(
+        f"{cfg.path}: ok — {len(cfg.enabled_sources())} sources, {len(cfg.watchlists)} watchlists, "
+        f"{len(cfg.rules)} rules, {len(cfg.subscribers)} subscribers",
+        err=True,
+    )
+
+
+@app.command()
+def crawl(
+    config: ConfigOption = None,
+    source: Annotated[str | None, typer.Option(help="only this source id")] = None,
+) -> None:
+    """Collect new articles from the configured sources."""
+    cfg = load(config)
+    if source is not None and source not in cfg.sources:
+        fail(f"unknown source {source!r}; configured: {', '.join(cfg.sources)}", 2)
+    with opened_store(cfg):
+        pass
+    from crawler.run import crawl as run_crawl
+
+    report = run_crawl(cfg, source)
+    typer.echo(report.summary(), err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def match(
+    config: ConfigOption = None,
+    rematch_since: Annotated[
+        str | None, typer.Option(help="re-match articles published since (7d, 2026-11-01)")
+    ] = None,
+) -> None:
+    """Match stored articles against the watch rules."""
+    cfg = load(config)
+    from alerts.jobs import match_new_articles
+    from alerts.jobs import rematch_since as rematch
+
+    with opened_store(cfg) as store:
+        if rematch_since:
+            report = rematch(store, cfg, parse_since(rematch_since), now=now_utc())
+        else:
+            report = match_new_articles(store, cfg, now=now_utc())
+    typer.echo(str(report), err=True)
+
+
+@app.command()
+def digest(
+    config: ConfigOption = None,
+    send: Annotated[bool, typer.Option("--send", help="queue due digests and send")] = False,
+    preview: Annotated[
+        Path | None, typer.Option(help="render into this folder; send and record nothing")
+    ] = None,
+    subscriber: Annotated[str | None, typer.Option(help="only this subscriber's email")] = None,
+) -> None:
+    """Preview digests, or queue the due ones and send what is pending."""
+    if send == (preview is not None):
+        fail("give exactly one of --send or --preview DIR", 2)
+    cfg = load(config)
+    if subscriber and subscriber.lower() not in {s.email.lower() for s in cfg.subscribers}:
+        fail(f"no subscriber {subscriber!r} in {cfg.path}", 2)
+    from alerts.jobs import preview_digests, queue_due_digests, send_pending, sync_subscribers
+
+    with opened_store(cfg) as store:
+        now = now_utc()
+        if preview is not None:
+            paths = preview_digests(store, cfg, preview, now=now, subscriber=subscriber)
+            for path in paths:
+                typer.echo(str(path))
+            typer.echo(f"{len(paths)} digest previews written to {preview}", err=True)
+            return
+        sync_subscribers(store, cfg, now)
+        queued = queue_due_digests(store, cfg, now=now)
+        sent = send_pending(store, cfg, now=now)
+    typer.echo(f"{queued}; {sent}", err=True)
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="wait for a running scheduler to stop instead of failing")
+    ] = False,
+) -> None:
+    """Run the scheduler: crawl, match, alert and digest on their timetables."""
+    cfg = load(config)
+    import scheduler
+
+    with opened_store(cfg):
+        pass
+    raise typer.Exit(scheduler.run(cfg, wait=wait))
+
+
+@app.command()
+def status(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Health of sources, outbox and config; exit 1 when something needs attention."""
+    from health import collect_status, last_good_config, render_status
+
+    problems: list[str] = []
+    try:
+        cfg = config_module.load_config(config or _global_config)
+    except ConfigError as exc:
+        problems = exc.problems
+        for problem in problems:
+            typer.echo(problem, err=True)
+        last_good = last_good_config(config_module.config_path(config or _global_config))
+        if last_good is None:
+            raise typer.Exit(2) from None
+        cfg = last_good  # the scheduler's view: it runs on the last good config
+    with opened_store(cfg) as store:
+        report = collect_status(store, cfg, now=now_utc(), config_problems=problems)
+    typer.echo(report.to_json() if as_json else render_status(report))
+    if problems:
+        raise typer.Exit(2)
+    if report.needs_attention:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    kind: Annotated[ExportKind, typer.Argument(help="articles or matches")],
+    config: ConfigOption = None,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
+    since: Annotated[str | None, typer.Option(help="published since (7d, 2026-11-01)")] = None,
+    source: Annotated[str | None, typer.Option(help="only this source id")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file [stdout]")] = None,
+) -> None:
+    """Write stored articles or matches as JSON lines or CSV, in a stable order."""
+    cfg = load(config)
+    since_at = parse_since(since) if since else None
+    from export import write_export
+
+    with opened_store(cfg) as store:
+        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            count = write_export(
+                store,
+                kind.value,
+                format.value,
+                stream,
+                since=since_at,
+                source=source,
+            )
+        finally:
+            if output:
+                stream.close()
+    typer.echo(f"{count} {kind.value} exported", err=True)
+
+
+@rule_app.command("test")
+def rule_test(
+    query: Annotated[str, typer.Argument(help="a query in the rule language")],
+    config: ConfigOption = None,
+    since: Annotated[str, typer.Option(help="articles published since")] = "30d",
+    limit: Annotated[int, typer.Option(help="articles to list")] = 20,
+) -> None:
+    """Show what QUERY matches among stored articles, per day, with highlights."""
+    cfg = load(config)
+    since_at = parse_since(since)
+    from alerts.jobs import test_rule
+    from alerts.query import RuleSyntaxError
+
+    with opened_store(cfg) as store:
+        try:
+            result = test_rule(store, cfg, query, since_at)
+        except RuleSyntaxError as exc:
+            fail(str(exc), 2)
+    typer.echo(result.render(limit=limit))
+
+
+@rule_app.command("why")
+def rule_why(
+    rule_id: Annotated[str, typer.Argument(help="a rule id from config.yaml")],
+    url: Annotated[str, typer.Argument(help="a stored article's URL")],
+    config: ConfigOption = None,
+) -> None:
+    """Explain why a rule matched, or did not match, one stored article."""
+    cfg = load(config)
+    if rule_id not in {rule.id for rule in cfg.rules}:
+        fail(f"no rule {rule_id!r} in {cfg.path}", 2)
+    from alerts.jobs import explain_rule
+
+    with opened_store(cfg) as store:
+        lines = explain_rule(store, cfg, rule_id, url)
+    if lines is None:
+        fail(f"no stored article at {url}")
+    for line in lines:
+        typer.echo(line)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="where the demo writes its database and mail")
+    ] = Path("demo-output"),
+) -> None:
+    """Run the whole pipeline offline against the bundled sample site."""
+    from demo import run_demo
+
+    result = run_demo(directory, progress=lambda line: typer.echo(line, err=True))
+    typer.echo(result.describe())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

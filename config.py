@@ -1,0 +1,418 @@
+"""Configuration: load and validate ``config.yaml`` into one typed model.
+
+Every entry point (the CLI, the scheduler, the crawler's child process) calls
+:func:`load_config`. Unknown keys are errors, and every error names the file,
+the line and the key, e.g.
+``config.yaml:42: subscribers[1].timezone: unknown time zone 'Asia/Hanoi2'``.
+Secrets come from the environment only: ``VNAWATCH_DATABASE_URL`` overrides
+``database_url`` and ``VNAWATCH_SMTP_PASSWORD`` is the SMTP password.
+
+This module imports nothing of the project, so every stage may import it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+CONFIG_ENV = "VNAWATCH_CONFIG"
+DATABASE_URL_ENV = "VNAWATCH_DATABASE_URL"
+SMTP_PASSWORD_ENV = "VNAWATCH_SMTP_PASSWORD"
+SECRET_KEY_ENV = "VNAWATCH_SECRET_KEY"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+
+
+class ConfigError(Exception):
+    """config.yaml cannot be used; ``problems`` holds one line per error."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+Regex = Annotated[str, AfterValidator(_check_regex)]
+Identifier = Annotated[str, Field(pattern=IDENTIFIER, max_length=64)]
+
+
+class Model(BaseModel):
+    """Base of every config section: strict about unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Selectors(Model):
+    """Per-source CSS selectors, tried after page metadata and before the generic extractor."""
+
+    title: str | None = None
+    summary: str | None = None
+    body: str | None = None
+    published_at: str | None = None
+    section: str | None = None
+    captions: str | None = None
+    listing_links: str | None = None
+    next_page: str | None = None
+
+
+class Source(Model):
+    """One outlet. Every URL is config, so a local copy on 127.0.0.1 is a config edit."""
+
+    name: str
+    base_url: str
+    enabled: bool = True
+    language: str = "fr"
+    credit: str = Field(description="default credit when the page names none, e.g. VNA")
+    feeds: list[str] = []
+    sitemaps: list[str] = Field(
+        default=[],
+        description="sitemap URLs; {year} and {month} expand to the current and previous month",
+    )
+    listings: list[str] = []
+    max_listing_pages: int = Field(default=3, ge=1, le=100)
+    article_url_pattern: Regex = Field(description="regex whose first group is the article id")
+    canonical_url: str | None = Field(
+        default=None,
+        description="template for the canonical URL, e.g. {base_url}/{slug}-post{id}.vnp",
+    )
+    selectors: Selectors = Selectors()
+    interval_minutes: int = Field(default=30, ge=1)
+    backfill_days: int = Field(
+        default=2,
+        ge=0,
+        description="on the first crawl, articles older than this are recorded as already seen",
+    )
+
+    @field_validator("base_url", "feeds", "sitemaps", "listings")
+    @classmethod
+    def _http_urls(cls, value: str | list[str]) -> str | list[str]:
+        for url in [value] if isinstance(value, str) else value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return value
+
+    @field_validator("article_url_pattern")
+    @classmethod
+    def _has_id_group(cls, pattern: str) -> str:
+        if re.compile(pattern).groups < 1:
+            raise ValueError("the pattern needs a group capturing the article id")
+        return pattern
+
+
+class Crawl(Model):
+    """Politeness and limits shared by every source."""
+
+    user_agent: str = "vnawatch/0.1 (+{contact_url})"
+    contact_url: str = "https://github.com/vnawatch/vnawatch"
+    obey_robots_txt: bool = True
+    concurrent_requests_per_host: int = Field(default=2, ge=1, le=8)
+    download_delay_seconds: float = Field(default=1.0, ge=0)
+    autothrottle: bool = True
+    timeout_seconds: int = Field(default=30, ge=1)
+    max_page_bytes: int = Field(default=5_000_000, ge=10_000)
+    retry_times: int = Field(default=3, ge=0)
+    crawl_timeout_minutes: int = Field(default=30, ge=1)
+    http_cache_dir: str | None = None
+
+    @property
+    def full_user_agent(self) -> str:
+        return self.user_agent.format(contact_url=self.contact_url)
+
+
+class Office(Model):
+    """An office an entity held, so a rule can match the title on the right dates."""
+
+    title: str
+    aliases: list[str] = []
+    since: date | None = None
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Office:
+        if self.since and self.until and self.until < self.since:
+            raise ValueError("until is before since")
+        return self
+
+
+class Entity(Model):
+    """A person or organisation with every spelling a subscriber expects to catch."""
+
+    id: Identifier
+    name: str
+    aliases: list[str] = []
+    abbreviations: list[str] = []
+    offices: list[Office] = []
+
+    @property
+    def spellings(self) -> list[str]:
+        return [self.name, *self.aliases, *self.abbreviations]
+
+
+class Watchlist(Model):
+    """A named list of entities usable in rules as ``@<id>``."""
+
+    id: Identifier
+    name: str
+    entities: list[Entity]
+
+
+class Rule(Model):
+    """A watch rule: a query in the rule language (docs/rules.md)."""
+
+    id: Identifier
+    name: str
+    query: str = Field(min_length=1, max_length=4000)
+
+
+class Subscriber(Model):
+    """Someone who receives digests or alerts."""
+
+    email: EmailStr
+    name: str = ""
+    language: Literal["fr", "en"] = "fr"
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    frequency: Literal["immediate", "daily", "weekly"] = "daily"
+    send_time: time = time(7, 0)
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    rules: list[str] = Field(min_length=1)
+    send_empty: bool = False
+    active: bool = True
+
+
+class Mail(Model):
+    """Outgoing mail: the file backend writes .eml files, the smtp backend sends them."""
+
+    backend: Literal["file", "smtp"] = "file"
+    outbox_dir: str = "outbox"
+    from_address: EmailStr = "veille@vnawatch.example"
+    from_name: str = "Veille VNA"
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    tls: Literal["none", "starttls", "tls"] = "none"
+    username: str | None = None
+    timeout_seconds: float = Field(default=30, gt=0)
+    public_url: str = Field(
+        default="http://localhost:8080",
+        description="where the web app answers; used for unsubscribe links",
+    )
+    immediate_min_interval_minutes: int = Field(default=10, ge=0)
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(SMTP_PASSWORD_ENV)
+
+
+class SchedulerSettings(Model):
+    """How `vnawatch run` behaves: reload, health checks, locking, shutdown."""
+
+    reload_seconds: float = Field(default=5, gt=0, description="how often config.yaml is checked")
+    health_minutes: float = Field(default=10, gt=0)
+    housekeeping_time: time = time(3, 30)
+    crawl_jitter_seconds: int = Field(default=120, ge=0)
+    send_retry_seconds: float = Field(default=60, gt=0)
+    rematch_days: int = Field(default=7, ge=0, description="re-match window after a rule edit")
+    lock_lease_seconds: float = Field(default=60, ge=1)
+    shutdown_grace_seconds: float = Field(default=30, ge=0)
+    unhealthy_failures: int = Field(default=3, ge=1, description="crawl failures in a row")
+    unhealthy_silent_hours: float = Field(default=12, gt=0)
+    unhealthy_empty_extractions: int = Field(default=5, ge=1)
+
+
+class Config(Model):
+    """The whole of config.yaml."""
+
+    database_url: str = "sqlite:///vnawatch.db"
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    crawl: Crawl = Crawl()
+    sources: dict[Identifier, Source]
+    watchlists: list[Watchlist] = []
+    rules: list[Rule] = []
+    subscribers: list[Subscriber] = []
+    mail: Mail = Mail()
+    operators: list[EmailStr] = []
+    retention_days: int = Field(default=730, ge=1)
+    scheduler: SchedulerSettings = SchedulerSettings()
+    path: Path | None = Field(default=None, exclude=True)
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(rule for rule in self.rules if rule.id == rule_id)
+
+    def enabled_sources(self) -> dict[str, Source]:
+        return {key: source for key, source in self.sources.items() if source.enabled}
+
+
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to use: the argument, else $VNAWATCH_CONFIG, else ./config.yaml."""
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, parse and validate a config file; raise ConfigError with file:line messages."""
+    file = config_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read the config file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{file}: not UTF-8 text: {exc.reason}"]) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: Path) -> Config:
+    """Validate config text; ``file`` is only used in messages and kept as ``Config.path``."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([_yaml_problem(file, exc)]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{file}:1: the file must hold a mapping of settings"])
+    env_url = os.environ.get(DATABASE_URL_ENV)
+    if env_url:
+        data["database_url"] = env_url
+    try:
+        config = Config.model_validate({**data, "path": file})
+    except ValidationError as exc:
+        raise ConfigError([_pydantic_problem(file, root, err) for err in exc.errors()]) from None
+    problems = [_located(file, root, loc, msg) for loc, msg in _reference_problems(config)]
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def _reference_problems(config: Config) -> list[Problem]:
+    """Cross-references pydantic cannot see: ids unique, rules and watchlists that exist."""
+    problems = _duplicate_ids(config)
+    rule_ids = {rule.id for rule in config.rules}
+    watchlists = {w.id for w in config.watchlists}
+    entities = {e.id for w in config.watchlists for e in w.entities}
+    for i, rule in enumerate(config.rules):
+        for name in re.findall(r"@([A-Za-z_]\w*)", rule.query):
+            if name not in watchlists:
+                problems.append((("rules", i, "query"), f"unknown watchlist '@{name}'"))
+        for name in re.findall(r"\bentity:([A-Za-z_]\w*)", rule.query):
+            if name not in entities:
+                problems.append((("rules", i, "query"), f"unknown entity {name!r}"))
+    for i, subscriber in enumerate(config.subscribers):
+        for j, rule_id in enumerate(subscriber.rules):
+            if rule_id not in rule_ids:
+                problems.append((("subscribers", i, "rules", j), f"unknown rule {rule_id!r}"))
+    return problems
+
+
+def _duplicate_ids(config: Config) -> list[Problem]:
+    groups: list[tuple[str, list[tuple[tuple[str | int, ...], str]]]] = [
+        ("rule", [(("rules", i, "id"), r.id) for i, r in enumerate(config.rules)]),
+        ("watchlist", [(("watchlists", i, "id"), w.id) for i, w in enumerate(config.watchlists)]),
+        (
+            "entity",
+            [
+                (("watchlists", i, "entities", j, "id"), e.id)
+                for i, w in enumerate(config.watchlists)
+                for j, e in enumerate(w.entities)
+            ],
+        ),
+        (
+            "subscriber",
+            [
+                (("subscribers", i, "email"), s.email.lower())
+                for i, s in enumerate(config.subscribers)
+            ],
+        ),
+    ]
+    problems: list[Problem] = []
+    for label, items in groups:
+        seen: set[str] = set()
+        for loc, value in items:
+            if value in seen:
+                problems.append((loc, f"duplicate {label} id {value!r}"))
+            seen.add(value)
+    return problems
+
+
+def _located(file: Path, root: yaml.Node | None, loc: tuple[str | int, ...], msg: str) -> str:
+    node, key_path = _node_at(root, list(loc))
+    line = f":{node.start_mark.line + 1}" if node is not None else ""
+    where = f" {key_path}:" if key_path else ""
+    return f"{file}{line}:{where} {msg}"
+
+
+def _yaml_problem(file: Path, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{file}{line}: not valid YAML: {problem}"
+
+
+def _pydantic_problem(file: Path, root: yaml.Node | None, error: Any) -> str:
+    loc = tuple(part for part in error["loc"] if part != "path")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return _located(file, root, loc, message)
+
+
+def _node_at(root: yaml.Node | None, loc: list[Any]) -> tuple[yaml.Node | None, str]:
+    """The deepest YAML node along a pydantic error location, and the dotted key path."""
+    node = root
+    path = ""
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            break
+        node = child
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return node, path
+
+
+def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                # the key's own line is more useful than the value's for a bad key
+                return key if isinstance(value, yaml.ScalarNode) and value.value == "" else value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]
+    return None

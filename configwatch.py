@@ -1,0 +1,205 @@
+"""Watching config.yaml while the scheduler runs.
+
+:class:`ConfigWatcher` notices an edit (size and mtime first, then a SHA-256
+of the content, so a `touch` is not a change), loads the file with
+:func:`config.load_config` and compiles its rules. It reports a valid new
+config or the problems, each naming file and line; it never raises for a
+bad file, so the scheduler keeps running on the last good config.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+import alarms
+from config import Config, ConfigError, load_config
+from configdiff import diff_configs
+from tasks import Outcome
+
+if TYPE_CHECKING:
+    from scheduler import Service
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """The file changed: either a valid ``config`` or the ``problems`` that stop it."""
+
+    digest: str
+    config: Config | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return self.config is not None
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of the file's bytes, or "" when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+class ConfigWatcher:
+    """Polls one config file; ``poll()`` returns a change once per distinct content."""
+
+    def __init__(self, path: Path, digest: str) -> None:
+        self.path = path
+        self.digest = digest
+        self._stat = self._signature()
+
+    def _signature(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def poll(self) -> ConfigChange | None:
+        signature = self._signature()
+        if signature == self._stat and signature is not None:
+            return None
+        self._stat = signature
+        digest = file_digest(self.path)
+        if digest == self.digest:
+            return None
+        self.digest = digest
+        return check_config_file(self.path, digest)
+
+
+def check_config_file(path: Path, digest: str = "") -> ConfigChange:
+    """Load and validate ``path`` and compile its rules, as the scheduler would."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        return ConfigChange(digest, problems=tuple(exc.problems))
+    problem = rule_problem(config)
+    if problem:
+        return ConfigChange(digest, problems=(problem,))
+    return ConfigChange(digest, config=config)
+
+
+def rule_problem(config: Config) -> str | None:
+    """Rule errors as ``file:line: rules[i].query: message`` lines joined by "; "."""
+    try:
+        from alerts.matcher import check_rules
+    except ImportError:  # the matcher stage is not installed: nothing to check here
+        logger.debug("alerts.matcher not available; rules not compiled")
+        return None
+    index = {rule.id: i for i, rule in enumerate(config.rules)}
+    problems = []
+    for error in check_rules(config.rules, config.watchlists):
+        i = index.get(error.rule_id, 0)
+        problems.append(f"{_rule_line(config, i)}: rules[{i}].query: {error.message}")
+    return "; ".join(problems) or None
+
+
+def _rule_line(config: Config, index: int) -> str:
+    """``file:line`` of the query of rule ``index``, or just the file."""
+    path = config.path or Path("config.yaml")
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return str(path)
+    node = _mapping_value(root, "rules")
+    if isinstance(node, yaml.SequenceNode) and index < len(node.value):
+        rule = node.value[index]
+        target = _mapping_value(rule, "query") or rule
+        return f"{path}:{target.start_mark.line + 1}"
+    return str(path)
+
+
+def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if key_node.value == key:
+                return value
+    return None
+
+
+class ConfigReloader:
+    """The ``config:reload`` job: apply a valid edit, or keep the last good config.
+
+    An invalid file is logged once as one ERROR line naming file:line, remembered
+    as "invalid since" in the store for `vnawatch status`, and mailed to
+    operators (``config:invalid``); fixing the file clears it.
+    """
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        path = service.config.path or Path("config.yaml")
+        self.watcher = ConfigWatcher(path, file_digest(path))
+        self.state: dict[str, Any] = {}
+
+    def record_start(self, now: datetime) -> None:
+        self._save(now, valid=True, loaded_at=now)
+        alarms.review_config(self.service.store, self.service.config, None, now)
+
+    def poll(self) -> Outcome | None:
+        change = self.watcher.poll()
+        if change is None:
+            return None
+        now = datetime.now(UTC)
+        if change.config is None:
+            return self._reject(change.problems, now)
+        return self._apply(change.config, now)
+
+    def _reject(self, problems: tuple[str, ...], now: datetime) -> Outcome:
+        error = "; ".join(problems)
+        logger.error(
+            "config invalid, still running on the config loaded %s: %s",
+            self.state.get("loaded_at"),
+            error,
+        )
+        self._save(now, valid=False, error=error, invalid_since=self.state.get("invalid_since"))
+        alarms.review_config(self.service.store, self.service.config, error, now)
+        return Outcome(f"config_valid=false problems={len(problems)}", ok=False)
+
+    def _apply(self, new: Config, now: datetime) -> Outcome:
+        service = self.service
+        diff = diff_configs(service.config, new)
+        service.config = new
+        service.tasks.config = new
+        service.apply_timetable(new)
+        service.tasks.sync_subscribers()
+        self._save(now, valid=True, loaded_at=now)
+        alarms.review_config(service.store, new, None, now)
+        logger.info("config reloaded: %s", diff.summary())
+        for key in diff.restart_needed:
+            logger.warning("config: %s changed; restart `vnawatch run` to apply it", key)
+        rematched = service.tasks.rematch(diff.rules_to_rematch)
+        return Outcome(f"config_valid=true {rematched}")
+
+    def _save(
+        self,
+        now: datetime,
+        *,
+        valid: bool,
+        loaded_at: datetime | None = None,
+        error: str | None = None,
+        invalid_since: str | None = None,
+    ) -> None:
+        self.state.update(
+            path=str(self.watcher.path),
+            digest=self.watcher.digest,
+            valid=valid,
+            error=error,
+            invalid_since=None if valid else (invalid_since or now.isoformat()),
+        )
+        if loaded_at is not None:
+            self.state["loaded_at"] = loaded_at.isoformat()
+            # what `vnawatch status` falls back on while the file on disk is invalid
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                self.state["good_text"] = self.watcher.path.read_text(encoding="utf-8")
+        self.service.store.set_service_state("config", dict(self.state), now)

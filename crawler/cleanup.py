@@ -1,0 +1,321 @@
+"""Extraction helpers: an article container's HTML -> paragraphs, captions, credit.
+
+Part of the EXTRACT stage (``crawler.extract``); pure functions over lxml
+elements and strings. Two steps:
+
+* :func:`html_blocks` walks an element and renders it as blocks: every ``<br>``
+  and block-element boundary is a break, whitespace inside a block (``\\r``,
+  ``\\n``, tabs, NBSP, zero-width spaces) collapses to one space, so an HTML
+  source hard-wrapped at 72 columns never yields glued words. Figures and
+  photo tables become captions, not body text.
+* :func:`clean_paragraphs` drops what is not the article: ``>>`` related links,
+  ``Voir plus`` and what follows, the ``source`` line, everything after the
+  closing credit (``-VNA``, ``VNA/CVN``, ``- VNA/VI`` ...), the Le Courrier footer,
+  photo-credit lines and ``<headline> ảnh N`` caption lines, a repeated lead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from lxml.html import HtmlElement
+
+SPACES = re.compile(r"[\s\u00a0\u200b\u200c\u200d\u2060\ufeff]+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+BLOCK_TAGS = _words(
+    "address article aside blockquote center dd details dialog dir div dl dt fieldset "
+    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav "
+    "ol p pre section summary table tbody thead tfoot tr td th ul"
+)
+SKIP_TAGS = _words(
+    "script style noscript nav header footer aside button iframe svg select "
+    "template object embed video audio input label"
+)
+# class/id words of boxes inside an article container that are not the article
+SKIP_CLASS = re.compile(
+    r"(?:^|[\s_-])(related|relate|relation|share|sharing|social|tags?|breadcrumbs?|advert|"
+    r"ads|banner|comments?|menu|toolbar|teaser|read-?more|box-news|same-?cate)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+MAX_CAPTION_CHARS = 600
+MAX_BYLINE_WORDS = 5
+CAPTION_CLASS = re.compile(r"caption|legend|photo|picture|image|media", re.IGNORECASE)
+
+CREDIT_TOKEN = r"(?:Xinhua/VNA/CVN|AFP/VNA/CVN|AVI/CVN|VNA/CVN|VNA/VI|VNA|AVI)"
+STANDALONE_CREDIT = re.compile(rf"^[-–—]?\s*({CREDIT_TOKEN})\s*\.?$")
+TRAILING_CREDIT = re.compile(rf"(?:\s*[-–—]\s*|(?<=[.!?…»”\"’)])\s*)({CREDIT_TOKEN})\s*$")
+RELATED_LINK = re.compile(r"^\s*(?:>>|»\s*»|›\s*›)")
+VOIR_PLUS = re.compile(r"^\s*(?:voir plus|articles? liés?|autres articles)\b", re.IGNORECASE)
+READ_ALSO = re.compile(r"^\s*(?:à\s+)?lire aussi\s*:?\s*$", re.IGNORECASE)
+SOURCE_LINE = re.compile(r"^\s*sources?\s*:?\s*$", re.IGNORECASE)
+FOOTER_LINE = re.compile(
+    r"^\s*(?:rédact(?:rice|eur) en chef|adresse\s*:|permis de publication|tél\.?\s*:|"
+    r"e-?mail\s*:|back to top|retour en haut|©|copyright)",
+    re.IGNORECASE,
+)
+PHOTO_LINE = re.compile(r"^\s*(?:photos?|crédit photo)\s*:\s*\S.{0,80}$", re.IGNORECASE)
+ANH_PREFIX = re.compile(r"^.{0,400}?\s*ảnh\s*\d+\s*")
+DATELINE = re.compile(
+    r"^(?P<place>[^\W\d_][^(),\n]{0,40}?)"
+    r"(?:,\s*(?:le\s+)?\d{1,2}(?:er)?\s+[^\W\d_]+(?:\s+\d{4})?)?"
+    r"\s*\((?:VNA|AVI|VNA/VI|CVN|VI)\)\s*[-–—]"
+)
+
+
+# a headline is looked for among the first paragraphs; a date line is short
+HEADER_SCAN = 6
+SHORT_LINE = 80
+DATE_LIKE = re.compile(
+    r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}:\d{2}|\b\d{1,2}(?:er)?\s+(?:janv|févr|fevr|mars|avr|mai|juin|juil|"
+    r"août|aout|sept|oct|nov|déc|dec)",
+    re.IGNORECASE,
+)
+
+
+# a sentence or a parenthesis glued to the next word; "U.S.A" or "3.5" are not
+GLUED = re.compile(r"(?:[a-zà-öø-ÿ]{2}[.!?;]|\w\))[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]")
+MIN_GLUED_JOINS = 2
+
+
+def collapse(text: str) -> str:
+    """Whitespace of any kind, runs included, becomes one space; ends trimmed."""
+    return SPACES.sub(" ", text).strip()
+
+
+@dataclass
+class Blocks:
+    """An element rendered as text blocks, captions set apart."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Walker:
+    """Iterative (deeply nested pages must not hit the recursion limit)."""
+
+    blocks: Blocks = field(default_factory=Blocks)
+    buffer: list[str] = field(default_factory=list)
+    breaks: list[bool] = field(default_factory=list)
+
+    def flush(self) -> None:
+        text = collapse("".join(self.buffer))
+        self.buffer.clear()
+        if text:
+            self.blocks.paragraphs.append(text)
+
+    def render(self, root: HtmlElement) -> Blocks:
+        """Walk the children of ``root`` (not its tail) and return the blocks."""
+        events = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+        for event, node in events:
+            if node is root:
+                self.buffer.append(node.text or "" if event == "start" else "")
+            elif event in ("comment", "pi"):
+                self.buffer.append(node.tail or "")  # the comment is dropped, its tail is text
+            elif event == "start" and not self.start(node):
+                events.skip_subtree()
+            elif event == "end":
+                self.end(node)
+        self.flush()
+        return self.blocks
+
+    def start(self, node: HtmlElement) -> bool:
+        """Open ``node``; False when its subtree is not to be walked."""
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if not tag or is_boilerplate_box(node):
+            self.breaks.append(bool(tag))
+            return False
+        caption = _is_caption(node, tag)
+        breaking = caption or tag in BLOCK_TAGS or tag == "br"
+        self.breaks.append(breaking)
+        if breaking:
+            self.flush()
+        if caption:
+            self.blocks.captions.extend(caption_texts(node))
+            return False
+        self.buffer.append(node.text or "")
+        return True
+
+    def end(self, node: HtmlElement) -> None:
+        if self.breaks.pop():
+            self.flush()
+        self.buffer.append(node.tail or "")
+
+
+def is_boilerplate_box(element: HtmlElement) -> bool:
+    """Scripts, menus, share bars, related-article boxes: never article text."""
+    if element.tag.lower() in SKIP_TAGS:
+        return True
+    names = f"{element.get('class', '')} {element.get('id', '')}"
+    return bool(SKIP_CLASS.search(names))
+
+
+def _is_caption(element: HtmlElement, tag: str) -> bool:
+    if tag in ("figure", "figcaption"):
+        return True
+    if tag == "table":
+        # a photo table holds a caption; a layout table wrapping the article does not
+        text = element.text_content()
+        has_photo = element.find(".//img") is not None or "Photo" in text
+        is_short = len(collapse(text)) <= MAX_CAPTION_CHARS
+        return is_short and (has_photo or bool(CAPTION_CLASS.search(element.get("class", ""))))
+    return tag in ("div", "p", "span") and "caption" in element.get("class", "").lower()
+
+
+def caption_texts(element: HtmlElement) -> list[str]:
+    """The caption(s) of a figure or photo table: figcaption text, else image alt."""
+    tag = element.tag.lower()
+    if tag == "figure":
+        figcaptions = element.findall(".//figcaption")
+        if figcaptions:
+            return [t for fc in figcaptions if (t := _inner_text(fc))]
+        alts = [collapse(img.get("alt", "")) for img in element.findall(".//img")]
+        return [a for a in alts if a]
+    text = _inner_text(element)
+    return [text] if text else []
+
+
+def _inner_text(element: HtmlElement) -> str:
+    blocks = _Walker().render(element)
+    parts = blocks.paragraphs + blocks.captions
+    return strip_anh_prefix(" ".join(parts))
+
+
+def html_blocks(element: HtmlElement) -> Blocks:
+    """Render ``element`` (the article container) as paragraphs and captions."""
+    return _Walker().render(element)
+
+
+def strip_anh_prefix(caption: str) -> str:
+    """``"<headline> ảnh 1La rédaction…"`` -> ``"La rédaction…"`` (old CMS alt text)."""
+    return ANH_PREFIX.sub("", caption, count=1).strip() if "ảnh" in caption else caption
+
+
+@dataclass
+class CleanBody:
+    """The article's own paragraphs, the captions found among them and the credit."""
+
+    paragraphs: list[str]
+    captions: list[str]
+    credit: str | None = None
+
+
+def clean_paragraphs(paragraphs: Iterable[str], summary: str = "", title: str = "") -> CleanBody:
+    """Keep the article's paragraphs; stop at the credit, ``Voir plus`` or the footer."""
+    result = CleanBody(paragraphs=[], captions=[])
+    for text in paragraphs:
+        if _stops_body(text):
+            break
+        if RELATED_LINK.match(text) or READ_ALSO.match(text):
+            continue
+        if PHOTO_LINE.match(text) or ("ảnh" in text and ANH_PREFIX.match(text)):
+            result.captions.append(strip_anh_prefix(text))
+            continue
+        kept, credit = split_credit(text)
+        if kept:
+            result.paragraphs.append(kept)
+        if credit:
+            result.credit = credit
+            break
+    paragraphs_kept = drop_page_header(_dedupe_adjacent(result.paragraphs), title)
+    result.paragraphs = drop_repeated_lead(paragraphs_kept, summary)
+    return result
+
+
+def _stops_body(text: str) -> bool:
+    return bool(VOIR_PLUS.match(text) or SOURCE_LINE.match(text) or FOOTER_LINE.match(text))
+
+
+def split_credit(text: str) -> tuple[str, str | None]:
+    """``"… dongs.VNA"`` -> ``("… dongs.", "VNA")``; text without a closing credit is kept."""
+    whole = STANDALONE_CREDIT.match(text)
+    if whole:
+        return "", whole.group(1)
+    trailing = TRAILING_CREDIT.search(text)
+    if not trailing or trailing.start() == 0:
+        return text, None
+    kept = text[: trailing.start()].rstrip(" -–—")
+    # "Minh Thu - VNA": a byline signing the dispatch, not a sentence of it
+    return ("" if is_byline(kept) else kept), trailing.group(1)
+
+
+def is_byline(text: str) -> bool:
+    """A short line of names (``Minh Thu``, ``Thanh Vu/Hoang Nam``), no sentence in it."""
+    words = re.split(r"[\s/]+", text)
+    if len(words) > MAX_BYLINE_WORDS or re.search(r"[.!?:;,«»“”\d]", text):
+        return False
+    return all(word[:1].isupper() for word in words)
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def drop_page_header(paragraphs: list[str], title: str) -> list[str]:
+    """A container wider than the body (``<article>``) opens with kicker, headline and date."""
+    keys = [_squeeze(p) for p in paragraphs[:HEADER_SCAN]]
+    if not title or _squeeze(title) not in keys:
+        return paragraphs
+    rest = paragraphs[keys.index(_squeeze(title)) + 1 :]
+    while rest and _is_date_line(rest[0]):
+        rest = rest[1:]
+    return rest
+
+
+def _is_date_line(text: str) -> bool:
+    return len(text) <= SHORT_LINE and bool(DATE_LIKE.search(text)) and not DATELINE.match(text)
+
+
+def drop_repeated_lead(paragraphs: list[str], summary: str) -> list[str]:
+    """Old VietnamPlus pages print the sapo, then repeat it as the first paragraph."""
+    if paragraphs and summary and _squeeze(paragraphs[0]) == _squeeze(summary):
+        return paragraphs[1:]
+    return paragraphs
+
+
+def _dedupe_adjacent(items: list[str]) -> list[str]:
+    return [t for i, t in enumerate(items) if i == 0 or t != items[i - 1]]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Keep the first of identical items (captions repeated as alt text and figcaption)."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        key = _squeeze(item)
+        if item and key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def drop_caption_copies(paragraphs: list[str], captions: Iterable[str]) -> list[str]:
+    """A caption printed again as a body paragraph (figcaption + ``<p>`` copy) is not body."""
+    seen = {_squeeze(caption) for caption in captions}
+    return [p for p in paragraphs if _squeeze(p) not in seen]
+
+
+def has_glued_words(text: str) -> bool:
+    """Text joined without spaces upstream (``épouse.Lors``, ``(PCV)Nguyen``).
+
+    Such text cannot be repaired without a lexicon; it is flagged, not guessed at.
+    """
+    return len(GLUED.findall(text)) >= MIN_GLUED_JOINS
+
+
+def find_dateline(body: str) -> str | None:
+    """The place of ``Hanoï (VNA) –`` / ``Hanoi, 4 décembre (VNA) -`` opening the body."""
+    match = DATELINE.match(body)
+    return match.group("place").strip() if match else None

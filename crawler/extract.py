@@ -1,0 +1,299 @@
+"""EXTRACT stage: one article page's HTML -> :class:`crawler.items.ArticleFields`.
+
+Pure: no Scrapy response, no database. :func:`extract_article` reads, in order,
+
+1. page metadata: JSON-LD ``NewsArticle``, ``article:published_time`` /
+   ``article:modified_time``, ``og:title``, ``og:description``, ``rel=canonical``,
+   ``<time datetime>``;
+2. the source's CSS selectors (``config.Source.selectors``; ``::attr()`` and
+   ``::text`` allowed, comma alternatives tried in order);
+3. trafilatura, on a size-capped copy of the page, when the selectors find no body;
+4. French date text (``le 3 février``, ``21/11/2026``) when no date was found,
+   the year taken from other metadata or the URL.
+
+The body is the article's own paragraphs joined by a blank line (see
+``crawler.cleanup`` for what is dropped); ``extraction`` says how well it went:
+``ok``, ``partial`` (fallback body, no summary, no date) or ``failed`` (no title
+or no body), with the reasons in ``extraction_note``. Original characters are
+kept: normalising for matching is the matcher's job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import trafilatura
+from parsel import Selector
+
+from crawler import cleanup, dates
+from crawler.items import ArticleFields
+from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+    import config
+    from store.records import Extraction
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# trafilatura is the slow part; a news page is far below this, a runaway page is cut
+FALLBACK_MAX_CHARS = 400_000
+# where a date written in words is looked for, best first
+DATE_PLACES = "time, [class*=date], [class*=time], p"
+MAX_DATE_PLACES = 20
+
+
+@dataclass
+class Body:
+    """The article text found by the selectors or the fallback."""
+
+    paragraphs: list[str]
+    captions: list[str]
+    credit: str | None
+    from_fallback: bool = False
+    container: HtmlElement | None = None
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def article_id_from_url(url: str, pattern: str) -> str | None:
+    """The outlet's numeric id in ``url`` (first group of ``pattern``), or None.
+
+    The path is unquoted first, so percent-encoded slugs compare equal; the
+    scheme, query and fragment do not matter.
+    """
+    path = unquote(urlsplit(url.strip()).path)
+    match = re.search(pattern, path)
+    return match.group(1) if match else None
+
+
+def content_hash(fields: ArticleFields) -> str:
+    """sha256 of title, summary, body and captions, whitespace normalised."""
+    parts = [fields.title, fields.summary, fields.body, *fields.captions]
+    text = "\n".join(cleanup.collapse(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- selectors
+
+
+def alternatives(css: str | None) -> list[str]:
+    """``"h1.a, h1"`` -> ``["h1.a", "h1"]``, commas inside () [] or quotes kept."""
+    if not css:
+        return []
+    parts, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(css):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(css[start:index].strip())
+            start = index + 1
+    parts.append(css[start:].strip())
+    return [p for p in parts if p]
+
+
+def select_text(page: Selector, css: str | None) -> str:
+    """The text of the first alternative of ``css`` that finds something non-empty."""
+    for alternative in alternatives(css):
+        for found in page.css(alternative):
+            root = found.root
+            text = root if isinstance(root, str) else _element_text(root)
+            if cleanup.collapse(text):
+                return cleanup.collapse(text)
+    return ""
+
+
+def select_element(page: Selector, css: str | None) -> HtmlElement | None:
+    """The first element matched by the first alternative of ``css`` that matches one."""
+    for alternative in alternatives(css):
+        for found in page.css(alternative):
+            if not isinstance(found.root, str):
+                return found.root
+    return None
+
+
+def _element_text(element: HtmlElement) -> str:
+    blocks = cleanup.html_blocks(element)
+    return " ".join(blocks.paragraphs)
+
+
+# --------------------------------------------------------------------------- body
+
+
+def extract_body(
+    page: Selector, source: config.Source, summary: str, title: str, html: str
+) -> Body:
+    """Body from the source's selector, else trafilatura; cleaned either way."""
+    element = select_element(page, source.selectors.body)
+    if element is not None:
+        blocks = cleanup.html_blocks(element)
+        cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
+        captions = blocks.captions + cleaned.captions
+        paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
+        if paragraphs:
+            return Body(paragraphs, captions, cleaned.credit, container=element)
+    return _fallback_body(html, summary, title)
+
+
+def _fallback_body(html: str, summary: str, title: str) -> Body:
+    try:
+        text = trafilatura.extract(
+            html[:FALLBACK_MAX_CHARS],
+            include_comments=False,
+            include_tables=False,
+            favor_precision=True,
+            deduplicate=False,
+        )
+    except Exception:  # trafilatura on a hostile page: report, do not crash the crawl
+        logger.warning("trafilatura failed on a page", exc_info=True)
+        text = None
+    lines = [cleanup.collapse(line) for line in (text or "").split("\n")]
+    cleaned = cleanup.clean_paragraphs([line for line in lines if line], summary, title)
+    return Body(cleaned.paragraphs, cleaned.captions, cleaned.credit, from_fallback=True)
+
+
+def page_captions(page: Selector, source: config.Source, body: Body) -> tuple[str, ...]:
+    """Captions from the body, the source's caption selector and the article's figures."""
+    found = list(body.captions)
+    for alternative in alternatives(source.selectors.captions):
+        found.extend(cleanup.collapse(t) for t in _texts(page.css(alternative)))
+    for figure in _article_scope(page, body).iter("figure"):
+        if not _in_skipped_box(figure):
+            found.extend(cleanup.caption_texts(figure))
+    return tuple(cleanup.unique(cleanup.strip_anh_prefix(c) for c in found if c))
+
+
+def _article_scope(page: Selector, body: Body) -> HtmlElement:
+    """The smallest element holding both the headline and the body (figures sit between)."""
+    headline = select_element(page, "h1")
+    if body.container is None or headline is None:
+        return page.root
+    around_body = list(body.container.iterancestors())
+    for ancestor in headline.iterancestors():
+        if ancestor in around_body:
+            return ancestor
+    return page.root
+
+
+def _texts(found: Any) -> list[str]:
+    return [f.root if isinstance(f.root, str) else _element_text(f.root) for f in found]
+
+
+def _in_skipped_box(element: HtmlElement) -> bool:
+    return any(cleanup.is_boilerplate_box(a) for a in element.iterancestors())
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def find_dates(
+    page: Selector, source: config.Source, meta: Metadata, url: str, zone: tzinfo
+) -> tuple[datetime | None, datetime | None]:
+    """(published, updated): metadata, the source's selector, <time>, then French text."""
+    updated = dates.parse_datetime(meta.modified, zone) if meta.modified else None
+    candidates = [meta.published, select_text(page, source.selectors.published_at), *meta.times]
+    for value in filter(None, candidates):
+        published = dates.parse_datetime(value, zone) or _french(value, meta, url, page, zone)
+        if published:
+            return published, updated
+    return _french_in_page(page, meta, url, zone), updated
+
+
+def _french(value: str, meta: Metadata, url: str, page: Selector, zone: tzinfo) -> datetime | None:
+    return dates.french_date(value, _year(meta, url, page), zone)
+
+
+def _year(meta: Metadata, url: str, page: Selector) -> int | None:
+    images = page.css("img::attr(src), meta[property='og:image']::attr(content)").getall()
+    return dates.year_hint(meta.modified, meta.canonical, url, *images[:10])
+
+
+def _french_in_page(page: Selector, meta: Metadata, url: str, zone: tzinfo) -> datetime | None:
+    year = _year(meta, url, page)
+    for place in alternatives(DATE_PLACES):
+        for found in page.css(place)[:MAX_DATE_PLACES]:
+            published = dates.french_date(_element_text(found.root), year, zone)
+            if published:
+                return published
+    return None
+
+
+# --------------------------------------------------------------------------- article
+
+
+def extract_article(
+    html: str | bytes, url: str, source: config.Source, *, timezone: str = DEFAULT_TIMEZONE
+) -> ArticleFields:
+    """Extract the article of one page; never raises on bad markup or encoding."""
+    text = decode_html(html) if isinstance(html, bytes) else html
+    page = Selector(text=text or "<html></html>", type="html")
+    meta = read_metadata(page)
+    title = _title(page, source, meta)
+    # the selector's sapo is the whole chapô; og:description is often cut short
+    summary = select_text(page, source.selectors.summary) or meta.description
+    body = extract_body(page, source, summary, title, text)
+    published, updated = find_dates(page, source, meta, url, ZoneInfo(timezone))
+    body_text = "\n\n".join(body.paragraphs)
+    status, note = _status(title, summary, body_text, body, published)
+    return ArticleFields(
+        title=title,
+        summary=summary,
+        body=body_text,
+        published_at=published,
+        captions=page_captions(page, source, body),
+        updated_at=updated,
+        canonical_url=urljoin(url, meta.canonical) if meta.canonical else None,
+        section=meta.section or select_text(page, source.selectors.section) or None,
+        credit=body.credit or source.credit,
+        dateline=cleanup.find_dateline(body_text),
+        language=source.language,
+        extraction=status,
+        extraction_note=note,
+    )
+
+
+def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
+    declared = "" if SITE_NAME.fullmatch(meta.title) else meta.title
+    return (
+        declared
+        or select_text(page, source.selectors.title)
+        or select_text(page, "h1")
+        or TITLE_SUFFIX.sub("", select_text(page, "title"))
+    )
+
+
+def _status(
+    title: str, summary: str, body_text: str, body: Body, published: datetime | None
+) -> tuple[Extraction, str]:
+    failures = [
+        n for n, missing in (("no title", not title), ("no body", not body_text)) if missing
+    ]
+    if failures:
+        return "failed", "; ".join(failures)
+    notes = [
+        note
+        for note, applies in (
+            ("body from trafilatura fallback", body.from_fallback),
+            ("no summary", not summary),
+            ("no publication date", published is None),
+            ("glued words in the source text", cleanup.has_glued_words(body_text)),
+        )
+        if applies
+    ]
+    return ("partial" if notes else "ok"), "; ".join(notes)

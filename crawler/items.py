@@ -1,0 +1,44 @@
+"""Items: what extraction produces and what the pipelines turn into a stored Article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from store.records import Extraction
+
+
+@dataclass(frozen=True)
+class ArticleFields:
+    """The article found in one page, before identity and storage.
+
+    ``extract.extract_article`` returns it; ``published_at`` is aware (the
+    outlet's +07:00 when the page gives no offset) or None when no date was found.
+    """
+
+    title: str
+    summary: str
+    body: str
+    published_at: datetime | None
+    captions: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+    canonical_url: str | None = None
+    section: str | None = None
+    credit: str | None = None
+    dateline: str | None = None
+    language: str = "fr"
+    extraction: Extraction = "ok"
+    extraction_note: str = ""
+
+
+@dataclass
+class ArticleItem:
+    """The crawl's output item: one fetched article page and where it came from."""
+
+    source: str
+    article_id: str
+    url: str
+    fields: ArticleFields
+    backfill: bool = False
+    # set by NormalisePipeline
+    content_hash: str = ""

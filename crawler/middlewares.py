@@ -1,0 +1,104 @@
+"""Downloader middlewares: honour ``Retry-After``; never follow a redirect off the source.
+
+Scrapy's ``RetryMiddleware`` retries 429 and 5xx answers at once; a server that
+says ``Retry-After: 30`` deserves 30 seconds. :class:`RetryAfterMiddleware`
+waits that long (capped by ``VNAWATCH_RETRY_AFTER_MAX``) before handing the
+retry back. While it waits the request still holds its download slot, so the
+whole host slows down, which is what a 429 asks for.
+
+:class:`OffsiteRedirectMiddleware` refuses a redirect that leaves the source's
+hosts (``spider.allowed_domains``) before anything is sent there, logs it and
+counts it in ``vnawatch/offsite_redirect``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """RetryMiddleware that honours ``Retry-After`` on 429 and 503 answers."""
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        header = response.headers.get(b"Retry-After")
+        delay = retry_after_seconds(header.decode("latin-1") if header else None)
+        retry = self._retry(request, f"{response.status} response")
+        if retry is None:
+            return response
+        if delay:
+            await self._wait(request, delay)
+        return retry
+
+    async def _wait(self, request: Request, delay: float) -> None:
+        cap = self.crawler.settings.getfloat("VNAWATCH_RETRY_AFTER_MAX", 120)
+        if delay > cap:
+            logger.warning(
+                "Retry-After too long, capped url=%s asked=%.0fs waiting=%.0fs",
+                request.url,
+                delay,
+                cap,
+            )
+            delay = cap
+        logger.info("waiting for Retry-After url=%s seconds=%.1f", request.url, delay)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("vnawatch/retry_after")
+        await asyncio.sleep(delay)
+
+
+class OffsiteRedirectMiddleware:
+    """Refuse a 3xx answer whose ``Location`` is not on one of the source's hosts.
+
+    Sits after RedirectMiddleware in the response chain (a higher number), so
+    it sees the redirect before it is followed.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OffsiteRedirectMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = urljoin(request.url, location.decode("latin-1"))
+        host = urlsplit(target).hostname or ""
+        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
+        if not allowed or any(host == d or host.endswith("." + d) for d in allowed):
+            return response
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("vnawatch/offsite_redirect")
+        logger.warning("redirect to another domain not followed from=%s to=%s", request.url, target)
+        raise IgnoreRequest(f"redirect to another domain {host!r}")

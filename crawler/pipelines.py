@@ -1,0 +1,179 @@
+"""Item pipelines: validate -> normalise -> store, one stats key per outcome.
+
+- :class:`ValidatePipeline` drops what cannot be an article (no title, no body,
+  no publication date) with ``DropItem(reason)`` and counts it in
+  ``vnawatch/dropped/<reason>``; an extraction that failed outright is also
+  counted in ``vnawatch/extraction_failed`` (the source's health uses it).
+- :class:`NormalisePipeline` sets the stored URL (the source's canonical form)
+  and the content hash.
+- :class:`StorePipeline` saves through ``Store.save_article`` and counts
+  ``vnawatch/articles/new|updated|unchanged``. On a source's first crawl
+  (never backfilled, nothing stored) articles older than ``backfill_days`` are
+  saved with ``backfill=True``, so subscribers are not flooded with the
+  back catalogue.
+
+A broken item is logged with its traceback and dropped; the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from crawler.extract import content_hash
+from crawler.items import ArticleItem
+from store.records import Article
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.spiders.base import SourceSpider
+
+logger = logging.getLogger(__name__)
+
+DROP_REASONS = {
+    "no_title": "no title",
+    "no_body": "no body text",
+    "no_date": "no publication date",
+}
+
+
+class _Pipeline:
+    """Shared shape: the crawler kept from ``from_crawler``; errors caught per item."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> SourceSpider:
+        return self.crawler.spider  # type: ignore[return-value]
+
+    @property
+    def stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        try:
+            return self.handle(item)
+        except DropItem:
+            raise
+        except Exception:  # the pipeline boundary: one bad item must not stop the crawl
+            logger.exception(
+                "pipeline failed pipeline=%s source=%s article_id=%s url=%s",
+                type(self).__name__,
+                item.source,
+                item.article_id,
+                item.url,
+            )
+            self.stats.inc_value("vnawatch/errors/pipeline")
+            raise DropItem(f"pipeline error in {type(self).__name__}") from None
+
+    def handle(self, item: ArticleItem) -> ArticleItem:
+        raise NotImplementedError
+
+
+class ValidatePipeline(_Pipeline):
+    """Drop items that are not usable articles, with the reason counted."""
+
+    def handle(self, item: ArticleItem) -> ArticleItem:
+        fields = item.fields
+        if fields.extraction == "failed":
+            self.stats.inc_value("vnawatch/extraction_failed")
+        reason = None
+        if not fields.title:
+            reason = "no_title"
+        elif not fields.body:
+            reason = "no_body"
+        elif fields.published_at is None:
+            reason = "no_date"
+        if reason is not None:
+            self.stats.inc_value(f"vnawatch/dropped/{reason}")
+            self.stats.inc_value("vnawatch/dropped")
+            raise DropItem(
+                f"{DROP_REASONS[reason]} source={item.source} "
+                f"article_id={item.article_id} url={item.url}"
+            )
+        return item
+
+
+class NormalisePipeline(_Pipeline):
+    """Canonical URL and content hash."""
+
+    def handle(self, item: ArticleItem) -> ArticleItem:
+        item.url = self.spider.canonical_url(item.url, item.article_id, item.fields)
+        item.content_hash = content_hash(item.fields)
+        return item
+
+
+class StorePipeline(_Pipeline):
+    """Save each article; decide backfill on the source's first crawl."""
+
+    first_crawl = False
+
+    def open_spider(self) -> None:
+        spider = self.spider
+        state = spider.store.source_state(spider.source_id)
+        stored = spider.store.count_articles(spider.source_id)
+        self.first_crawl = state.backfilled_at is None and stored == 0
+        self.cutoff = datetime.now(UTC) - timedelta(days=spider.source.backfill_days)
+        if self.first_crawl:
+            self.stats.set_value("vnawatch/first_crawl", 1)
+            logger.info(
+                "first crawl of source=%s: articles older than %d days are stored as backfill",
+                spider.source_id,
+                spider.source.backfill_days,
+            )
+
+    def handle(self, item: ArticleItem) -> ArticleItem:
+        published = item.fields.published_at
+        assert published is not None  # ValidatePipeline ran first
+        item.backfill = self.first_crawl and published < self.cutoff
+        outcome = self.spider.store.save_article(
+            article_record(item), datetime.now(UTC), backfill=item.backfill
+        )
+        self.stats.inc_value(f"vnawatch/articles/{outcome}")
+        if item.backfill:
+            self.stats.inc_value("vnawatch/articles/backfill")
+        logger.debug(
+            "article %s source=%s article_id=%s url=%s",
+            outcome,
+            item.source,
+            item.article_id,
+            item.url,
+        )
+        return item
+
+
+def article_record(item: ArticleItem) -> Article:
+    """The store record for a normalised item."""
+    fields = item.fields
+    assert fields.published_at is not None
+    return Article(
+        source=item.source,
+        article_id=item.article_id,
+        url=item.url,
+        title=fields.title,
+        published_at=fields.published_at,
+        summary=fields.summary,
+        body=fields.body,
+        captions=fields.captions,
+        section=fields.section,
+        credit=fields.credit,
+        dateline=fields.dateline,
+        language=fields.language,
+        updated_at=fields.updated_at,
+        extraction=fields.extraction,
+        extraction_note=fields.extraction_note,
+        content_hash=item.content_hash,
+    )

@@ -1,0 +1,134 @@
+"""The crawl child process: one Scrapy ``CrawlerProcess``, one crawler per source.
+
+``crawler.run`` starts ``python -m crawler.run REQUEST.json``; this module
+reads the request (config, sources, database URL), runs the spiders, turns
+each crawler's stats into a :class:`~store.records.CrawlRun`, records it with
+``Store.record_crawl`` and writes the runs and stats to the result file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+
+import config as config_module
+from crawler.run import run_to_json
+from crawler.settings import settings_for
+from crawler.spiders.base import SourceSpider
+from crawler.spiders.lecourrier import LeCourrierSpider
+from crawler.spiders.vietnamillustre import VietnamIllustreSpider
+from crawler.spiders.vietnamplus import VietnamPlusSpider
+from store import open_store
+from store.records import CrawlRun
+
+logger = logging.getLogger(__name__)
+
+# Scrapy's start-up listings and the end-of-crawl stats dump; our own lines say what matters
+VERBOSE_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.crawler",
+    "scrapy.middleware",
+    "scrapy.addons",
+    "scrapy.statscollectors",
+    "scrapy.extensions.logstats",
+)
+
+SPIDERS: dict[str, type[SourceSpider]] = {
+    spider.name: spider for spider in (VietnamPlusSpider, LeCourrierSpider, VietnamIllustreSpider)
+}
+
+
+def spider_class(source_id: str) -> type[SourceSpider]:
+    """The source's own spider (quirks), else the generic one."""
+    return SPIDERS.get(source_id, SourceSpider)
+
+
+def run_request(request_path: Path) -> int:
+    """Crawl the request's sources; 0 when the result file was written."""
+    request = json.loads(request_path.read_text("utf-8"))
+    config = config_module.Config.model_validate(request["config"])
+    database_url = request["database_url"]
+    settings = settings_for(config.model_copy(update={"database_url": database_url}))
+    process = CrawlerProcess(settings)  # configures logging: quieten after it
+    for name in VERBOSE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    started = datetime.now(UTC)
+    crawlers: dict[str, Crawler] = {}
+    for source_id in request["sources"]:
+        crawler = process.create_crawler(spider_class(source_id))
+        crawlers[source_id] = crawler
+        process.crawl(crawler, source_id=source_id, config=config)
+    process.start()
+    runs = [crawl_run(sid, c, started) for sid, c in crawlers.items()]
+    _record(database_url, runs)
+    result = {
+        "runs": [run_to_json(run) for run in runs],
+        "stats": {
+            sid: _plain(c.stats.get_stats() if c.stats else {}) for sid, c in crawlers.items()
+        },
+    }
+    Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
+    """A source's CrawlRun from its crawler's stats and the spider's error list."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider = crawler.spider
+    errors = list(getattr(spider, "errors", [])) if spider else ["the spider did not start"]
+    reason = stats.get("finish_reason")
+    if reason not in (None, "finished"):
+        errors.append(f"crawl ended early: {reason}")
+    exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    if exceptions:
+        errors.append(f"{exceptions} spider exceptions (see the log)")
+    new = int(stats.get("vnawatch/articles/new", 0))
+    run = CrawlRun(
+        source=source_id,
+        started_at=stats.get("start_time", started),
+        finished_at=stats.get("finish_time", datetime.now(UTC)),
+        new_articles=new,
+        updated_articles=int(stats.get("vnawatch/articles/updated", 0)),
+        skipped=int(stats.get("vnawatch/skipped_known", 0)),
+        not_modified=int(stats.get("vnawatch/not_modified", 0)),
+        dropped=int(stats.get("vnawatch/dropped", 0)),
+        extraction_failures=int(stats.get("vnawatch/extraction_failed", 0)),
+        errors=tuple(errors),
+        backfill=bool(stats.get("vnawatch/first_crawl")) and new > 0,
+    )
+    logger.info(
+        "crawl finished source=%s new=%d updated=%d skipped=%d not_modified=%d dropped=%d "
+        "extraction_failures=%d errors=%d",
+        run.source,
+        run.new_articles,
+        run.updated_articles,
+        run.skipped,
+        run.not_modified,
+        run.dropped,
+        run.extraction_failures,
+        len(run.errors),
+    )
+    return run
+
+
+def _record(database_url: str, runs: list[CrawlRun]) -> None:
+    store = open_store(database_url)
+    try:
+        for run in runs:
+            store.record_crawl(run)
+    finally:
+        store.close()
+
+
+def _plain(stats: dict[str, Any]) -> dict[str, Any]:
+    """Stats as JSON values (datetimes as ISO text)."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in stats.items()
+        if isinstance(value, int | float | str | datetime)
+    }

@@ -1,0 +1,211 @@
+"""Crawl entry point: ``crawl(config, source=None) -> CrawlReport``.
+
+Scrapy runs on Twisted's reactor, which cannot be restarted in a process, so
+every crawl runs in a child process (``python -m crawler.run REQUEST.json``)
+with one Scrapy crawler per source. The child records each source's
+:class:`~store.records.CrawlRun` into the store and writes the runs and the
+Scrapy stats to a result file; the parent waits at most
+``crawl.crawl_timeout_minutes``, kills a hung crawl, records the sources the
+child did not finish as failed, and returns a :class:`CrawlReport`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import config as config_module
+from store import open_store
+from store.records import CrawlRun
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+KILL_GRACE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    """What one crawl did: a CrawlRun per source, the Scrapy stats, and problems."""
+
+    runs: list[CrawlRun]
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timed_out: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.timed_out and not self.problems and all(r.succeeded for r in self.runs)
+
+    def run(self, source: str) -> CrawlRun:
+        return next(run for run in self.runs if run.source == source)
+
+    def stat(self, source: str, key: str) -> Any:
+        """A Scrapy stat of one source's crawl (0 when absent)."""
+        return self.stats.get(source, {}).get(key, 0)
+
+    def summary(self) -> str:
+        """One line: ``crawl finished source=lecourrier new=12 skipped=240 dropped=1``."""
+        parts = [_run_summary(run) for run in self.runs] or ["no source crawled"]
+        line = "crawl finished " + "; ".join(parts)
+        if self.timed_out:
+            line += " timed_out=true"
+        return line
+
+
+def _run_summary(run: CrawlRun) -> str:
+    text = (
+        f"source={run.source} new={run.new_articles} updated={run.updated_articles} "
+        f"skipped={run.skipped} not_modified={run.not_modified} dropped={run.dropped} "
+        f"extraction_failures={run.extraction_failures} errors={len(run.errors)}"
+    )
+    return text + (" first_crawl=true" if run.backfill else "")
+
+
+def crawl(
+    config: config_module.Config,
+    source: str | None = None,
+    *,
+    database_url: str | None = None,
+    timeout_seconds: float | None = None,
+) -> CrawlReport:
+    """Crawl ``source`` (or every enabled source) in a child process and report."""
+    sources = [source] if source else list(config.enabled_sources())
+    unknown = [s for s in sources if s not in config.sources]
+    if unknown:
+        raise ValueError(f"unknown source {unknown[0]!r}; configured: {', '.join(config.sources)}")
+    if not sources:
+        logger.warning("crawl: no enabled source in the config; nothing to do")
+        return CrawlReport(runs=[])
+    url = database_url or config.database_url
+    limit = timeout_seconds or config.crawl.crawl_timeout_minutes * 60
+    started = datetime.now(UTC)
+    logger.info("crawl starting sources=%s timeout_seconds=%.0f", ",".join(sources), limit)
+    with tempfile.TemporaryDirectory(prefix="vnawatch-crawl-") as workdir:
+        request = Path(workdir) / "request.json"
+        result = Path(workdir) / "result.json"
+        payload = {
+            "config": config.model_dump(mode="json"),
+            "sources": sources,
+            "database_url": url,
+            "result": str(result),
+        }
+        request.write_text(json.dumps(payload), encoding="utf-8")
+        code, timed_out = _run_child(request, limit)
+        done = json.loads(result.read_text("utf-8")) if result.is_file() else {}
+    report = _report(done, sources, code, timed_out, limit, started, url)
+    logger.info("%s", report.summary())
+    return report
+
+
+def _run_child(request: Path, limit: float) -> tuple[int | None, bool]:
+    """Run the child to completion or until ``limit``; (exit code, timed out)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "crawler.run", str(request)]
+    child = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        return child.wait(timeout=limit), False
+    except subprocess.TimeoutExpired:
+        logger.error("crawl timed out after %.0fs; stopping the crawl process", limit)
+        _stop(child)
+        return child.returncode, True
+    except BaseException:
+        _stop(child)
+        raise
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the child's process group (Scrapy shuts down cleanly), then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(timeout=KILL_GRACE_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _report(
+    done: dict[str, Any],
+    sources: list[str],
+    code: int | None,
+    timed_out: bool,
+    limit: float,
+    started: datetime,
+    database_url: str,
+) -> CrawlReport:
+    runs = [_run_from_json(item) for item in done.get("runs", [])]
+    finished = {run.source for run in runs}
+    missing = [s for s in sources if s not in finished]
+    problems = []
+    if missing:
+        reason = (
+            f"crawl timed out after {limit:.0f}s"
+            if timed_out
+            else f"crawl process exited with code {code}"
+        )
+        problems.append(reason)
+        runs += _record_failures(database_url, missing, reason, started)
+    return CrawlReport(
+        runs=runs, stats=done.get("stats", {}), timed_out=timed_out, problems=problems
+    )
+
+
+def _record_failures(
+    database_url: str, sources: list[str], reason: str, started: datetime
+) -> list[CrawlRun]:
+    """Sources the child never finished: a failed CrawlRun each, recorded here."""
+    now = datetime.now(UTC)
+    runs = [CrawlRun(s, started_at=started, finished_at=now, errors=(reason,)) for s in sources]
+    store = open_store(database_url)
+    try:
+        for run in runs:
+            logger.error("crawl failed source=%s error=%r", run.source, reason)
+            store.record_crawl(run)
+    finally:
+        store.close()
+    return runs
+
+
+def _run_from_json(item: dict[str, Any]) -> CrawlRun:
+    values = dict(item)
+    values["started_at"] = datetime.fromisoformat(values["started_at"])
+    values["finished_at"] = datetime.fromisoformat(values["finished_at"])
+    values["errors"] = tuple(values.get("errors", ()))
+    return CrawlRun(**values)
+
+
+def run_to_json(run: CrawlRun) -> dict[str, Any]:
+    values = asdict(run)
+    values["started_at"] = run.started_at.isoformat()
+    values["finished_at"] = run.finished_at.isoformat()
+    values["errors"] = list(run.errors)
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child entry point: crawl what REQUEST.json asks, write the result file."""
+    from crawler.process import run_request
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m crawler.run REQUEST.json\n")
+        return 2
+    return run_request(Path(args[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""Health: what `vnawatch status` shows and what the scheduler's health job checks.
+
+:func:`collect_status` reads the store (source crawl state, article counts,
+the scheduler's job runs, the outbox, the config state the scheduler left)
+into a :class:`StatusReport`; :func:`render_status` prints it as aligned
+plain-text tables. A source is unhealthy when its crawls fail in a row, when
+it has published nothing for much longer than its usual rate says, or when
+extraction keeps coming out empty (the site changed its markup).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
+from store import StoreError, open_store
+from store.health import SourceActivity
+from store.records import SourceState
+
+if TYPE_CHECKING:
+    from store import Store
+
+RECENT = timedelta(hours=24)
+BASELINE_DAYS = 14
+STALE_HEARTBEAT = timedelta(minutes=3)
+JOB_RAISED = "raised "  # scheduler.RAISED: the job ended in an exception (a bug or an outage)
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One source's crawl health."""
+
+    source: str
+    name: str
+    enabled: bool
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    failures_in_row: int = 0
+    new_24h: int = 0
+    usual_per_day: float = 0.0
+    last_article_at: datetime | None = None
+    extraction_failures_24h: int = 0
+    empty_extraction_streak: int = 0
+    problems: dict[str, str] = field(default_factory=dict)  # kind → reason
+
+    @property
+    def unhealthy(self) -> bool:
+        return bool(self.problems)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job_id: str
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_ok: bool | None
+    last_result: str | None
+    next_run_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    pending: int
+    failed: int
+    failed_24h: int
+    sent_24h: int
+    oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ConfigStatus:
+    """The config file and what the scheduler made of it."""
+
+    path: str
+    valid: bool = True
+    loaded_at: datetime | None = None
+    invalid_since: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    running: bool
+    holder: str | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    stopped_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    generated_at: datetime
+    sources: list[SourceStatus]
+    jobs: list[JobStatus]
+    outbox: OutboxStatus
+    config: ConfigStatus
+    scheduler: SchedulerStatus
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per thing a person should look at."""
+        found = [
+            f"source {s.source}: {reason}" for s in self.sources for reason in s.problems.values()
+        ]
+        if self.outbox.failed_24h:
+            found.append(f"{self.outbox.failed_24h} deliveries failed for good in the last 24 h")
+        found += [
+            f"job {job.job_id} failed: {job.last_result}"
+            for job in self.jobs
+            if job.last_ok is False and (job.last_result or "").startswith(JOB_RAISED)
+        ]
+        crashed = self.scheduler
+        if not crashed.running and crashed.heartbeat_at and not crashed.stopped_at:
+            found.append(
+                f"scheduler stopped without a clean shutdown "
+                f"(last heartbeat {_when(crashed.heartbeat_at)}): is `vnawatch run` running?"
+            )
+        if not self.config.valid:
+            found.append(f"config invalid since {_when(self.config.invalid_since)}")
+        return found
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.problems)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["needs_attention"] = self.needs_attention
+        data["problems"] = self.problems
+        return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def collect_status(
+    store: Store, config: Config, *, now: datetime, config_problems: Sequence[str] = ()
+) -> StatusReport:
+    """Everything `vnawatch status` shows, read in a few queries.
+
+    ``config_problems``: the file on disk does not load (``config`` is then the
+    last good one, see :func:`last_good_config`).
+    """
+    states = {state.source: state for state in store.source_states()}
+    activity = store.source_activity(now, recent=RECENT, baseline=timedelta(days=BASELINE_DAYS))
+    sources = [
+        source_status(key, spec, states.get(key), activity.get(key), config, now=now)
+        for key, spec in config.sources.items()
+    ]
+    counts = store.outbox_counts(now - RECENT)
+    return StatusReport(
+        generated_at=now,
+        sources=sources,
+        jobs=[JobStatus(**asdict(run)) for run in store.job_runs()],
+        outbox=OutboxStatus(
+            pending=counts.pending,
+            failed=counts.failed,
+            failed_24h=counts.failed_recent,
+            sent_24h=counts.sent_recent,
+            oldest_pending_at=counts.oldest_pending_at,
+        ),
+        config=config_status(store.service_state("config"), config, config_problems),
+        scheduler=scheduler_status(
+            store.service_state("scheduler"),
+            now=now,
+            stale_after=max(
+                STALE_HEARTBEAT, timedelta(seconds=2 * config.scheduler.lock_lease_seconds)
+            ),
+        ),
+    )
+
+
+def source_status(
+    key: str,
+    spec: Source,
+    state: SourceState | None,
+    activity: SourceActivity | None,
+    config: Config,
+    *,
+    now: datetime,
+) -> SourceStatus:
+    state = state or SourceState(source=key)
+    activity = activity or SourceActivity(source=key)
+    status = SourceStatus(
+        source=key,
+        name=spec.name,
+        enabled=spec.enabled,
+        last_run_at=state.last_run_at,
+        last_success_at=state.last_success_at,
+        last_error=state.last_error,
+        last_error_at=state.last_error_at,
+        failures_in_row=state.consecutive_failures,
+        new_24h=activity.new_recent,
+        usual_per_day=round(activity.new_baseline / BASELINE_DAYS, 1),
+        last_article_at=activity.last_article_at,
+        extraction_failures_24h=activity.extraction_failures_recent,
+        empty_extraction_streak=state.empty_extraction_streak,
+    )
+    if spec.enabled:
+        status.problems.update(_source_problems(status, config, now))
+    return status
+
+
+def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dict[str, str]:
+    limits = config.scheduler
+    problems = {}
+    if status.failures_in_row >= limits.unhealthy_failures:
+        problems["failing"] = (
+            f"{status.failures_in_row} crawls failed in a row: {status.last_error or '?'}"
+        )
+    if status.empty_extraction_streak >= limits.unhealthy_empty_extractions:
+        problems["extraction"] = (
+            f"extraction came out empty for the last {status.empty_extraction_streak} pages "
+            "(has the site changed its markup?)"
+        )
+    if status.usual_per_day >= 1 and status.last_article_at is not None:
+        allowed = timedelta(hours=max(limits.unhealthy_silent_hours, 72 / status.usual_per_day))
+        silent = now - status.last_article_at
+        if silent > allowed:
+            problems["silent"] = (
+                f"no new article for {silent.total_seconds() / 3600:.0f} h "
+                f"(usually {status.usual_per_day:g} a day)"
+            )
+    return problems
+
+
+def config_status(
+    state: dict[str, Any] | None, config: Config, problems: Sequence[str] = ()
+) -> ConfigStatus:
+    state = state or {}
+    path = str(config.path or "config.yaml")
+    return ConfigStatus(
+        path=state.get("path", path),
+        valid=bool(state.get("valid", True)) and not problems,
+        loaded_at=_parse(state.get("loaded_at")),
+        invalid_since=_parse(state.get("invalid_since")),
+        error="; ".join(problems) or state.get("error"),
+    )
+
+
+def last_good_config(path: Path) -> Config | None:
+    """The config the scheduler last applied, kept in the store, for when the file on
+    disk does not load; None when there is none (or no database to ask)."""
+    url = os.environ.get(DATABASE_URL_ENV) or _database_url_in(path)
+    try:
+        store = open_store(url)
+    except StoreError:
+        return None
+    try:
+        state = store.service_state("config") or {}
+    except SQLAlchemyError:
+        return None
+    finally:
+        store.close()
+    try:
+        return parse_config(state["good_text"], path) if state.get("good_text") else None
+    except ConfigError:
+        return None
+
+
+def _database_url_in(path: Path) -> str:
+    """``database_url`` read leniently from a file that may not validate."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = None
+    url = data.get("database_url") if isinstance(data, dict) else None
+    return str(url or Config.model_fields["database_url"].default)
+
+
+def scheduler_status(
+    state: dict[str, Any] | None, *, now: datetime, stale_after: timedelta = STALE_HEARTBEAT
+) -> SchedulerStatus:
+    if not state:
+        return SchedulerStatus(running=False)
+    heartbeat = _parse(state.get("heartbeat_at"))
+    stopped = _parse(state.get("stopped_at"))
+    running = stopped is None and heartbeat is not None and now - heartbeat < stale_after
+    return SchedulerStatus(
+        running=running,
+        holder=state.get("holder"),
+        started_at=_parse(state.get("started_at")),
+        heartbeat_at=heartbeat,
+        stopped_at=stopped,
+    )
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    return [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [headers, *rows]
+    ]
+
+
+def render_status(report: StatusReport) -> str:
+    """Plain aligned tables: scheduler and config, sources, jobs, outbox, problems."""
+    verdict = "NEEDS ATTENTION" if report.needs_attention else "OK"
+    lines = [f"vnawatch status at {_when(report.generated_at)}: {verdict}", ""]
+    lines.append(f"scheduler  {_scheduler_line(report.scheduler)}")
+    lines.append(f"config     {_config_line(report.config)}")
+    lines.append("")
+    lines += _table(
+        [
+            "SOURCE",
+            "LAST SUCCESS",
+            "FAILS",
+            "NEW 24H",
+            "USUAL/DAY",
+            "EXTRACT FAIL 24H",
+            "EMPTY RUN",
+            "STATE",
+        ],
+        [_source_row(s) for s in report.sources],
+    )
+    lines.append("")
+    if report.jobs:
+        lines += _table(
+            ["JOB", "LAST RUN", "RESULT", "NEXT RUN"],
+            [_job_row(job) for job in report.jobs],
+        )
+        lines.append("")
+    out = report.outbox
+    lines.append(
+        f"outbox     pending {out.pending} (oldest {_when(out.oldest_pending_at)}), "
+        f"failed {out.failed} ({out.failed_24h} in 24 h), sent in 24 h {out.sent_24h}"
+    )
+    if report.problems:
+        lines += ["", "needs attention:"] + [f"  - {problem}" for problem in report.problems]
+    return "\n".join(lines)
+
+
+def _scheduler_line(status: SchedulerStatus) -> str:
+    if status.running:
+        return f"running ({status.holder}), heartbeat {_when(status.heartbeat_at)}"
+    if status.stopped_at:
+        return f"stopped at {_when(status.stopped_at)}"
+    if status.heartbeat_at:
+        return f"not running? last heartbeat {_when(status.heartbeat_at)}"
+    return "never ran on this database"
+
+
+def _config_line(status: ConfigStatus) -> str:
+    if not status.valid:
+        return (
+            f"{status.path} INVALID since {_when(status.invalid_since)} "
+            f"(running on the config loaded {_when(status.loaded_at)}): {status.error}"
+        )
+    loaded = f", loaded by the scheduler {_when(status.loaded_at)}" if status.loaded_at else ""
+    return f"{status.path} valid{loaded}"
+
+
+def _source_row(s: SourceStatus) -> list[str]:
+    if not s.enabled:
+        state = "disabled"
+    elif s.problems:
+        state = "UNHEALTHY: " + "; ".join(s.problems.values())
+    elif s.last_run_at is None:
+        state = "not crawled yet"
+    elif s.failures_in_row:
+        state = f"retrying after {s.failures_in_row} failure(s): {(s.last_error or '?')[:80]}"
+    else:
+        state = "ok"
+    return [
+        s.source,
+        _when(s.last_success_at),
+        str(s.failures_in_row),
+        str(s.new_24h),
+        f"{s.usual_per_day:g}",
+        str(s.extraction_failures_24h),
+        str(s.empty_extraction_streak),
+        state,
+    ]
+
+
+def _job_row(job: JobStatus) -> list[str]:
+    result = "—" if job.last_ok is None else ("ok" if job.last_ok else "FAILED")
+    detail = (job.last_result or "")[:60]
+    return [
+        job.job_id,
+        _when(job.last_finished_at or job.last_started_at),
+        f"{result} {detail}".strip(),
+        _when(job.next_run_at),
+    ]

@@ -1,0 +1,118 @@
+"""Store facade: engine and sessions from a URL, schema upgrades, and the queries.
+
+``Store`` is the one object the stages get. Each public method is one
+transaction and returns ``store.records`` dataclasses, never ORM objects.
+The queries live in one module per table group (articles, matches,
+crawl_state, outbox) as mixins of the facade.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from store.articles import ArticleQueries
+from store.crawl_state import CrawlStateQueries
+from store.health import HealthQueries
+from store.locks import LockQueries
+from store.matches import MatchQueries
+from store.outbox import OutboxQueries
+
+logger = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(Exception):
+    """The database cannot be used (bad URL, unreachable, schema too old)."""
+
+
+class Store(
+    ArticleQueries, MatchQueries, CrawlStateQueries, OutboxQueries, HealthQueries, LockQueries
+):
+    """All persistent state of vnawatch."""
+
+    def upgrade(self) -> None:
+        """Create the schema or bring it to the newest migration."""
+        with self.engine.begin() as connection:
+            cfg = _alembic_config(self.url)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def is_current(self) -> bool:
+        head = ScriptDirectory.from_config(_alembic_config(self.url)).get_current_head()
+        return self.schema_revision() == head
+
+    def require_current(self) -> None:
+        """Raise StoreError with the fix when the schema is missing or old."""
+        try:
+            current = self.is_current()
+        except OperationalError as exc:
+            raise StoreError(f"cannot reach the database: {exc.orig}") from None
+        if not current:
+            raise StoreError("the database schema is missing or out of date: run `vnawatch init`")
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, **engine_options: Any) -> Store:
+    """A Store for a SQLAlchemy URL; SQLite files get WAL and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine_options.setdefault("poolclass", NullPool)
+        engine = create_engine(parsed, **engine_options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine_options.setdefault("pool_pre_ping", True)
+        try:
+            engine = create_engine(parsed, **engine_options)
+        except ImportError as exc:
+            raise StoreError(f"no driver for {parsed.drivername}: {exc}") from None
+    return Store(engine)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets the scheduler, the CLI and a crawl child read while one writes.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def display_url(url: str) -> str:
+    """A database URL safe to print: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"

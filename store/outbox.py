@@ -1,0 +1,356 @@
+"""Subscribers and the outbox: what is owed to whom, and what was sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.articles import article_record
+from store.base import StoreBase
+from store.matches import match_record
+from store.models import (
+    ArticleRow,
+    DeliveredArticleRow,
+    DeliveryRow,
+    MatchRow,
+    SubscriberRow,
+    SubscriptionRow,
+)
+from store.records import Article, Delivery, DeliveryDraft, Match, Subscriber
+
+ERROR_LIMIT = 2000
+
+
+class OutboxQueries(StoreBase):
+    """Facade methods for subscribers, subscriptions, deliveries."""
+
+    def sync_subscribers(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
+        """Make the config's subscribers and their rules the stored ones (origin=config)."""
+        with self._transaction() as session:
+            existing = {
+                row.email: row
+                for row in session.scalars(
+                    select(SubscriberRow).where(SubscriberRow.origin == "config")
+                )
+            }
+            wanted = {spec.email.lower(): spec for spec in subscribers}
+            for email, row in existing.items():
+                if email not in wanted:
+                    row.active = False
+            for email, spec in wanted.items():
+                row = existing.get(email) or session.scalar(
+                    select(SubscriberRow).where(SubscriberRow.email == email)
+                )
+                if row is None:
+                    row = SubscriberRow(email=email, origin="config", created_at=now)
+                    session.add(row)
+                row.name = spec.name
+                row.language = spec.language
+                row.timezone = spec.timezone
+                row.frequency = spec.frequency
+                row.send_time = spec.send_time
+                row.weekday = spec.weekday
+                row.active = spec.active
+                row.send_empty = spec.send_empty
+                session.flush()
+                session.execute(
+                    delete(SubscriptionRow).where(SubscriptionRow.subscriber_id == row.id)
+                )
+                session.add_all(
+                    SubscriptionRow(subscriber_id=row.id, rule_id=r) for r in spec.rules
+                )
+
+    def subscribers(self, *, active_only: bool = True) -> list[Subscriber]:
+        with self._transaction() as session:
+            query = select(SubscriberRow).order_by(SubscriberRow.email)
+            if active_only:
+                query = query.where(SubscriberRow.active.is_(True))
+            rows = session.scalars(query).all()
+            rules = _rules_by_subscriber(session.scalars(select(SubscriptionRow)).all())
+            return [_subscriber(row, rules.get(row.id, ())) for row in rows]
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        """One subscriber by email (any state), with its rules."""
+        with self._transaction() as session:
+            row = session.scalar(select(SubscriberRow).where(SubscriberRow.email == email.lower()))
+            if row is None:
+                return None
+            rules = session.scalars(
+                select(SubscriptionRow.rule_id).where(SubscriptionRow.subscriber_id == row.id)
+            ).all()
+            return _subscriber(row, tuple(sorted(rules)))
+
+    def undelivered_matches(
+        self,
+        subscriber_id: int,
+        rule_ids: Sequence[str],
+        channel: str,
+        *,
+        start: datetime,
+        end: datetime,
+    ) -> list[tuple[Match, Article]]:
+        """Matches of ``rule_ids`` a subscriber has not been sent on ``channel``.
+
+        An article qualifies when it is not backfilled, was published before
+        ``end``, and either was published since ``start`` (inside the window)
+        or was first seen or matched since ``start`` (published earlier, found
+        late: crawled late, matched late, or matched by a rule added since).
+        """
+        delivered = (
+            select(DeliveredArticleRow.id)
+            .where(
+                DeliveredArticleRow.subscriber_id == subscriber_id,
+                DeliveredArticleRow.channel == channel,
+                DeliveredArticleRow.article_pk == ArticleRow.id,
+            )
+            .exists()
+        )
+        query = (
+            select(MatchRow, ArticleRow)
+            .join(ArticleRow, ArticleRow.id == MatchRow.article_pk)
+            .where(
+                MatchRow.rule_id.in_(list(rule_ids)),
+                ArticleRow.backfill.is_(False),
+                ArticleRow.published_at < end,
+                or_(
+                    ArticleRow.published_at >= start,
+                    ArticleRow.first_seen_at >= start,
+                    MatchRow.matched_at >= start,
+                ),
+                ~delivered,
+            )
+            .order_by(ArticleRow.published_at, ArticleRow.id, MatchRow.rule_id)
+        )
+        with self._transaction() as session:
+            rows = session.execute(query).all()
+            return [(match_record(m), article_record(a)) for m, a in rows]
+
+    def delivered_since(self, subscriber_id: int, channel: str, since: datetime) -> list[Article]:
+        """Articles queued for a subscriber on ``channel`` by deliveries created since ``since``."""
+        query = (
+            select(ArticleRow)
+            .join(DeliveredArticleRow, DeliveredArticleRow.article_pk == ArticleRow.id)
+            .join(DeliveryRow, DeliveryRow.id == DeliveredArticleRow.delivery_id)
+            .where(
+                DeliveredArticleRow.subscriber_id == subscriber_id,
+                DeliveredArticleRow.channel == channel,
+                DeliveryRow.created_at >= since,
+            )
+            .order_by(ArticleRow.published_at, ArticleRow.id)
+        )
+        with self._transaction() as session:
+            return [article_record(row) for row in session.scalars(query)]
+
+    def queue_delivery(self, draft: DeliveryDraft, now: datetime) -> int | None:
+        """Record one email and the articles it carries, in one transaction.
+
+        Returns the new row's id, or None when the key is already queued or one
+        of the articles was already queued for this subscriber and channel.
+        Advances the subscriber's ``covered_until`` when the draft says so.
+        """
+        try:
+            with self._transaction() as session:
+                row = DeliveryRow(
+                    subscriber_id=draft.subscriber_id,
+                    kind=draft.kind,
+                    key=draft.key,
+                    window_start=draft.window_start,
+                    window_end=draft.window_end,
+                    subject=draft.subject,
+                    message=draft.message,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                session.add_all(
+                    DeliveredArticleRow(
+                        delivery_id=row.id,
+                        subscriber_id=draft.subscriber_id,
+                        channel=draft.channel,
+                        article_pk=pk,
+                    )
+                    for pk in draft.article_pks
+                )
+                if draft.covered_until is not None:
+                    _advance(session, draft.subscriber_id, draft.covered_until)
+                session.flush()
+                return row.id
+        except IntegrityError:
+            return None
+
+    def advance_coverage(self, subscriber_id: int, until: datetime) -> None:
+        """Move a subscriber's covered window forward (an empty digest not sent)."""
+        with self._transaction() as session:
+            _advance(session, subscriber_id, until)
+
+    def last_delivery_at(self, subscriber_id: int, kind: str) -> datetime | None:
+        """When the newest delivery of ``kind`` was queued for a subscriber."""
+        with self._transaction() as session:
+            return session.scalar(
+                select(func.max(DeliveryRow.created_at)).where(
+                    DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.kind == kind
+                )
+            )
+
+    def claim_deliveries(self, now: datetime, *, limit: int, lease: timedelta) -> list[Delivery]:
+        """Take up to ``limit`` due pending rows for sending, leased until ``now + lease``.
+
+        PostgreSQL workers skip rows another worker holds (SKIP LOCKED); the
+        compare-and-set update makes the claim safe on SQLite too. A worker
+        that dies leaves its rows to be claimed again when the lease ends.
+        """
+        due = or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now)
+        query = (
+            select(DeliveryRow, SubscriberRow.email)
+            .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+            .where(DeliveryRow.status == "pending", due)
+            .order_by(DeliveryRow.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(of=DeliveryRow, skip_locked=True)
+        claimed: list[Delivery] = []
+        with self._transaction() as session:
+            for row, email in session.execute(query).all():
+                taken = session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id == row.id, DeliveryRow.status == "pending", due)
+                    .values(next_attempt_at=now + lease)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(_delivery(row, email))
+        return claimed
+
+    def mark_sent(self, delivery_id: int, now: datetime, reply: str) -> None:
+        """Record the server's acceptance (one UPDATE: this runs once per message sent)."""
+        with self._transaction() as session:
+            session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    smtp_reply=reply[:ERROR_LIMIT],
+                    attempts=DeliveryRow.attempts + 1,
+                    next_attempt_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def mark_retry(
+        self, delivery_id: int, error: str, next_attempt_at: datetime, *, attempted: bool = True
+    ) -> int:
+        """Keep a row pending until ``next_attempt_at``; returns its attempt count."""
+        with self._transaction() as session:
+            row = session.get_one(DeliveryRow, delivery_id)
+            row.last_error = error[:ERROR_LIMIT]
+            row.next_attempt_at = next_attempt_at
+            if attempted:
+                row.attempts += 1
+            return row.attempts
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        with self._transaction() as session:
+            row = session.get_one(DeliveryRow, delivery_id)
+            row.status = "failed"
+            row.last_error = error[:ERROR_LIMIT]
+            row.attempts += 1
+            row.next_attempt_at = None
+
+    def deliveries(
+        self, *, status: str | None = None, subscriber: str | None = None
+    ) -> list[Delivery]:
+        """Outbox rows with the articles each carries, oldest first."""
+        query = (
+            select(DeliveryRow, SubscriberRow.email)
+            .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+            .order_by(DeliveryRow.id)
+        )
+        if status:
+            query = query.where(DeliveryRow.status == status)
+        if subscriber:
+            query = query.where(SubscriberRow.email == subscriber.lower())
+        with self._transaction() as session:
+            rows = session.execute(query).all()
+            ids = [row.id for row, _email in rows]
+            articles: dict[int, list[int]] = {}
+            for i in range(0, len(ids), 500):
+                pairs = session.execute(
+                    select(DeliveredArticleRow.delivery_id, DeliveredArticleRow.article_pk).where(
+                        DeliveredArticleRow.delivery_id.in_(ids[i : i + 500])
+                    )
+                ).all()
+                for delivery_id, article_pk in pairs:
+                    articles.setdefault(delivery_id, []).append(article_pk)
+            return [
+                _delivery(row, email, tuple(sorted(articles.get(row.id, ()))))
+                for row, email in rows
+            ]
+
+    def delivery_counts(self) -> dict[str, int]:
+        """Number of outbox rows per status."""
+        with self._transaction() as session:
+            rows = session.execute(
+                select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status)
+            ).all()
+            return {status: int(count) for status, count in rows}
+
+
+def _rules_by_subscriber(rows: Sequence[SubscriptionRow]) -> dict[int, tuple[str, ...]]:
+    grouped: dict[int, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row.subscriber_id, []).append(row.rule_id)
+    return {key: tuple(sorted(value)) for key, value in grouped.items()}
+
+
+def _subscriber(row: SubscriberRow, rules: tuple[str, ...]) -> Subscriber:
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        rules=rules,
+        name=row.name,
+        language=row.language,
+        timezone=row.timezone,
+        frequency=row.frequency,
+        send_time=row.send_time,
+        weekday=row.weekday,
+        send_empty=row.send_empty,
+        active=row.active,
+        origin=row.origin,
+        covered_until=row.covered_until,
+    )
+
+
+def _advance(session: Session, subscriber_id: int, until: datetime) -> None:
+    row = session.get_one(SubscriberRow, subscriber_id)
+    if row.covered_until is None or row.covered_until < until:
+        row.covered_until = until
+
+
+def _delivery(row: DeliveryRow, email: str, article_ids: tuple[int, ...] = ()) -> Delivery:
+    return Delivery(
+        id=row.id,
+        subscriber=email,
+        kind=row.kind,
+        key=row.key,
+        subject=row.subject,
+        message=row.message,
+        status=row.status,  # type: ignore[arg-type]
+        attempts=row.attempts,
+        created_at=row.created_at,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        article_ids=article_ids,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+        smtp_reply=row.smtp_reply,
+    )

@@ -1,0 +1,180 @@
+"""Records: the frozen dataclasses that cross the store boundary.
+
+The store hands these out and takes them in; ORM objects never leave
+``store``. The crawler produces :class:`Article`, the matcher :class:`Match`,
+the digest stage reads both and the mailer works on :class:`Delivery`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Zone = Literal["title", "lede", "body", "caption"]
+Extraction = Literal["ok", "partial", "failed"]
+DeliveryStatus = Literal["pending", "sent", "failed"]
+SaveOutcome = Literal["new", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article of one outlet; identity is (source, article_id)."""
+
+    source: str
+    article_id: str
+    url: str
+    title: str
+    published_at: datetime
+    summary: str = ""
+    body: str = ""
+    captions: tuple[str, ...] = ()
+    section: str | None = None
+    credit: str | None = None
+    dateline: str | None = None
+    language: str = "fr"
+    updated_at: datetime | None = None
+    extraction: Extraction = "ok"
+    extraction_note: str = ""
+    content_hash: str = ""
+    # set by the store
+    id: int | None = None
+    first_seen_at: datetime | None = None
+    story_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A hit: ``text[start:end]`` of the article's ``zone`` field fired ``term``."""
+
+    zone: Zone
+    start: int
+    end: int
+    term: str
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A short excerpt with the character ranges to highlight in it."""
+
+    text: str
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    """Evidence that a rule matched an article."""
+
+    article_id: int
+    rule_id: str
+    zones: tuple[Zone, ...]
+    alias: str
+    spans: tuple[Span, ...]
+    snippet: Snippet
+    matched_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """Crawl health of one source."""
+
+    source: str
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    last_new_articles: int = 0
+    last_not_modified: int = 0
+    last_extraction_failures: int = 0
+    empty_extraction_streak: int = 0
+    backfilled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CrawlRun:
+    """What one crawl of one source did; recorded into its SourceState."""
+
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    new_articles: int = 0
+    updated_articles: int = 0
+    skipped: int = 0
+    not_modified: int = 0
+    dropped: int = 0
+    extraction_failures: int = 0
+    errors: tuple[str, ...] = ()
+    backfill: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.errors or (self.new_articles + self.updated_articles + self.skipped) > 0
+
+
+@dataclass(frozen=True)
+class Validators:
+    """HTTP cache validators remembered for a feed, sitemap or listing URL."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An outbox row: one email to one subscriber, with its delivery state."""
+
+    id: int
+    subscriber: str
+    kind: str
+    key: str
+    subject: str
+    message: bytes
+    status: DeliveryStatus
+    attempts: int
+    created_at: datetime
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    article_ids: tuple[int, ...] = field(default=())
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    smtp_reply: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryDraft:
+    """An email ready to queue, with the articles it carries on its channel."""
+
+    subscriber_id: int
+    kind: str
+    channel: str
+    key: str
+    subject: str
+    message: bytes
+    article_pks: tuple[int, ...] = ()
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    # the subscriber's covered_until after this delivery (digests only)
+    covered_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone who receives mail; ``send_time`` is local "HH:MM" in ``timezone``."""
+
+    email: str
+    rules: tuple[str, ...]
+    name: str = ""
+    language: str = "fr"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    frequency: str = "daily"
+    send_time: str = "07:00"
+    weekday: str = "monday"
+    send_empty: bool = False
+    active: bool = True
+    origin: str = "config"
+    id: int | None = None
+    covered_until: datetime | None = None

@@ -1,0 +1,169 @@
+"""The scheduler's tasks: what each job does, returned as one key=value summary.
+
+Each method is the body of one scheduled job (``scheduler.py`` only decides
+when). They call the stage entry points (``crawler.run.crawl``,
+``alerts.jobs.*``) and nothing deeper. Everything that sends mail or changes
+matches runs under one lock, so two jobs of this process never send the same
+outbox row at once (the instance lock keeps other processes out).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import alarms
+import health
+
+if TYPE_CHECKING:
+    from config import Config
+    from store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A job's one-line result; ``ok=False`` means degraded (logged as a WARNING)."""
+
+    summary: str
+    ok: bool = True
+
+
+def _text(result: object, label: str = "") -> str:
+    """A stage report as one key=value line: its summary() or __str__, else its fields."""
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
+    if is_dataclass(result) and type(result).__str__ is object.__str__:
+        pairs = " ".join(
+            f"{f.name}={_value(getattr(result, f.name))}"
+            for f in fields(result)
+            if isinstance(getattr(result, f.name), int | float | str | bool)
+        )
+        return f"{label} {pairs}".strip()
+    return str(result)
+
+
+def _value(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+class Tasks:
+    """The job bodies, sharing the store and the current (last good) config."""
+
+    def __init__(self, store: Store, config: Config, *, clock: Callable[[], datetime] = utc_now):
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.delivery_lock = threading.Lock()
+
+    def crawl(self, source: str) -> Outcome:
+        """Crawl one source in a child process, then match, alert and send."""
+        from crawler.run import crawl
+
+        report = crawl(self.config, source)
+        crawled = _text(report)
+        ok = bool(getattr(report, "ok", True))
+        if getattr(report, "timed_out", False):  # crawler.run killed the hung crawl
+            logger.error(
+                "crawl killed after crawl_timeout_minutes=%d source=%s",
+                self.config.crawl.crawl_timeout_minutes,
+                source,
+            )
+            ok = False
+        return Outcome(f"{crawled}; {self.deliver_new()}", ok)
+
+    def deliver_new(self) -> str:
+        """Match new articles, queue immediate alerts, send what is pending."""
+        from alerts.jobs import match_new_articles, queue_immediate_alerts, send_pending
+
+        with self.delivery_lock:
+            now = self.clock()
+            matched = match_new_articles(self.store, self.config, now=now)
+            alerts = queue_immediate_alerts(self.store, self.config, now=now)
+            sent = send_pending(self.store, self.config, now=self.clock())
+        return f"{_text(matched, 'matched')}; {_text(alerts)}; {_text(sent)}"
+
+    def catch_up(self) -> Outcome:
+        """At start: whatever a stop or crash left owed (idempotent per digest window)."""
+        from alerts.jobs import (
+            match_new_articles,
+            queue_due_digests,
+            queue_immediate_alerts,
+            send_pending,
+        )
+
+        with self.delivery_lock:
+            now = self.clock()
+            matched = match_new_articles(self.store, self.config, now=now)
+            alerts = queue_immediate_alerts(self.store, self.config, now=now)
+            digests = queue_due_digests(self.store, self.config, now=now)
+            sent = send_pending(self.store, self.config, now=self.clock())
+        parts = (_text(matched, "matched"), _text(alerts), _text(digests), _text(sent))
+        return Outcome("; ".join(parts))
+
+    def digest(self, email: str) -> Outcome:
+        """A subscriber's digest time: queue every due digest, then send."""
+        from alerts.jobs import queue_due_digests, send_pending
+
+        with self.delivery_lock:
+            queued = queue_due_digests(self.store, self.config, now=self.clock())
+            sent = send_pending(self.store, self.config, now=self.clock())
+        return Outcome(f"subscriber={email} {_text(queued)}; {_text(sent)}")
+
+    def send(self) -> Outcome:
+        """Retry what is pending (SMTP outages, rows due for another attempt)."""
+        from alerts.jobs import send_pending
+
+        with self.delivery_lock:
+            sent = send_pending(self.store, self.config, now=self.clock())
+        return Outcome(_text(sent))
+
+    def sync_subscribers(self) -> None:
+        from alerts.jobs import sync_subscribers
+
+        sync_subscribers(self.store, self.config, self.clock())
+
+    def rematch(self, rule_ids: Iterable[str]) -> str:
+        """Re-match recent articles for new or edited rules (matches are replaced, not
+        added; delivered articles are remembered, so nothing is mailed twice)."""
+        from alerts.jobs import rematch_since
+
+        ids = sorted(rule_ids)
+        if not ids:
+            return "rematch skipped"
+        now = self.clock()
+        since = now - timedelta(days=self.config.scheduler.rematch_days)
+        with self.delivery_lock:
+            report = rematch_since(self.store, self.config, since, rule_ids=ids, now=now)
+        return f"rematch rules={','.join(ids)} {_text(report)}"
+
+    def check_health(self) -> Outcome:
+        """Source, outbox and config health; operators mailed on start and clear."""
+        now = self.clock()
+        report = health.collect_status(self.store, self.config, now=now)
+        notices = alarms.review_health(self.store, self.config, report, now)
+        unhealthy = [s.source for s in report.sources if s.unhealthy]
+        summary = (
+            f"sources={len(report.sources)} unhealthy={len(unhealthy)}"
+            f"{' (' + ','.join(unhealthy) + ')' if unhealthy else ''} "
+            f"pending={report.outbox.pending} failed_24h={report.outbox.failed_24h} "
+            f"config_valid={str(report.config.valid).lower()} notices={notices}"
+        )
+        return Outcome(summary, not report.needs_attention)
+
+    def housekeeping(self) -> Outcome:
+        """Drop articles past retention_days; let the database tidy up."""
+        cutoff = self.clock() - timedelta(days=self.config.retention_days)
+        deleted = self.store.delete_articles_before(cutoff)
+        optimized = self.store.optimize()
+        return Outcome(f"deleted_articles={deleted} cutoff={cutoff:%Y-%m-%d} db={optimized!r}")

@@ -1,0 +1,182 @@
+"""alerts.matcher: the golden table, evidence (spans, snippet), presearch, explain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from alerts.matcher import check_rules, compile_rules
+from alerts.query import RuleRefusedError, RuleSyntaxError
+from config import Rule, Watchlist
+from store.records import Article
+
+HANOI = timezone(timedelta(hours=7))
+GOLDEN = yaml.safe_load((Path(__file__).parent / "golden.yaml").read_text(encoding="utf-8"))
+WATCHLISTS = [Watchlist.model_validate(w) for w in GOLDEN["watchlists"]]
+CASES: list[dict[str, Any]] = GOLDEN["cases"]
+
+
+def article(
+    *,
+    title: str = "",
+    summary: str = "",
+    body: str = "",
+    captions: tuple[str, ...] = (),
+    section: str | None = None,
+    source: str = "vietnamplus",
+    published: date = date(2025, 1, 10),
+    pk: int | None = 7,
+) -> Article:
+    return Article(
+        source=source,
+        article_id="1",
+        url="https://fr.vietnamplus.vn/exemple-post1.vnp",
+        title=title,
+        summary=summary,
+        body=body,
+        captions=captions,
+        section=section,
+        published_at=datetime.combine(published, time(9, 0), HANOI),
+        id=pk,
+    )
+
+
+def _case_article(case: dict[str, Any]) -> Article:
+    fields = dict(case.get("article") or {(case.get("zone") or "body"): case["text"]})
+    if "captions" in fields:
+        fields["captions"] = tuple(fields["captions"])
+    return article(published=case.get("published", date(2025, 1, 10)), **fields)
+
+
+def _text_of(item: Article, zone: str) -> str:
+    texts = {"title": item.title, "lede": item.summary, "body": item.body}
+    return texts.get(zone, "\n".join(item.captions))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{i:03d}-{c['query']}" for i, c in enumerate(CASES)])
+def test_golden(case: dict[str, Any]) -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query=case["query"])], WATCHLISTS)
+    item = _case_article(case)
+    found = matcher.match(item)
+    assert bool(found) == case["match"], "\n".join(matcher.explain("r", item))
+    assert found == matcher.match_all(item)
+    if found and "spans" in case:
+        (match,) = found
+        assert [_text_of(item, s.zone)[s.start : s.end] for s in match.spans] == case["spans"]
+
+
+def test_golden_table_is_big_enough() -> None:
+    assert len(CASES) >= 80
+
+
+def test_match_carries_zones_alias_spans_and_snippet() -> None:
+    matcher = compile_rules(
+        [Rule(id="to_lam_chine", name="x", query="entity:to_lam AND Chine")], WATCHLISTS
+    )
+    body = "Premier point. Hier, To Lam a rencontré l’ambassadeur de Chine à Hanoï. Fin."
+    (match,) = matcher.match(article(title="Diplomatie", body=body))
+    assert (match.article_id, match.rule_id, match.zones, match.alias) == (
+        7,
+        "to_lam_chine",
+        ("body",),
+        "Tô Lâm",  # the first spelling of the entity that folds like the text
+    )
+    assert match.snippet.text == "Hier, To Lam a rencontré l’ambassadeur de Chine à Hanoï."
+    assert [match.snippet.text[a:b] for a, b in match.snippet.highlights] == ["To Lam", "Chine"]
+
+
+def test_unsaved_article_gets_article_id_zero() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query="Chine")])
+    (match,) = matcher.match(article(body="la Chine", pk=None))
+    assert match.article_id == 0
+
+
+def test_long_sentence_snippet_is_cut_around_the_hit() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query="Chine")])
+    body = " ".join(["mot"] * 200) + " la Chine " + " ".join(["mot"] * 200)
+    (match,) = matcher.match(article(body=body))
+    assert len(match.snippet.text) <= 300
+    ((a, b),) = match.snippet.highlights
+    assert match.snippet.text[a:b] == "Chine"
+
+
+def test_matches_come_in_rule_order() -> None:
+    rules = [Rule(id=f"r{i}", name="r", query=q) for i, q in enumerate(["Laos", "Chine", "Hanoi"])]
+    found = compile_rules(rules).match(article(body="Hanoi, la Chine et le Laos"))
+    assert [m.rule_id for m in found] == ["r0", "r1", "r2"]
+
+
+def test_presearch_skips_rules_whose_words_are_absent() -> None:
+    rules = [Rule(id=f"r{i}", name="r", query=f'lieu{i} AND "Chine mot{i}"') for i in range(500)]
+    matcher = compile_rules(rules)
+    assert matcher.index.candidates({"lieu7", "chine"}) == [7]
+    (match,) = matcher.match(article(body="le lieu7 de Chine mot7"))
+    assert match.rule_id == "r7"
+
+
+def test_rule_matching_articles_by_absence_is_refused() -> None:
+    with pytest.raises(RuleRefusedError):
+        compile_rules([Rule(id="r", name="r", query="Chine OR NOT Laos")])
+
+
+def test_compile_rules_raises_the_rule_error() -> None:
+    with pytest.raises(RuleSyntaxError) as caught:
+        compile_rules(
+            [Rule(id="ok", name="o", query="Chine"), Rule(id="bad", name="b", query="(a")]
+        )
+    assert caught.value.rule_id == "bad"
+
+
+def test_check_rules_reports_every_bad_rule() -> None:
+    rules = [
+        Rule(id="a", name="a", query="(Chine"),
+        Rule(id="b", name="b", query="*ine"),
+        Rule(id="c", name="c", query="Chine"),
+    ]
+    assert [e.rule_id for e in check_rules(rules)] == ["a", "b"]
+
+
+def test_explain_says_the_proximity_failed() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query='"Tô Lâm Chine"~2 AND Hanoï')])
+    lines = matcher.explain("r", article(body="Tô Lâm a reçu à Hanoï l'ambassadeur de Chine"))
+    assert "does not match" in lines[0]
+    assert any("phrase 'to lam chine' not within 2 words" in line for line in lines)
+    assert any("word 'hanoi' (Hanoï): found in body" in line for line in lines)
+
+
+def test_explain_names_the_office_dates() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query="entity:to_lam")], WATCHLISTS)
+    item = article(body="le secrétaire général du PCV", published=date(2020, 1, 1))
+    lines = matcher.explain("r", item)
+    assert any("only counts from 2024-08-03; article published 2020-01-01" in x for x in lines)
+    assert matcher.explain("nope", item) == ["unknown rule 'nope'"]
+
+
+def test_explain_reports_the_presearch_decision() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query="Chine AND Laos")])
+    lines = matcher.explain("r", article(body="le Japon"))
+    assert lines[1].startswith("presearch: needs one of [")
+    assert "skipped" in lines[1]
+
+
+def test_rebuilding_many_rules_is_fast() -> None:
+    rules = [Rule(id=f"r{i}", name="r", query=f"mot{i} AND (Chine OR Laos)") for i in range(2000)]
+    started = datetime.now()
+    compile_rules(rules)
+    assert datetime.now() - started < timedelta(seconds=20)
+
+
+def test_recompiling_after_an_edit_uses_the_new_query() -> None:
+    item = article(body="la Chine et le Laos")
+    before = compile_rules([Rule(id="r", name="r", query="Japon")])
+    after = compile_rules([Rule(id="r", name="r", query="Laos")])
+    assert (before.match(item), [m.rule_id for m in after.match(item)]) == ([], ["r"])
+    renamed = compile_rules([Rule(id="r", name="r", query="entity:to_lam")], WATCHLISTS)
+    changed = [w.model_copy(update={"entities": []}) for w in WATCHLISTS]
+    with pytest.raises(RuleRefusedError):
+        compile_rules([Rule(id="r", name="r", query="entity:to_lam")], changed)
+    assert renamed.match(article(body="To Lam"))

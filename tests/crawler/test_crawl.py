@@ -1,0 +1,227 @@
+"""The crawl engine end to end: crawler.run.crawl, real Scrapy, a served site, a real store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crawler import feeds
+from crawler.extract import article_id_from_url
+from crawler.run import CrawlReport, crawl
+from crawler.sitegen import article_page, build_sample_site
+from store import Store
+from tests.crawler.support import ROOT, add_listing_link, is_article_path, site_config
+from tests.servers import FixtureSite
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[FixtureSite]:
+    with FixtureSite(tmp_path / "site") as served:
+        yield served
+
+
+def _article_files(site: FixtureSite, source_dir: str, pattern: str) -> set[str]:
+    """The article ids the sample site holds for one outlet."""
+    ids = set()
+    for path in site.path(source_dir).rglob("*"):
+        if path.is_file() and path.suffix in (".vnp", ".html"):
+            article_id = article_id_from_url("/" + path.relative_to(site.root).as_posix(), pattern)
+            if article_id:
+                ids.add(article_id)
+    return ids
+
+
+def test_crawl_stores_every_sample_article_with_its_id(site: FixtureSite, store: Store) -> None:
+    cfg = site_config(site.url, store.url)
+    report = crawl(cfg)
+    assert report.ok, report.summary()
+    for source_id, directory in (
+        ("vietnamplus", "vietnamplus"),
+        ("lecourrier", "lecourrier"),
+        ("vietnamillustre", "vietnamillustre/french"),
+    ):
+        pattern = cfg.sources[source_id].article_url_pattern
+        expected = _article_files(site, directory, pattern)
+        assert expected, f"no sample articles for {source_id}"
+        stored = {a.article_id for a in store.iter_articles(source=source_id)}
+        assert stored == expected, source_id
+        assert report.run(source_id).new_articles == len(expected)
+    assert "crawl finished source=vietnamplus new=" in report.summary()
+    state = store.source_state("lecourrier")
+    assert state.last_success_at is not None and state.backfilled_at is not None
+
+
+def _crawl_sites_articles(report: CrawlReport) -> int:
+    return sum(report.stat(s, "vnawatch/articles/fetched") for s in report.stats)
+
+
+def test_recrawls_of_an_unchanged_site_fetch_no_article_page(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    first = crawl(cfg)
+    stored = sqlite_store.count_articles()
+    assert first.ok and stored > 0 and _crawl_sites_articles(first) == stored
+    for _ in range(2):
+        site.clear_requests()
+        again = crawl(cfg)
+        assert again.ok, again.summary()
+        assert _crawl_sites_articles(again) == 0
+        assert not [p for p in site.requests() if is_article_path(p)]
+        assert sum(run.not_modified for run in again.runs) >= 7  # 1 feed + 3 sitemaps + 3 listings
+        assert sum(run.new_articles + run.updated_articles for run in again.runs) == 0
+    assert sqlite_store.count_articles() == stored
+    assert sqlite_store.source_state("vietnamplus").last_not_modified >= 3
+
+
+def test_an_article_added_to_the_feed_is_the_only_one_fetched(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    assert crawl(cfg).ok
+    before = sqlite_store.count_articles("vietnamplus")
+    published = datetime(2026, 11, 23, 18, 0, tzinfo=timezone(timedelta(hours=7)))
+    page = site.path("vietnamplus/un-nouvel-article-de-test-post259999.vnp")
+    page.write_text(
+        article_page(
+            "Un nouvel article de test sur la frontière",
+            published,
+            "Hanoï (VNA) – Premier paragraphe du nouvel article.\n\nSecond paragraphe.",
+            "Le chapô du nouvel article.",
+        ),
+        encoding="utf-8",
+    )
+    build_sample_site(site.root)
+    site.clear_requests()
+    report = crawl(cfg, "vietnamplus")
+    assert report.run("vietnamplus").new_articles == 1, report.summary()
+    assert report.stat("vietnamplus", "vnawatch/articles/fetched") == 1
+    assert report.run("vietnamplus").skipped == before
+    fetched = [p for p in site.requests() if is_article_path(p)]
+    # the newest article is in the feed under its legacy URL, the listing has the -post one
+    assert len(fetched) == 1 and fetched[0] in (
+        "/vietnamplus/un-nouvel-article-de-test-post259999.vnp",
+        "/vietnamplus/un-nouvel-article-de-test/259999.vnp",
+    ), fetched
+    added = sqlite_store.article_by_identity("vietnamplus", "259999")
+    assert added is not None and added.title == "Un nouvel article de test sur la frontière"
+
+
+def test_a_changed_article_is_an_update_not_a_second_article(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    assert crawl(cfg, "lecourrier").ok
+    count = sqlite_store.count_articles("lecourrier")
+    shard = site.path("lecourrier/sitemaps/news-11-2026.xml")
+    entry = feeds.sitemap_links(shard.read_bytes()).articles[0]
+    article_id = article_id_from_url(entry, cfg.sources["lecourrier"].article_url_pattern)
+    assert article_id is not None
+    before = sqlite_store.article_by_identity("lecourrier", article_id)
+    page = site.path(entry)
+    html = page.read_text(encoding="utf-8")
+    marker = '<div class="article-content">'
+    assert marker in html
+    page.write_text(
+        html.replace(marker, marker + "<p>Mise à jour : un paragraphe ajouté.</p>", 1),
+        encoding="utf-8",
+    )
+    later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    text = shard.read_text(encoding="utf-8")
+    start = text.index(f"<loc>{entry}</loc>")
+    lastmod_start = text.index("<lastmod>", start) + len("<lastmod>")
+    lastmod_end = text.index("</lastmod>", lastmod_start)
+    shard.write_text(text[:lastmod_start] + later + text[lastmod_end:], encoding="utf-8")
+
+    report = crawl(cfg, "lecourrier")
+    run = report.run("lecourrier")
+    assert (run.new_articles, run.updated_articles) == (0, 1), report.summary()
+    assert sqlite_store.count_articles("lecourrier") == count
+    after = sqlite_store.article_by_identity("lecourrier", article_id)
+    assert before is not None and after is not None and after.id == before.id
+    assert "Mise à jour" in after.body and after.content_hash != before.content_hash
+
+
+def test_one_id_under_two_url_forms_is_fetched_once_and_stored_once(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    pattern = cfg.sources["vietnamplus"].article_url_pattern
+    feed_links = feeds.feed_links(site.path("vietnamplus/rss/home.rss").read_bytes()).articles
+    legacy = [link for link in feed_links if "-post" not in link]
+    listing = site.path("vietnamplus/index.html").read_text(encoding="utf-8")
+    both = [link for link in legacy if f"-post{article_id_from_url(link, pattern)}.vnp" in listing]
+    assert both, "the sample feed should link one listed article by its legacy URL"
+    article_id = article_id_from_url(both[0], pattern)
+    report = crawl(cfg, "vietnamplus")
+    assert report.ok, report.summary()
+    fetched = [p for p in site.requests() if article_id_from_url(p, pattern) == article_id]
+    assert len(fetched) == 1, fetched
+    stored = [a for a in sqlite_store.iter_articles(source="vietnamplus")]
+    assert len([a for a in stored if a.article_id == article_id]) == 1
+    article = sqlite_store.article_by_identity("vietnamplus", str(article_id))
+    assert article is not None and article.url.endswith(f"-post{article_id}.vnp")
+
+
+def test_first_crawl_marks_old_articles_as_backfill_and_later_crawls_do_not(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url, backfill_days=0)
+    first = crawl(cfg, "lecourrier")
+    stored = sqlite_store.count_articles("lecourrier")
+    assert first.stat("lecourrier", "vnawatch/articles/backfill") == stored > 0
+    assert first.run("lecourrier").backfill
+    assert sqlite_store.source_state("lecourrier").backfilled_at is not None
+    page = site.path("lecourrier/un-article-ancien-de-test/1399001.html")
+    page.parent.mkdir(parents=True)
+    old = datetime(2026, 11, 1, 9, 0, tzinfo=timezone(timedelta(hours=7)))
+    page.write_text(article_page("Un article ancien", old, "Corps de l'article."), "utf-8")
+    add_listing_link(
+        site.path("lecourrier/index.html"),
+        "/lecourrier/un-article-ancien-de-test/1399001.html",
+        "Un article ancien",
+    )
+    second = crawl(cfg, "lecourrier")
+    assert second.run("lecourrier").new_articles == 1, second.summary()
+    assert second.stat("lecourrier", "vnawatch/articles/backfill") == 0
+    assert not second.run("lecourrier").backfill
+
+
+def test_scrapy_crawl_command_uses_the_config_file(
+    site: FixtureSite, sqlite_store: Store, tmp_path: Path
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
+    env = {**os.environ, "VNAWATCH_CONFIG": str(config_file)}
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "vietnamplus"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "crawl started source=vietnamplus" in done.stderr
+    assert sqlite_store.count_articles("vietnamplus") > 0
+    assert sqlite_store.count_articles("lecourrier") == 0
+
+
+def test_listing_pages_alone_reach_every_article_through_pagination(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url, feeds=[], sitemaps=[])
+    report = crawl(cfg, "vietnamillustre")
+    assert report.ok, report.summary()
+    pattern = cfg.sources["vietnamillustre"].article_url_pattern
+    expected = _article_files(site, "vietnamillustre/french", pattern)
+    assert {a.article_id for a in sqlite_store.iter_articles(source="vietnamillustre")} == expected
+    assert report.stat("vietnamillustre", "vnawatch/discovery/listing") == 2

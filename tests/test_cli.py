@@ -1,0 +1,108 @@
+"""The vnawatch command through Typer's runner: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, sqlite_url: str) -> Path:
+    """The shipped config with a database in tmp_path."""
+    text = SHIPPED.read_text(encoding="utf-8").replace(
+        "database_url: sqlite:///vnawatch.db", f"database_url: {sqlite_url}"
+    )
+    text = text.replace("outbox_dir: outbox", f"outbox_dir: {tmp_path / 'outbox'}")
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_every_command() -> None:
+    code, out, _ = invoke("--help")
+    assert code == 0
+    for command in ("init", "crawl", "match", "digest", "run", "check-config", "rule", "export",
+                    "status", "demo"):  # fmt: skip
+        assert command in out
+
+
+def test_check_config_prints_the_parsed_config(config_file: Path) -> None:
+    code, out, err = invoke("check-config", "--config", str(config_file))
+    assert code == 0, err
+    parsed = json.loads(out)
+    assert parsed["sources"]["lecourrier"]["base_url"] == "https://lecourrier.vn"
+    assert "ok — 3 sources" in err
+
+
+def test_check_config_typo_is_one_line_and_exit_2(config_file: Path) -> None:
+    text = config_file.read_text(encoding="utf-8").replace("frequency: daily", "frequncy: daily", 1)
+    config_file.write_text(text, encoding="utf-8")
+    code, out, err = invoke("check-config", "--config", str(config_file))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "subscribers[0].frequncy: unknown key" in err
+    assert "Traceback" not in err
+
+
+def test_check_config_missing_file_exit_2(tmp_path: Path) -> None:
+    code, _, err = invoke("--config", str(tmp_path / "nope.yaml"), "check-config")
+    assert code == 2
+    assert "nope.yaml: cannot read the config file" in err
+
+
+def test_commands_before_init_say_what_to_do(config_file: Path) -> None:
+    code, _, err = invoke("export", "articles", "--config", str(config_file))
+    assert code == 1
+    assert "run `vnawatch init`" in err
+
+
+def test_init_creates_then_reports_up_to_date(config_file: Path) -> None:
+    code, _, err = invoke("init", "--config", str(config_file))
+    assert code == 0, err
+    assert "database created" in err
+    code, _, err = invoke("init", "--config", str(config_file))
+    assert code == 0
+    assert "up to date" in err
+
+
+def test_export_empty_archive(config_file: Path) -> None:
+    invoke("init", "--config", str(config_file))
+    code, out, err = invoke("export", "articles", "--format", "csv", "--config", str(config_file))
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("url,source,article_id,title")
+    assert "0 articles exported" in err
+
+
+def test_unknown_source_is_a_usage_error(config_file: Path) -> None:
+    invoke("init", "--config", str(config_file))
+    code, _, err = invoke("crawl", "--source", "vnexpress", "--config", str(config_file))
+    assert code == 2
+    assert "unknown source 'vnexpress'" in err
+
+
+def test_digest_needs_send_or_preview(config_file: Path) -> None:
+    code, _, err = invoke("digest", "--config", str(config_file))
+    assert code == 2
+    assert "exactly one of --send or --preview" in err
+
+
+def test_bad_since_is_a_usage_error(config_file: Path) -> None:
+    invoke("init", "--config", str(config_file))
+    code, _, err = invoke(
+        "export", "articles", "--since", "yesterday", "--config", str(config_file)
+    )
+    assert code == 2
+    assert "neither a duration" in err

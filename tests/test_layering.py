@@ -1,0 +1,30 @@
+"""config.py imports nothing of the project (import-linter covers the packages)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = {"crawler", "alerts", "store", "cli", "scheduler", "demo", "export", "health"}
+
+
+def _imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_config_imports_nothing_of_the_project() -> None:
+    assert _imported_roots(ROOT / "config.py") & PROJECT == set()
+
+
+def test_imported_roots_sees_project_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import store.db\nfrom alerts import jobs\nimport os\n", encoding="utf-8")
+    assert _imported_roots(sample) == {"store", "alerts", "os"}

@@ -1,0 +1,305 @@
+"""`vnawatch run` as a real process: jobs, stop on signals, one instance, config reload."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store import open_store
+from tests.processes import SchedulerProcess, base_config, cli, status_json, wait_for, write_config
+
+
+@pytest.fixture
+def started() -> Iterator[list[SchedulerProcess]]:
+    """Processes a test starts; all stopped afterwards."""
+    processes: list[SchedulerProcess] = []
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+def _setup(tmp_path: Path, database_url: str | None = None, **changes: Any) -> Path:
+    data = base_config(tmp_path, database_url)
+    data.update(changes)
+    path = write_config(tmp_path / "config.yaml", data)
+    result = cli(path, "init")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def _start(
+    started: list[SchedulerProcess], config: Path, name: str, *args: str, **kwargs: Any
+) -> SchedulerProcess:
+    process = SchedulerProcess(config, config.parent / f"{name}.log", *args, **kwargs)
+    started.append(process)
+    return process
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A config and the environment for `vnawatch`, on SQLite or on PostgreSQL."""
+    if request.param == "sqlite":
+        return _setup(tmp_path), {}
+    url = str(request.getfixturevalue("postgres_url"))
+    return _setup_env(tmp_path, url), {"VNAWATCH_DATABASE_URL": url}
+
+
+def test_run_records_jobs_and_exits_0_on_sigterm(
+    backend: tuple[Path, dict[str, str]], started: list[SchedulerProcess]
+) -> None:
+    config, env = backend
+    process = _start(started, config, "a", env=env)
+    process.wait_log("scheduler started")
+    process.wait_log("job finished job=health")
+
+    report = status_json(config, env)
+    assert report["scheduler"]["running"] is True
+    jobs = {job["job_id"]: job for job in report["jobs"]}
+    assert {"digest:a@b.vn", "send:pending", "health", "housekeeping"} <= set(jobs)
+    assert jobs["health"]["last_ok"] is True
+    assert jobs["digest:a@b.vn"]["next_run_at"].endswith(("06:00:00+00:00", "05:00:00+00:00"))
+
+    begun = time.monotonic()
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(15) == 0
+    assert time.monotonic() - begun < 10
+    assert "received SIGTERM" in process.log
+    assert "scheduler stopped exit_code=0" in process.log
+    assert status_json(config, env)["scheduler"]["running"] is False
+
+
+def test_sigint_stops_too(tmp_path: Path, started: list[SchedulerProcess]) -> None:
+    config = _setup(tmp_path)
+    process = _start(started, config, "a")
+    process.wait_log("scheduler started")
+    process.signal(signal.SIGINT)
+    assert process.wait_exit(15) == 0
+    assert "received SIGINT" in process.log
+
+
+def _second_refuses(tmp_path: Path, started: list[SchedulerProcess], url: str | None) -> None:
+    env = {"VNAWATCH_DATABASE_URL": url} if url else None
+    config = _setup(tmp_path, url) if not url else _setup_env(tmp_path, url)
+    first = _start(started, config, "first", env=env)
+    first.wait_log("scheduler started")
+    second = _start(started, config, "second", env=env)
+    assert second.wait_exit(30) == 1
+    assert "another scheduler is already running" in second.log
+    assert "held by" in second.log
+    assert "scheduler started" not in second.log
+    first.signal(signal.SIGTERM)
+    assert first.wait_exit(15) == 0
+
+
+def _setup_env(tmp_path: Path, url: str) -> Path:
+    path = write_config(tmp_path / "config.yaml", base_config(tmp_path, url))
+    result = cli(path, "init", env={"VNAWATCH_DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_second_scheduler_refuses_to_start_on_sqlite(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    _second_refuses(tmp_path, started, None)
+
+
+@pytest.mark.postgres
+def test_second_scheduler_refuses_to_start_on_postgres(
+    tmp_path: Path, started: list[SchedulerProcess], postgres_url: str
+) -> None:
+    _second_refuses(tmp_path, started, postgres_url)
+
+
+def test_second_scheduler_with_wait_takes_over_when_the_first_stops(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    config = _setup(tmp_path)
+    first = _start(started, config, "first")
+    first.wait_log("scheduler started")
+    second = _start(started, config, "second", "--wait")
+    second.wait_log("waiting for the scheduler lock")
+    first.signal(signal.SIGTERM)
+    assert first.wait_exit(15) == 0
+    second.wait_log("scheduler started")
+    second.signal(signal.SIGTERM)
+    assert second.wait_exit(15) == 0
+
+
+def test_restart_after_sigkill_takes_over_the_dead_lease(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    config = _setup(tmp_path)
+    first = _start(started, config, "first")
+    first.wait_log("scheduler started")
+    first.signal(signal.SIGKILL)
+    first.wait_exit(10)
+    second = _start(started, config, "second")
+    second.wait_log("scheduler started", timeout=15)
+    assert "took over the scheduler lock of a dead process" in second.log
+    second.wait_log("job finished job=startup:catch_up")
+    second.signal(signal.SIGTERM)
+    assert second.wait_exit(15) == 0
+
+
+def test_config_edits_are_applied_rejected_and_recovered(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    data = base_config(tmp_path)
+    data["operators"] = ["ops@vnawatch.example"]
+    config = _setup(tmp_path, operators=data["operators"])
+    process = _start(started, config, "a")
+    process.wait_log("scheduler started")
+
+    # a new rule, and a subscriber's digest one hour later
+    data["rules"].append({"id": "mer_orientale", "name": "Mer", "query": '"mer Orientale"'})
+    data["subscribers"][0]["send_time"] = "08:00"
+    data["subscribers"][0]["rules"] = ["to_lam", "mer_orientale"]
+    write_config(config, data)
+    log = process.wait_log("config reloaded:")
+    line = next(x for x in log.splitlines() if "config reloaded:" in x)
+    assert "+1 rule (mer_orientale)" in line
+    assert "subscriber a@b.vn daily 07:00→08:00 +mer_orientale" in line
+    assert "job rescheduled job=digest:a@b.vn" in log
+
+    def digest_at_8() -> bool:
+        jobs = {job["job_id"]: job for job in status_json(config)["jobs"]}
+        return str(jobs["digest:a@b.vn"]["next_run_at"]).endswith(
+            ("07:00:00+00:00", "06:00:00+00:00")
+        )
+
+    wait_for(digest_at_8, 10, "the digest job at 08:00 Paris")
+
+    # an unknown key: one ERROR naming file:line, the last good config kept
+    broken = dict(data, rules=[*data["rules"], {"id": "x", "name": "X", "qurey": "Chine"}])
+    write_config(config, broken)
+    log = process.wait_log("config invalid")
+    errors = [x for x in log.splitlines() if "config invalid" in x]
+    assert len(errors) == 1 and " ERROR " in errors[0]
+    assert f"{config}:" in errors[0] and "rules[3].qurey" in errors[0]
+    store = open_store(str(data["database_url"]))
+    try:
+        # the ERROR is logged first; the state, the alarm and its mail follow
+        mails = wait_for(lambda: list((tmp_path / "outbox" / "operators").glob("*.eml")), 10)
+        state = store.service_state("config") or {}
+        assert state["valid"] is False and state["invalid_since"]
+        conditions = {c.key: c for c in store.conditions()}
+        assert conditions["config:invalid"].active
+        assert len(mails) == 1 and "PROBL" in mails[0].read_text()
+        status = cli(config, "status")  # names the problem, shows the scheduler's view
+        assert status.returncode == 2
+        assert "rules[3].qurey" in status.stderr
+        assert f"{config} INVALID since" in status.stdout
+        assert "scheduler  running" in status.stdout
+
+        # fixed: applied, the invalid state and the alarm cleared (and mailed once)
+        write_config(config, data | {"retention_days": 365})
+        process.wait_log("config reloaded:", count=2)
+        wait_for(lambda: store.service_state("config")["valid"], 5, "config valid again")
+        mails = wait_for(
+            lambda: sorted((tmp_path / "outbox" / "operators").glob("*.eml"))[1:], 5, "clear mail"
+        )
+        assert not {c.key for c in store.conditions(active_only=True)}
+        assert "retention_days settings" in process.log.splitlines()[-1] or (
+            "retention_days settings" in process.log
+        )
+    finally:
+        store.close()
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(15) == 0
+    assert process.log.count("config invalid") == 1
+
+
+# A `vnawatch run` whose crawl body is replaced: ``hang`` never returns, ``slow``
+# returns after two seconds. Everything else is the real scheduler.
+PATCHED_RUN = """
+import sys, threading, time
+import logsetup, scheduler, tasks
+from config import load_config
+
+def hang(self, source):
+    threading.Event().wait()
+
+def slow(self, source):
+    time.sleep(2)
+    return tasks.Outcome("slow crawl done")
+
+tasks.Tasks.crawl = {"hang": hang, "slow": slow}[sys.argv[2]]
+logsetup.configure_logging("INFO")
+sys.exit(scheduler.run(load_config(sys.argv[1])))
+"""
+
+
+def _patched(
+    tmp_path: Path, started: list[SchedulerProcess], mode: str, grace: float
+) -> SchedulerProcess:
+    data = base_config(tmp_path)
+    data["sources"]["local"]["enabled"] = True
+    data["scheduler"]["shutdown_grace_seconds"] = grace
+    config = write_config(tmp_path / "config.yaml", data)
+    assert cli(config, "init").returncode == 0
+    command = [sys.executable, "-c", PATCHED_RUN, str(config), mode]
+    process = SchedulerProcess(config, tmp_path / f"{mode}.log", command=command)
+    started.append(process)
+    return process
+
+
+def test_sigterm_lets_a_running_job_finish(tmp_path: Path, started: list[SchedulerProcess]) -> None:
+    process = _patched(tmp_path, started, "slow", grace=15)
+    process.wait_log("scheduler started")
+    wait_for(lambda: _running(process), 15, "the crawl to start")
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(15) == 0
+    log = process.log
+    assert "running=crawl:local" in log
+    assert log.index("received SIGTERM") < log.index("job finished job=crawl:local")
+    assert "abandoned" not in log
+
+
+def test_sigterm_abandons_a_hung_job_after_the_grace_period(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    process = _patched(tmp_path, started, "hang", grace=1)
+    process.wait_log("scheduler started")
+    wait_for(lambda: _running(process), 15, "the crawl to start")
+    begun = time.monotonic()
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(20) == 0
+    assert time.monotonic() - begun < 10
+    assert "abandoned running jobs=crawl:local" in process.log
+    assert "scheduler stopped exit_code=0" in process.log
+
+
+def _running(process: SchedulerProcess) -> bool:
+    """The crawl job has started (its start is recorded before the body runs)."""
+    store = open_store(str(base_config(process.log_path.parent)["database_url"]))
+    try:
+        runs = {run.job_id: run for run in store.job_runs()}
+        return "crawl:local" in runs and runs["crawl:local"].last_started_at is not None
+    finally:
+        store.close()
+
+
+def test_a_rule_that_does_not_compile_is_rejected_with_its_line(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    data = base_config(tmp_path)
+    config = _setup(tmp_path)
+    process = _start(started, config, "a")
+    process.wait_log("scheduler started")
+    data["rules"].append({"id": "bad", "name": "Bad", "query": '"Tô Lâm AND ('})
+    write_config(config, data)
+    line = next(x for x in process.wait_log("config invalid").splitlines() if "config invalid" in x)
+    query_line = next(
+        i for i, text in enumerate(config.read_text().splitlines(), 1) if "Tô Lâm AND" in text
+    )
+    assert f"{config}:{query_line}: rules[2].query:" in line
+    assert "config reloaded" not in process.log
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(15) == 0

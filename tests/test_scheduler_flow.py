@@ -1,0 +1,208 @@
+"""The whole flow under `vnawatch run`: a local copy of the outlets, a real SMTP server.
+
+The scheduler crawls the sample site (real Scrapy spiders in a child process),
+matches, queues an immediate alert and sends it to aiosmtpd. Then the crash
+case: SMTP down, the scheduler SIGKILLed with the alert pending, SMTP back, a
+new scheduler: the alert arrives exactly once, and a further restart sends
+nothing again.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from store import open_store
+from tests.alerts.delivery_support import RecordingHandler, free_port, parse, smtp_server
+from tests.processes import SchedulerProcess, cli, wait_for, write_config
+
+pytestmark = pytest.mark.slow
+SUBSCRIBER = "alerte@vnawatch.example"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    """The bundled sample site, dates moved to yesterday, served on 127.0.0.1."""
+    from crawler.localsite import serve_directory
+    from demo import prepare_site
+
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    with serve_directory(prepare_site(tmp_path / "site", today)) as url:
+        yield url
+
+
+def _config(tmp_path: Path, site: str, smtp_port: int, env: dict[str, str] | None = None) -> Path:
+    """The demo's config (three spiders on the local site) with one immediate subscriber."""
+    from demo import write_config as demo_config
+
+    work = tmp_path / "work"
+    work.mkdir()
+    demo_config(work, site, datetime.now(UTC))
+    data: dict[str, Any] = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
+    for source in data["sources"]:  # one source keeps the test short and its mail countable
+        data["sources"][source]["enabled"] = source == "vietnamplus"
+    data["subscribers"] = [
+        {
+            "email": SUBSCRIBER,
+            "frequency": "immediate",
+            "rules": [rule["id"] for rule in data["rules"]],
+        }
+    ]
+    data["mail"].update(
+        backend="smtp",
+        host="127.0.0.1",
+        port=smtp_port,
+        timeout_seconds=5,
+        immediate_min_interval_minutes=0,
+    )
+    data["scheduler"] = {
+        "reload_seconds": 0.5,
+        "send_retry_seconds": 1,
+        "lock_lease_seconds": 6,
+        "shutdown_grace_seconds": 20,
+    }
+    path = write_config(work / "config.yaml", data)
+    assert cli(path, "init", env=env).returncode == 0
+    return path
+
+
+def _start(
+    config: Path, name: str, started: list[SchedulerProcess], env: dict[str, str] | None = None
+) -> SchedulerProcess:
+    process = SchedulerProcess(config, config.parent / f"{name}.log", env=env)
+    started.append(process)
+    return process
+
+
+@pytest.fixture
+def started() -> Iterator[list[SchedulerProcess]]:
+    processes: list[SchedulerProcess] = []
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+def _deliveries(config: Path) -> list[Any]:
+    url = yaml.safe_load(config.read_text(encoding="utf-8"))["database_url"]
+    store = open_store(url)
+    try:
+        return store.deliveries()
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of the `vnawatch` processes: SQLite from the config, or PostgreSQL."""
+    if request.param == "sqlite":
+        return {}
+    return {"VNAWATCH_DATABASE_URL": str(request.getfixturevalue("postgres_url"))}
+
+
+def test_crawl_match_and_alert_arrive_by_smtp(
+    tmp_path: Path, site: str, started: list[SchedulerProcess], env: dict[str, str]
+) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        config = _config(tmp_path, site, controller.port, env)
+        process = _start(config, "run", started, env)
+        process.wait_log("job finished job=crawl:vietnamplus", timeout=120)
+        wait_for(lambda: handler.messages, 60, "the alert email")
+        message = parse(handler.messages[0][2])
+        assert message["To"].addresses[0].addr_spec == SUBSCRIBER
+        assert message.get_content_type() == "multipart/alternative"
+        assert "crawl finished source=vietnamplus new=" in process.log
+        process.signal(signal.SIGTERM)
+        assert process.wait_exit(30) == 0
+    status = cli(config, "status", "--json", env=env)
+    assert '"running": false' in status.stdout
+
+
+def test_alert_pending_at_a_sigkill_is_sent_once_after_restart(
+    tmp_path: Path, site: str, started: list[SchedulerProcess]
+) -> None:
+    port = free_port()
+    config = _config(tmp_path, site, port)
+
+    # SMTP down: the alert is queued, its send fails, it stays pending; then a crash
+    first = _start(config, "first", started)
+    first.wait_log("delivery will be retried", timeout=180)
+    first.signal(signal.SIGKILL)
+    first.wait_exit(10)
+    pending = _deliveries(config)
+    assert [d.status for d in pending] == ["pending"] * len(pending) and pending
+
+    handler = RecordingHandler()
+    with smtp_server(handler, port):
+        second = _start(config, "second", started)
+        second.wait_log("took over the scheduler lock of a dead process")
+        # the retry is due one minute after the failed attempt (delivery back-off)
+        wait_for(
+            lambda: all(d.status == "sent" for d in _deliveries(config)), 150, "the pending alert"
+        )
+        second.wait_log("job finished job=crawl:vietnamplus", timeout=120)
+        second.signal(signal.SIGTERM)
+        assert second.wait_exit(30) == 0
+        sent = _deliveries(config)
+        assert [d.id for d in sent] == [d.id for d in pending]  # the crawl found nothing new
+        assert len(handler.messages) == len(pending)
+
+        # another restart: catch-up and a fresh crawl find nothing new to send
+        third = _start(config, "third", started)
+        third.wait_log("job finished job=startup:catch_up")
+        third.wait_log("job finished job=crawl:vietnamplus", timeout=120)
+        third.signal(signal.SIGTERM)
+        assert third.wait_exit(30) == 0
+        assert len(handler.messages) == len(pending)
+        assert len(_deliveries(config)) == len(pending)
+
+
+def _operator_subjects(outbox: Path) -> list[str]:
+    from email import message_from_bytes, policy
+
+    paths = sorted((outbox / "operators").glob("*.eml")) if outbox.exists() else []
+    return [
+        str(message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]) for p in paths
+    ]
+
+
+def test_failing_source_alarm_starts_and_clears_after_a_config_fix(
+    tmp_path: Path, site: str, started: list[SchedulerProcess]
+) -> None:
+    good = yaml.safe_load(_config(tmp_path, site, free_port()).read_text(encoding="utf-8"))
+    for source in good["sources"]:
+        good["sources"][source]["enabled"] = source == "lecourrier"
+    good["sources"]["lecourrier"]["interval_minutes"] = 1
+    good["crawl"].update(retry_times=0, timeout_seconds=2)
+    good["mail"]["backend"] = "file"
+    good["operators"] = ["ops@vnawatch.example"]
+    good["scheduler"].update(health_minutes=0.02, unhealthy_failures=1)
+    dead = f"http://127.0.0.1:{free_port()}"
+    broken = yaml.safe_load(yaml.safe_dump(good))
+    source = broken["sources"]["lecourrier"]
+    source.update(base_url=dead, sitemaps=[f"{dead}/sitemap.xml"], listings=[f"{dead}/"])
+    config = write_config(tmp_path / "work" / "config.yaml", broken)
+    outbox = Path(good["mail"]["outbox_dir"])
+
+    # a "minute" of interval_minutes lasts 3 s here, so the source is crawled every 3 s
+    process = _start(config, "run", started, {"VNAWATCH_TEST_MINUTE_SECONDS": "3"})
+    wait_for(lambda: _operator_subjects(outbox), 60, "the operator alarm")
+    assert _operator_subjects(outbox) == ["[vnawatch] PROBLÈME: source:lecourrier:failing"]
+    status = cli(config, "status")
+    assert status.returncode == 1 and "UNHEALTHY: 1 crawls failed in a row" in status.stdout
+    assert "needs attention condition=source:lecourrier:failing" in process.log
+
+    write_config(config, good)  # the operator fixes the URLs; no restart
+    process.wait_log("config reloaded: source lecourrier settings")
+    wait_for(lambda: len(_operator_subjects(outbox)) == 2, 90, "the all-clear")
+    assert sorted(_operator_subjects(outbox))[1] == "[vnawatch] RÉSOLU: source:lecourrier:failing"
+    assert "crawl finished source=lecourrier new=" in process.log
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(30) == 0

@@ -1,0 +1,272 @@
+"""`vnawatch status` and the operator alarms, on a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+
+import alarms
+from config import Config
+from health import collect_status, render_status
+from store import Store
+from store.records import Article, CrawlRun, DeliveryDraft, Subscriber
+from tests.processes import base_config, cli, write_config
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    data = base_config(tmp_path)
+    data["sources"]["local"]["enabled"] = True
+    data["sources"]["other"] = dict(data["sources"]["local"], name="Other")
+    data["operators"] = ["ops@vnawatch.example"]
+    return Config.model_validate(data)
+
+
+def _article(source: str, number: int, seen: datetime, extraction: str = "ok") -> Article:
+    return Article(
+        source=source,
+        article_id=str(number),
+        url=f"http://127.0.0.1/{source}/{number}.html",
+        title=f"Article {number}",
+        published_at=seen,
+        body="Texte.",
+        content_hash=f"{source}-{number}",
+        extraction=extraction,  # type: ignore[arg-type]
+    )
+
+
+def _publish(store: Store, source: str, times: list[datetime]) -> None:
+    for number, seen in enumerate(times, start=1):
+        store.save_article(_article(source, number, seen), seen)
+
+
+def _crawl(store: Store, source: str, at: datetime, **counts: object) -> None:
+    store.record_crawl(CrawlRun(source=source, started_at=at, finished_at=at, **counts))  # type: ignore[arg-type]
+
+
+def _sources(store: Store, config: Config, now: datetime = NOW) -> dict[str, object]:
+    return {s.source: s for s in collect_status(store, config, now=now).sources}
+
+
+def test_healthy_sources_need_no_attention(store: Store, config: Config) -> None:
+    _publish(store, "local", [NOW - timedelta(hours=h) for h in range(1, 14 * 24, 12)])
+    _crawl(store, "local", NOW - timedelta(minutes=5), new_articles=2)
+    report = collect_status(store, config, now=NOW)
+    local = {s.source: s for s in report.sources}["local"]
+    assert local.new_24h == 2
+    assert local.usual_per_day == 2.0
+    assert not local.unhealthy
+    assert not report.needs_attention
+    text = render_status(report)
+    assert text.splitlines()[0].endswith(": OK")
+    assert "SOURCE" in text and "not crawled yet" in text  # "other" never ran
+    assert json.loads(report.to_json())["needs_attention"] is False
+
+
+def test_failures_in_a_row_make_a_source_unhealthy(store: Store, config: Config) -> None:
+    for minutes in (30, 20, 10):
+        _crawl(store, "other", NOW - timedelta(minutes=minutes), errors=("HTTP 503 on /rss",))
+    other = _sources(store, config)["other"]
+    assert other.failures_in_row == 3  # type: ignore[attr-defined]
+    assert "3 crawls failed in a row: HTTP 503 on /rss" in other.problems["failing"]  # type: ignore[attr-defined]
+    report = collect_status(store, config, now=NOW)
+    assert report.needs_attention
+    assert "UNHEALTHY: 3 crawls failed" in render_status(report)
+
+
+def test_silence_against_the_usual_rate(store: Store, config: Config) -> None:
+    # two a day for twelve days, then nothing for 60 hours
+    times = [NOW - timedelta(hours=60 + 12 * i) for i in range(24)]
+    _publish(store, "local", times)
+    _crawl(store, "local", NOW - timedelta(minutes=5))
+    local = _sources(store, config)["local"]
+    assert "no new article for 60 h (usually 1.7 a day)" in local.problems["silent"]  # type: ignore[attr-defined]
+    # a source that publishes rarely is allowed a longer silence
+    assert not _sources(store, config, NOW - timedelta(hours=30))["local"].problems  # type: ignore[attr-defined]
+
+
+def test_empty_extraction_streak(store: Store, config: Config) -> None:
+    for minutes in (20, 10):
+        _crawl(store, "local", NOW - timedelta(minutes=minutes), extraction_failures=3)
+    local = _sources(store, config)["local"]
+    assert local.empty_extraction_streak == 6  # type: ignore[attr-defined]
+    assert "has the site changed its markup?" in local.problems["extraction"]  # type: ignore[attr-defined]
+
+
+def test_outbox_counts_and_failed_deliveries(store: Store, config: Config) -> None:
+    store.sync_subscribers([Subscriber(email="a@b.vn", rules=("to_lam",))], NOW)
+    subscriber = store.subscriber("a@b.vn")
+    assert subscriber is not None and subscriber.id is not None
+    ids = [
+        store.queue_delivery(
+            DeliveryDraft(
+                subscriber_id=subscriber.id,
+                kind="digest",
+                channel="digest",
+                key=f"k{i}",
+                subject="s",
+                message=b"m",
+            ),
+            NOW - timedelta(hours=i),
+        )
+        for i in (1, 2, 3)
+    ]
+    store.mark_failed(ids[0], "550 no such user")  # type: ignore[arg-type]
+    report = collect_status(store, config, now=NOW)
+    assert (report.outbox.pending, report.outbox.failed, report.outbox.failed_24h) == (2, 1, 1)
+    assert report.outbox.oldest_pending_at == NOW - timedelta(hours=3)
+    assert "1 deliveries failed for good in the last 24 h" in report.problems
+    assert "pending 2 (oldest 2026-11-24 09:00 UTC), failed 1" in render_status(report)
+
+
+def _mails(config: Config) -> list[str]:
+    """Subjects of the operator notices written by the file backend."""
+    folder = Path(config.mail.outbox_dir) / "operators"
+    paths = sorted(folder.glob("*.eml")) if folder.exists() else []
+    messages = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in paths]
+    return sorted(str(m["Subject"]) for m in messages)
+
+
+def test_operators_are_mailed_once_at_start_and_once_at_clear(store: Store, config: Config) -> None:
+    for minutes in (30, 20, 10):
+        _crawl(store, "other", NOW - timedelta(minutes=minutes), errors=("timeout",))
+    for minutes in (0, 10, 20):  # three health checks while it lasts: one mail
+        now = NOW + timedelta(minutes=minutes)
+        alarms.review_health(store, config, collect_status(store, config, now=now), now)
+    mails = _mails(config)
+    assert len(mails) == 1
+    assert mails == ["[vnawatch] PROBLÈME: source:other:failing"]
+
+    _crawl(store, "other", NOW + timedelta(minutes=25), new_articles=1)
+    for minutes in (30, 40):
+        now = NOW + timedelta(minutes=minutes)
+        alarms.review_health(store, config, collect_status(store, config, now=now), now)
+    mails = _mails(config)
+    assert len(mails) == 2
+    assert (
+        sum("RÉSOLU" in mail or "=C3=89SOLU" in mail or "R=C3=89SOLU" in mail for mail in mails)
+        == 1
+    )
+    assert not store.conditions(active_only=True)
+
+
+def test_an_unsent_notice_is_retried(store: Store, config: Config, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the outbox folder should be")
+    broken = config.model_copy(
+        update={"mail": config.mail.model_copy(update={"outbox_dir": str(blocked)})}
+    )
+    alarms.review_config(store, broken, "config.yaml:3: rules: bad", NOW)
+    assert store.conditions()[0].needs_notice  # mail failed: still owed
+    alarms.review_config(store, config, "config.yaml:3: rules: bad", NOW)
+    assert not store.conditions()[0].needs_notice
+    assert len(_mails(config)) == 1
+
+
+def test_config_state_and_failed_jobs_are_reported(store: Store, config: Config) -> None:
+    store.set_service_state(
+        "config",
+        {
+            "path": "config.yaml",
+            "valid": False,
+            "invalid_since": NOW.isoformat(),
+            "loaded_at": (NOW - timedelta(hours=1)).isoformat(),
+            "error": "config.yaml:12: rules[0].qurey: unknown key (check the spelling)",
+        },
+        NOW,
+    )
+    store.record_job_result("send:pending", NOW, ok=False, result="raised OSError: disk full")
+    store.record_job_result("crawl:local", NOW, ok=False, result="errors=1")  # degraded only
+    report = collect_status(store, config, now=NOW)
+    assert report.problems == [
+        "job send:pending failed: raised OSError: disk full",
+        "config invalid since 2026-11-24 12:00 UTC",
+    ]
+    text = render_status(report)
+    assert "config.yaml INVALID since 2026-11-24 12:00 UTC" in text
+    assert "rules[0].qurey" in text
+
+
+def test_status_command_exits_1_when_something_needs_attention(tmp_path: Path) -> None:
+    data = base_config(tmp_path)
+    path = write_config(tmp_path / "config.yaml", data)
+    assert cli(path, "init").returncode == 0
+    result = cli(path, "status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "never ran on this database" in result.stdout
+    from store import open_store
+
+    store = open_store(str(data["database_url"]))
+    try:
+        store.record_job_result("health", NOW, ok=False, result="raised RuntimeError: boom")
+    finally:
+        store.close()
+    result = cli(path, "status")
+    assert result.returncode == 1
+    assert "job health failed: raised RuntimeError: boom" in result.stdout
+
+
+def test_a_scheduler_that_died_without_stopping_needs_attention(
+    store: Store, config: Config
+) -> None:
+    beat = {"holder": "host:1:ab", "started_at": NOW.isoformat(), "stopped_at": None}
+    store.set_service_state("scheduler", beat | {"heartbeat_at": NOW.isoformat()}, NOW)
+    assert collect_status(store, config, now=NOW + timedelta(minutes=1)).scheduler.running
+    report = collect_status(store, config, now=NOW + timedelta(minutes=10))
+    assert not report.scheduler.running
+    assert report.problems == [
+        "scheduler stopped without a clean shutdown (last heartbeat 2026-11-24 12:00 UTC): "
+        "is `vnawatch run` running?"
+    ]
+    stopped = beat | {"heartbeat_at": NOW.isoformat(), "stopped_at": NOW.isoformat()}
+    store.set_service_state("scheduler", stopped, NOW)
+    report = collect_status(store, config, now=NOW + timedelta(minutes=10))
+    assert not report.problems
+    assert "scheduler  stopped at 2026-11-24 12:00 UTC" in render_status(report)
+
+
+def test_housekeeping_drops_articles_past_retention(store: Store, config: Config) -> None:
+    from tasks import Tasks
+
+    old = NOW - timedelta(days=config.retention_days + 1)
+    _publish(store, "local", [old, NOW - timedelta(days=1)])
+    outcome = Tasks(store, config, clock=lambda: NOW).housekeeping()
+    assert outcome.ok
+    assert "deleted_articles=1" in outcome.summary
+    assert ("VACUUM" in outcome.summary) == (store.dialect == "sqlite")
+    assert store.count_articles() == 1
+
+
+def test_operator_notice_by_smtp(sqlite_store: Store, config: Config) -> None:
+    from tests.alerts.delivery_support import RecordingHandler, parse, smtp_server
+
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        mail = config.mail.model_copy(
+            update={"backend": "smtp", "host": "127.0.0.1", "port": controller.port}
+        )
+        smtp = config.model_copy(update={"mail": mail})
+        alarms.review_config(sqlite_store, smtp, "config.yaml:7: rules: bad", NOW)
+    assert len(handler.messages) == 1
+    _sender, recipients, raw = handler.messages[0]
+    assert recipients == ["ops@vnawatch.example"]
+    message = parse(raw)
+    assert message["Subject"] == "[vnawatch] PROBLÈME: config:invalid"
+    assert "config.yaml:7: rules: bad" in message.get_content()
+
+
+def test_operator_notice_waits_while_smtp_is_down(sqlite_store: Store, config: Config) -> None:
+    from tests.alerts.delivery_support import free_port
+
+    mail = config.mail.model_copy(
+        update={"backend": "smtp", "host": "127.0.0.1", "port": free_port(), "timeout_seconds": 2}
+    )
+    smtp = config.model_copy(update={"mail": mail})
+    assert alarms.review_config(sqlite_store, smtp, "config.yaml:7: rules: bad", NOW) == 0
+    assert sqlite_store.conditions()[0].needs_notice
