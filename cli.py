@@ -63,6 +63,16 @@ class ExportKind(StrEnum):
 
 
 _global_config: Path | None = None
+_global_log_level = "INFO"
+
+VerboseOption = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="also show the crawl process's Scrapy log at --log-level [default: warnings only]",
+    ),
+]
 
 
 @app.callback()
@@ -72,8 +82,9 @@ def main_options(
     log_format: Annotated[LogFormat, typer.Option(help="text or json lines")] = LogFormat.text,
 ) -> None:
     """Options shared by every command."""
-    global _global_config
+    global _global_config, _global_log_level
     _global_config = config
+    _global_log_level = log_level
     configure_logging(log_level, json_lines=log_format is LogFormat.json)
 
 
@@ -107,6 +118,11 @@ def opened_store(cfg: Config, *, require_schema: bool = True) -> Iterator[Store]
         fail(str(exc))
     finally:
         store.close()
+
+
+def crawl_log_level(verbose: bool) -> str | None:
+    """The crawl child's log level: --log-level with --verbose, else its default (WARNING)."""
+    return _global_log_level if verbose else None
 
 
 def now_utc() -> datetime:
@@ -169,6 +185,7 @@ def check_config(config: ConfigOption = None) -> None:
 def crawl(
     config: ConfigOption = None,
     source: Annotated[str | None, typer.Option(help="only this source id")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Collect new articles from the configured sources."""
     cfg = load(config)
@@ -178,8 +195,9 @@ def crawl(
         pass
     from crawler.run import crawl as run_crawl
 
-    report = run_crawl(cfg, source)
-    typer.echo(report.summary(), err=True)
+    report = run_crawl(cfg, source, log_level=crawl_log_level(verbose))
+    for line in report.lines():
+        typer.echo(line, err=True)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -356,11 +374,20 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="where the demo writes its database and mail")
     ] = Path("demo-output"),
+    verbose: VerboseOption = False,
 ) -> None:
     """Run the whole pipeline offline against the bundled sample site."""
     from demo import run_demo
 
-    result = run_demo(directory, progress=lambda line: typer.echo(line, err=True))
+    if not verbose:
+        # the progress lines tell the story; each stage's INFO log would repeat them
+        root = logging.getLogger()
+        root.setLevel(max(root.level, logging.WARNING))
+    result = run_demo(
+        directory,
+        progress=lambda line: typer.echo(line, err=True),
+        crawl_log_level=crawl_log_level(verbose),
+    )
     typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)

@@ -144,6 +144,8 @@ class Crawl(Model):
     timeout_seconds: int = Field(default=30, ge=1)
     max_page_bytes: int = Field(default=5_000_000, ge=10_000)
     retry_times: int = Field(default=3, ge=0)
+    # first wait before retrying a 429/5xx without Retry-After; doubled per attempt
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
     crawl_timeout_minutes: int = Field(default=30, ge=1)
     http_cache_dir: str | None = None
 

@@ -129,8 +129,16 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def run_demo(workdir: Path, *, progress: Callable[[str], None] = lambda _: None) -> DemoResult:
-    """Crawl the sample site, match, and write the digests into ``workdir/outbox``."""
+def run_demo(
+    workdir: Path,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+    crawl_log_level: str | None = None,
+) -> DemoResult:
+    """Crawl the sample site, match, and write the digests into ``workdir/outbox``.
+
+    ``crawl_log_level`` is the crawl process's log level (``crawler.run.crawl``).
+    """
     from crawler.localsite import serve_directory
 
     workdir = workdir.resolve()
@@ -141,7 +149,7 @@ def run_demo(workdir: Path, *, progress: Callable[[str], None] = lambda _: None)
         result.site_url = site_url
         progress(f"sample site served at {site_url}")
         cfg = write_config(workdir, site_url, now)
-        _pipeline(cfg, result, now, progress)
+        _pipeline(cfg, result, now, progress, crawl_log_level)
     return result
 
 
@@ -150,6 +158,7 @@ def _pipeline(
     result: DemoResult,
     now: datetime,
     progress: Callable[[str], None],
+    crawl_log_level: str | None = None,
 ) -> None:
     from alerts.jobs import match_new_articles, queue_due_digests, send_pending, sync_subscribers
     from crawler.run import crawl
@@ -159,9 +168,10 @@ def _pipeline(
         store.upgrade()
         sync_subscribers(store, cfg, now)
         progress("crawling the three sources with the real spiders…")
-        report = crawl(cfg)
+        report = crawl(cfg, log_level=crawl_log_level)
         result.crawl_summary = report.summary()
-        progress(result.crawl_summary)
+        for line in report.lines():
+            progress(line)
         result.articles = store.count_articles()
         progress("matching the watch rules…")
         progress(str(match_new_articles(store, cfg, now=now)))

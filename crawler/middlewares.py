@@ -3,8 +3,10 @@
 Scrapy's ``RetryMiddleware`` retries 429 and 5xx answers at once; a server that
 says ``Retry-After: 30`` deserves 30 seconds. :class:`RetryAfterMiddleware`
 waits that long (capped by ``VNAWATCH_RETRY_AFTER_MAX``) before handing the
-retry back. While it waits the request still holds its download slot, so the
-whole host slows down, which is what a 429 asks for.
+retry back; without the header it backs off exponentially
+(``VNAWATCH_RETRY_BACKOFF`` seconds, doubled at each further attempt, same cap).
+While it waits the request still holds its download slot, so the whole host
+slows down, which is what a 429 or a failing server asks for.
 
 :class:`OffsiteRedirectMiddleware` refuses a redirect that leaves the source's
 hosts (``spider.allowed_domains``) before anything is sent there, logs it and
@@ -56,23 +58,52 @@ class RetryAfterMiddleware(RetryMiddleware):
         if retry is None:
             return response
         if delay:
-            await self._wait(request, delay)
+            await self._wait(request, delay, response.status)
+        else:
+            await self._back_off(request, retry, response.status)
         return retry
 
-    async def _wait(self, request: Request, delay: float) -> None:
+    def _cap(self, request: Request, delay: float) -> float:
         cap = self.crawler.settings.getfloat("VNAWATCH_RETRY_AFTER_MAX", 120)
         if delay > cap:
             logger.warning(
-                "Retry-After too long, capped url=%s asked=%.0fs waiting=%.0fs",
+                "retry delay too long, capped url=%s asked=%.0fs waiting=%.0fs",
                 request.url,
                 delay,
                 cap,
             )
-            delay = cap
-        logger.info("waiting for Retry-After url=%s seconds=%.1f", request.url, delay)
+        return min(delay, cap)
+
+    async def _wait(self, request: Request, delay: float, status: int) -> None:
+        delay = self._cap(request, delay)
+        logger.warning(
+            "waiting for Retry-After status=%d url=%s seconds=%.1f", status, request.url, delay
+        )
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("vnawatch/retry_after")
         await asyncio.sleep(delay)
+
+    async def _back_off(self, request: Request, retry: Request, status: int) -> None:
+        """No Retry-After: wait base * 2**(attempt - 1) seconds before the retry."""
+        base = self.crawler.settings.getfloat("VNAWATCH_RETRY_BACKOFF", 0)
+        if base <= 0:
+            return
+        attempt = int(retry.meta.get("retry_times", 1))
+        delay = self._cap(request, base * 2 ** (attempt - 1))
+        logger.warning(
+            "backing off before retry status=%d url=%s attempt=%d seconds=%.1f",
+            status,
+            request.url,
+            attempt,
+            delay,
+        )
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("vnawatch/retry_backoff")
+        await asyncio.sleep(delay)
+
+
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect off the source's hosts, refused (and logged) by the middleware."""
 
 
 class OffsiteRedirectMiddleware:
@@ -101,4 +132,4 @@ class OffsiteRedirectMiddleware:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("vnawatch/offsite_redirect")
         logger.warning("redirect to another domain not followed from=%s to=%s", request.url, target)
-        raise IgnoreRequest(f"redirect to another domain {host!r}")
+        raise OffsiteRedirect(f"redirect to another domain {host!r}")

@@ -28,15 +28,9 @@ from store.records import CrawlRun
 
 logger = logging.getLogger(__name__)
 
-# Scrapy's start-up listings and the end-of-crawl stats dump; our own lines say what matters
-VERBOSE_LOGGERS = (
-    "scrapy.utils.log",
-    "scrapy.crawler",
-    "scrapy.middleware",
-    "scrapy.addons",
-    "scrapy.statscollectors",
-    "scrapy.extensions.logstats",
-)
+# the parent's line format (logsetup), so the child's lines read like the rest
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATEFORMAT = "%H:%M:%S"
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     spider.name: spider for spider in (VietnamPlusSpider, LeCourrierSpider, VietnamIllustreSpider)
@@ -54,9 +48,14 @@ def run_request(request_path: Path) -> int:
     config = config_module.Config.model_validate(request["config"])
     database_url = request["database_url"]
     settings = settings_for(config.model_copy(update={"database_url": database_url}))
-    process = CrawlerProcess(settings)  # configures logging: quieten after it
-    for name in VERBOSE_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    # WARNING by default: Scrapy's start-up listing, engine lines and stats dump
+    # only when the caller asks for them (``vnawatch crawl --verbose``)
+    settings.update(
+        LOG_LEVEL=request.get("log_level", "WARNING"),
+        LOG_FORMAT=LOG_FORMAT,
+        LOG_DATEFORMAT=LOG_DATEFORMAT,
+    )
+    process = CrawlerProcess(settings)
     started = datetime.now(UTC)
     crawlers: dict[str, Crawler] = {}
     for source_id in request["sources"]:

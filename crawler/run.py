@@ -7,6 +7,11 @@ with one Scrapy crawler per source. The child records each source's
 Scrapy stats to a result file; the parent waits at most
 ``crawl.crawl_timeout_minutes``, kills a hung crawl, records the sources the
 child did not finish as failed, and returns a :class:`CrawlReport`.
+
+The child logs at WARNING unless asked otherwise (``log_level``): Scrapy's
+start-up listing, engine lines and stats dump are for debugging a crawl
+(``vnawatch crawl --verbose``), while the caller shows the one-line-per-source
+summary (:meth:`CrawlReport.lines`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 KILL_GRACE_SECONDS = 5
+CHILD_LOG_LEVEL = "WARNING"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,12 @@ class CrawlReport:
             line += " timed_out=true"
         return line
 
+    def lines(self) -> list[str]:
+        """One ``crawl finished source=...`` line per source, then any problem."""
+        lines = [f"crawl finished {_run_summary(run)}" for run in self.runs]
+        lines = lines or ["crawl finished: no source crawled"]
+        return lines + [f"crawl problem: {problem}" for problem in self.problems]
+
 
 def _run_summary(run: CrawlRun) -> str:
     text = (
@@ -77,8 +89,12 @@ def crawl(
     *,
     database_url: str | None = None,
     timeout_seconds: float | None = None,
+    log_level: str | None = None,
 ) -> CrawlReport:
-    """Crawl ``source`` (or every enabled source) in a child process and report."""
+    """Crawl ``source`` (or every enabled source) in a child process and report.
+
+    The child's log goes to this process's stderr at ``log_level`` (WARNING by default).
+    """
     sources = [source] if source else list(config.enabled_sources())
     unknown = [s for s in sources if s not in config.sources]
     if unknown:
@@ -89,7 +105,7 @@ def crawl(
     url = database_url or config.database_url
     limit = timeout_seconds or config.crawl.crawl_timeout_minutes * 60
     started = datetime.now(UTC)
-    logger.info("crawl starting sources=%s timeout_seconds=%.0f", ",".join(sources), limit)
+    logger.debug("crawl starting sources=%s timeout_seconds=%.0f", ",".join(sources), limit)
     with tempfile.TemporaryDirectory(prefix="vnawatch-crawl-") as workdir:
         request = Path(workdir) / "request.json"
         result = Path(workdir) / "result.json"
@@ -98,12 +114,14 @@ def crawl(
             "sources": sources,
             "database_url": url,
             "result": str(result),
+            "log_level": (log_level or CHILD_LOG_LEVEL).upper(),
         }
         request.write_text(json.dumps(payload), encoding="utf-8")
         code, timed_out = _run_child(request, limit)
         done = json.loads(result.read_text("utf-8")) if result.is_file() else {}
     report = _report(done, sources, code, timed_out, limit, started, url)
-    logger.info("%s", report.summary())
+    # callers show or log the summary themselves (CLI, demo, scheduler job outcome)
+    logger.debug("%s", report.summary())
     return report
 
 

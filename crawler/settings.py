@@ -51,6 +51,7 @@ REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 VNAWATCH_RETRY_AFTER_MAX = RETRY_AFTER_MAX_SECONDS
+VNAWATCH_RETRY_BACKOFF = 2.0
 
 
 def settings_for(config: config.Config, source_id: str | None = None) -> dict[str, Any]:
@@ -84,6 +85,7 @@ def settings_for(config: config.Config, source_id: str | None = None) -> dict[st
         "VNAWATCH_DATABASE_URL": config.database_url,
         "VNAWATCH_TIMEZONE": config.timezone,
         "VNAWATCH_RETRY_AFTER_MAX": RETRY_AFTER_MAX_SECONDS,
+        "VNAWATCH_RETRY_BACKOFF": crawl.retry_backoff_seconds,
         "VNAWATCH_CONFIG_APPLIED": True,
     }
     if source_id is not None:

@@ -36,6 +36,7 @@ import config as config_module
 from crawler import feeds
 from crawler.extract import alternatives, article_id_from_url, extract_article
 from crawler.items import ArticleFields, ArticleItem
+from crawler.middlewares import OffsiteRedirect
 from crawler.settings import settings_for
 from store import Store, open_store
 from store.records import Validators
@@ -359,8 +360,14 @@ class SourceSpider(scrapy.Spider):
         stats = self.crawler.stats
         if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
             stats.inc_value("vnawatch/articles/ignored")
-            logger.info(
-                "article ignored source=%s url=%s reason=%r", self.source_id, request.url, reason
+            # an offsite redirect was already logged by OffsiteRedirectMiddleware
+            offsite = isinstance(failure.value, OffsiteRedirect)
+            logger.log(
+                logging.INFO if offsite else logging.WARNING,
+                "article ignored source=%s url=%s reason=%r",
+                self.source_id,
+                request.url,
+                reason,
             )
             return
         stats.inc_value("vnawatch/errors/article")

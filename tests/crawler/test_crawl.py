@@ -225,3 +225,33 @@ def test_listing_pages_alone_reach_every_article_through_pagination(
     expected = _article_files(site, "vietnamillustre/french", pattern)
     assert {a.article_id for a in sqlite_store.iter_articles(source="vietnamillustre")} == expected
     assert report.stat("vietnamillustre", "vnawatch/discovery/listing") == 2
+
+
+def _vnawatch(config_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``vnawatch`` command with ``config_file``."""
+    command = [str(Path(sys.executable).parent / "vnawatch"), "--config", str(config_file), *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+
+
+def test_crawl_command_shows_warnings_and_one_line_per_source_unless_verbose(
+    site: FixtureSite, sqlite_store: Store, tmp_path: Path
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
+    site.set_faults({"/lecourrier/sitemap.xml": {"status": 500}})
+
+    quiet = _vnawatch(config_file, "crawl")
+    assert quiet.returncode == 0, quiet.stderr  # one dead channel: the others found articles
+    lines = quiet.stderr.splitlines()
+    for source_id in ("vietnamplus", "lecourrier", "vietnamillustre"):
+        assert sum(line.startswith(f"crawl finished source={source_id} ") for line in lines) == 1
+    # the fault's own warning is kept; Scrapy's start-up listing, engine lines and stats are not
+    assert "sitemap failed source=lecourrier" in quiet.stderr
+    for noise in ("Scrapy 2.", "Spider opened", "Dumping Scrapy stats", "Enabled extensions"):
+        assert noise not in quiet.stderr, noise
+
+    verbose = _vnawatch(config_file, "crawl", "--source", "vietnamillustre", "--verbose")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "Spider opened" in verbose.stderr and "Dumping Scrapy stats" in verbose.stderr
+    assert "crawl finished source=vietnamillustre " in verbose.stderr
