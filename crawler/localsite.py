@@ -13,7 +13,8 @@ fault, and the same keys may be given as query parameters (``?_status=500``)::
      "/a/1.html": {"status": 429, "retry_after": 1, "times": 1},
      "/slow.html": {"delay": 5},
      "/gone.html": {"drop": true},
-     "/moved.html": {"redirect": "http://other.example/"}}
+     "/moved.html": {"redirect": "http://other.example/"},
+     "/latin1.html": {"content_type": "text/html; charset=iso-8859-1"}}
 
 ``times`` limits a fault to the first N requests of that path. ``_aliases.json``
 maps a URL path to another one whose file is served under it (200, no
@@ -74,7 +75,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record()
-        if self._apply_fault():
+        fault = self._fault()
+        if self._apply_fault(fault):
             return
         path = Path(self.translate_path(self._aliased(self.path)))
         if path.is_dir():
@@ -82,7 +84,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if not path.is_file():
             self.send_error(HTTPStatus.NOT_FOUND, "no such page")
             return
-        self._send_file(path)
+        self._send_file(path, fault.get("content_type"))
 
     def do_HEAD(self) -> None:
         self.do_GET()
@@ -109,9 +111,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
                     return {}
         return fault
 
-    def _apply_fault(self) -> bool:
+    def _apply_fault(self, fault: dict[str, Any]) -> bool:
         """Act out the configured fault; True when the response has been handled."""
-        fault = self._fault()
         if not fault:
             return False
         if fault.get("delay"):
@@ -141,7 +142,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_file(self, path: Path) -> None:
+    def _send_file(self, path: Path, content_type: str | None = None) -> None:
         data = path.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
         modified = email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
@@ -152,7 +153,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", _content_type(path))
+        self.send_header("Content-Type", content_type or _content_type(path))
         self.send_header("Content-Length", str(len(data)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)

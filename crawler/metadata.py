@@ -8,6 +8,7 @@ bytes into text without ever failing on a wrong or unknown charset.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -52,18 +53,40 @@ def decode_html(data: bytes) -> str:
     common; a page declared UTF-8 but written in windows-1252, or declaring an
     unknown charset, falls through to the next candidate instead of failing.
     """
+    return decode_html_as(data)[0]
+
+
+def decode_html_as(data: bytes) -> tuple[str, str]:
+    """:func:`decode_html`, and the name of the encoding that worked."""
     for bom, encoding in BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
-    declared = _utf16_without_bom(data) or _declared_charset(data)
+            return data[len(bom) :].decode(encoding, errors="replace"), encoding
+    declared = _utf16_without_bom(data) or declared_charset(data)
     wide = declared is not None and declared.startswith(("utf-16", "utf-32"))
     candidates = [declared, "utf-8"] if wide else ["utf-8", declared]
     for encoding in filter(None, [*candidates, "cp1252"]):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode("cp1252", errors="replace")
+    return data.decode("cp1252", errors="replace"), "cp1252 (with replacements)"
+
+
+def charset_in_content_type(value: str | None) -> str | None:
+    """The ``charset=`` of a Content-Type header, latin-1 read as windows-1252."""
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", value or "", re.IGNORECASE)
+    if not match:
+        return None
+    name = match.group(1).lower()
+    return "cp1252" if name in ("iso-8859-1", "latin-1", "latin1", "us-ascii") else name
+
+
+def same_encoding(first: str, second: str) -> bool:
+    """Whether two encoding names are one codec (``UTF8`` = ``utf-8``)."""
+    try:
+        return codecs.lookup(first).name == codecs.lookup(second).name
+    except LookupError:
+        return first.lower() == second.lower()
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -76,7 +99,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-def _declared_charset(data: bytes) -> str | None:
+def declared_charset(data: bytes) -> str | None:
     match = CHARSET.search(data[:4096])
     if not match:
         return None

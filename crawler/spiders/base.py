@@ -36,6 +36,12 @@ import config as config_module
 from crawler import feeds
 from crawler.extract import alternatives, article_id_from_url, extract_article
 from crawler.items import ArticleFields, ArticleItem
+from crawler.metadata import (
+    charset_in_content_type,
+    declared_charset,
+    decode_html_as,
+    same_encoding,
+)
 from crawler.middlewares import OffsiteRedirect
 from crawler.settings import settings_for
 from store import Store, open_store
@@ -319,12 +325,28 @@ class SourceSpider(scrapy.Spider):
     def parse_article(self, response: Response, article_id: str) -> Iterator[ArticleItem]:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("vnawatch/articles/fetched")
-        fields = extract_article(
-            response.body, response.url, self.source, timezone=self.config.timezone
-        )
+        text = self.decoded(response)
+        fields = extract_article(text, response.url, self.source, timezone=self.config.timezone)
         yield ArticleItem(
             source=self.source_id, article_id=article_id, url=response.url, fields=fields
         )
+
+    def decoded(self, response: Response) -> str:
+        """The page's text; a charset the bytes contradict is logged and counted."""
+        text, used = decode_html_as(response.body)
+        header = _header(response, b"Content-Type")
+        declared = charset_in_content_type(header) or declared_charset(response.body)
+        if declared and not response.body.isascii() and not same_encoding(declared, used):
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("vnawatch/encoding_mismatch")
+            logger.warning(
+                "wrong charset source=%s url=%s declared=%s decoded_as=%s",
+                self.source_id,
+                response.url,
+                declared,
+                used,
+            )
+        return text
 
     def canonical_url(self, url: str, article_id: str, fields: ArticleFields) -> str:
         """The URL to store: the page's canonical when it is this article on this host."""

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,18 @@ from crawler.extract import article_id_from_url
 from crawler.run import CrawlReport, crawl
 from crawler.sitegen import article_page
 from store import Store, open_store
-from tests.crawler.support import add_listing_link, site_config
+from tests.crawler.support import ROOT, add_listing_link, site_config
 from tests.servers import FixtureSite
 
 SLOW_SECONDS = 3
 NO_DATE_PATH = "/lecourrier/une-page-sans-date/1399002.html"
+# windows-1252 bytes served as "charset=utf-8" (and declared UTF-8 in the page)
+CP1252_PATH = "/lecourrier/to-lam-appelle-a-moderniser-la-diplomatie-economique/1350300.html"
+CP1252_FIXTURE = ROOT / "tests/fixtures/articles/lecourrier_cp1252.html"
+# ISO-8859-1 bytes, declared so in the header and the page
+LATIN1_PATH = "/vietnamillustre/french/tin-van/les-peches-de-lete-a-phu-quoc-430199.html"
+LATIN1_TITLE = "Les pêches de l'été à Phú Quôc"
+HUGE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -87,6 +94,7 @@ def _set_up_faults(site: FixtureSite) -> dict[str, str]:
         "oversize": cvn[0],
         "robots": cvn[1],
         "redirect": vi[0],
+        "backoff": vnp[4],
     }
     faults = {}
     for form in _vnp_forms(paths["retry_after"]):
@@ -95,6 +103,9 @@ def _set_up_faults(site: FixtureSite) -> dict[str, str]:
         faults[form] = {"delay": SLOW_SECONDS}
     for form in _vnp_forms(paths["drop"]):
         faults[form] = {"drop": True}
+    for form in _vnp_forms(paths["backoff"]):
+        faults[form] = {"status": 503, "times": 1}  # no Retry-After: backoff, then 200
+    faults[LATIN1_PATH] = {"content_type": "text/html; charset=iso-8859-1"}
     faults["/lecourrier/rss/home.rss"] = {"status": 500}
     faults[paths["redirect"]] = {"redirect": "http://other.example/french/tin-van/x-1.html"}
     site.set_faults(faults)
@@ -102,14 +113,30 @@ def _set_up_faults(site: FixtureSite) -> dict[str, str]:
     text = feed.read_text(encoding="utf-8")
     feed.write_text(text[: len(text) // 2], encoding="utf-8")  # truncated mid-item
     page = site.path(paths["oversize"])
-    page.write_text(page.read_text("utf-8") + "<!--" + "x" * 40_000 + "-->", "utf-8")
+    padding = "<!--" + "x" * (HUGE_BYTES - page.stat().st_size) + "-->"
+    page.write_text(page.read_text("utf-8") + padding, "utf-8")  # a 20 MB page
     site.path("robots.txt").write_text(f"User-agent: *\nDisallow: {paths['robots']}\n")
     no_date = site.path(NO_DATE_PATH)
     no_date.parent.mkdir(parents=True)
     html = article_page("Une page sans date", datetime(2026, 11, 23, tzinfo=UTC), "Texte.")
     no_date.write_text(html.replace("article:published_time", "x-no-date"), "utf-8")
     add_listing_link(site.path("lecourrier/index.html"), NO_DATE_PATH, "Une page sans date")
+    _add_encoding_pages(site)
     return paths
+
+
+def _add_encoding_pages(site: FixtureSite) -> None:
+    """A windows-1252 page declared UTF-8, and a correctly declared ISO-8859-1 one."""
+    cp1252 = site.path(CP1252_PATH)
+    cp1252.parent.mkdir(parents=True)
+    cp1252.write_bytes(CP1252_FIXTURE.read_bytes())
+    add_listing_link(site.path("lecourrier/index.html"), CP1252_PATH, "To Lam")
+    published = datetime(2026, 11, 23, 9, 30, tzinfo=timezone(timedelta(hours=7)))
+    body = "Phú Quôc (VNA/VI) - La saison des pêches côtières a commencé.\n\nFin de l'été."
+    html = article_page(LATIN1_TITLE, published, body, "Un chapô à l'île de Phú Quôc.")
+    html = html.replace('<meta charset="utf-8">', '<meta charset="iso-8859-1">')
+    site.path(LATIN1_PATH).write_bytes(html.encode("iso-8859-1", errors="strict"))
+    add_listing_link(site.path("vietnamillustre/french/tin-van/index.html"), LATIN1_PATH, "Pêches")
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +150,7 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
         cfg = site_config(
             site.url,
             database_url,
-            crawl={"timeout_seconds": 1, "retry_times": 1, "max_page_bytes": 20_000},
+            crawl={"timeout_seconds": 1, "retry_times": 1, "retry_backoff_seconds": 0.5},
         )
         sources = dict(cfg.sources)
         sources["lecourrier"] = sources["lecourrier"].model_copy(
@@ -174,7 +201,7 @@ def test_a_connection_refused_feed_is_recorded(faulty: Faulty) -> None:
 def test_429_with_retry_after_is_waited_for_then_stored(faulty: Faulty) -> None:
     assert faulty.stored("vietnamplus", faulty.paths["retry_after"])
     assert faulty.report.stat("vietnamplus", "vnawatch/retry_after") == 1
-    assert "waiting for Retry-After" in faulty.log
+    assert "waiting for Retry-After status=429" in faulty.log
 
 
 def test_a_page_slower_than_the_timeout_is_an_error_not_a_hang(faulty: Faulty) -> None:
@@ -195,10 +222,37 @@ def test_a_truncated_feed_warns_and_the_other_channels_continue(faulty: Faulty) 
     assert faulty.report.run("vietnamplus").new_articles >= 3
 
 
-def test_a_page_over_the_size_cap_is_not_stored(faulty: Faulty) -> None:
+def test_a_20_mb_page_is_cancelled_at_the_size_cap_and_not_stored(faulty: Faulty) -> None:
+    assert faulty.config.crawl.max_page_bytes == 5_000_000  # the default cap
+    assert faulty.site.path(faulty.paths["oversize"]).stat().st_size >= HUGE_BYTES
     assert not faulty.stored("lecourrier", faulty.paths["oversize"])
     assert faulty.report.stat("lecourrier", "vnawatch/errors/article") == 1
     assert "article fetch failed source=lecourrier" in faulty.log
+    assert "larger than download max size" in faulty.log  # Scrapy's own line says why
+
+
+def test_a_503_without_retry_after_is_retried_after_a_backoff(faulty: Faulty) -> None:
+    assert faulty.stored("vietnamplus", faulty.paths["backoff"])
+    assert faulty.report.stat("vietnamplus", "vnawatch/retry_backoff") == 1
+    assert "backing off before retry status=503" in faulty.log
+    assert "attempt=1 seconds=0.5" in faulty.log
+
+
+def test_a_windows_1252_page_declared_utf8_is_stored_right_and_reported(faulty: Faulty) -> None:
+    article = faulty.store.article_by_identity("lecourrier", "1350300")
+    assert article is not None
+    assert article.title == "To Lam appelle à moderniser la diplomatie économique"
+    assert "\ufffd" not in article.body and "Ã" not in article.body
+    assert faulty.report.stat("lecourrier", "vnawatch/encoding_mismatch") == 1
+    assert "wrong charset source=lecourrier" in faulty.log
+    assert "declared=utf-8 decoded_as=cp1252" in faulty.log
+
+
+def test_a_correctly_declared_latin1_page_is_stored_without_a_warning(faulty: Faulty) -> None:
+    article = faulty.store.article_by_identity("vietnamillustre", "430199")
+    assert article is not None and article.title == LATIN1_TITLE
+    assert "pêches côtières" in article.body
+    assert faulty.report.stat("vietnamillustre", "vnawatch/encoding_mismatch") == 0
 
 
 def test_a_page_without_a_date_is_dropped_with_a_stat(faulty: Faulty) -> None:
@@ -212,6 +266,8 @@ def test_robots_txt_is_obeyed(faulty: Faulty) -> None:
     assert not faulty.stored("lecourrier", faulty.paths["robots"])
     assert faulty.report.stat("lecourrier", "robotstxt/forbidden") == 1
     assert faulty.paths["robots"] not in faulty.site.requests()
+    assert "article ignored source=lecourrier" in faulty.log
+    assert "Forbidden by robots.txt" in faulty.log
 
 
 def test_a_redirect_to_another_domain_is_not_followed(faulty: Faulty) -> None:
