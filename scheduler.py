@@ -133,6 +133,18 @@ class Service:
         """Every job runs through here: one log line with counts, its result in the store."""
         with self._idle:
             self._running[job_id] = time.monotonic()
+        try:
+            self._run_and_report(job_id, body, record, *args)
+        finally:
+            # Only now is the job done: a shutdown waiting for it must not exit
+            # before its result is recorded and its line logged.
+            with self._idle:
+                self._running.pop(job_id, None)
+                self._idle.notify_all()
+
+    def _run_and_report(
+        self, job_id: str, body: Callable[..., Outcome | None], record: bool, *args: Any
+    ) -> None:
         started = datetime.now(UTC)
         try:
             if record:
@@ -143,10 +155,6 @@ class Service:
                 result = f"{RAISED}{type(exc).__name__}: {exc}"
                 self.store.record_job_result(job_id, datetime.now(UTC), ok=False, result=result)
             raise
-        finally:
-            with self._idle:
-                self._running.pop(job_id, None)
-                self._idle.notify_all()
         if outcome is None:
             return
         finished = datetime.now(UTC)

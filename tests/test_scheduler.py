@@ -258,6 +258,7 @@ def test_sigterm_lets_a_running_job_finish(tmp_path: Path, started: list[Schedul
     assert process.wait_exit(15) == 0
     log = process.log
     assert "running=crawl:local" in log
+    assert "job finished job=crawl:local" in log, log
     assert log.index("received SIGTERM") < log.index("job finished job=crawl:local")
     assert "abandoned" not in log
 
