@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -255,3 +256,75 @@ def test_crawl_command_shows_warnings_and_one_line_per_source_unless_verbose(
     assert verbose.returncode == 0, verbose.stderr
     assert "Spider opened" in verbose.stderr and "Dumping Scrapy stats" in verbose.stderr
     assert "crawl finished source=vietnamillustre " in verbose.stderr
+
+
+def _add_alias(site: FixtureSite, url_path: str, file_path: str) -> None:
+    """Serve ``file_path`` under ``url_path`` too (200, no redirect), as the outlets do."""
+    aliases_file = site.path("_aliases.json")
+    aliases = json.loads(aliases_file.read_text("utf-8"))
+    aliases[url_path] = file_path
+    aliases_file.write_text(json.dumps(aliases), "utf-8")
+
+
+def test_post_legacy_and_amp_forms_of_one_id_are_one_article(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    pattern = cfg.sources["vietnamplus"].article_url_pattern
+    feed = feeds.feed_links(site.path("vietnamplus/rss/home.rss").read_bytes()).articles
+    listing = site.path("vietnamplus/index.html").read_text("utf-8")
+    # the feed's legacy …/<slug>/<id>.vnp link whose -post form the listing has
+    for legacy in (link for link in feed if "-post" not in link):
+        article_id = article_id_from_url(legacy, pattern)
+        post = legacy.rsplit("/", 1)[0] + f"-post{article_id}.vnp"
+        if post in listing:
+            break
+    else:
+        raise AssertionError("the sample feed should link a listed article by its legacy URL")
+    amp = legacy.removesuffix(".vnp") + ".amp"
+    on_disk = post if site.path(post).is_file() else legacy
+    _add_alias(site, amp, on_disk)
+    add_listing_link(site.path("vietnamplus/page2.html"), amp, "AMP")
+
+    report = crawl(cfg, "vietnamplus")
+    assert report.ok, report.summary()
+    requested = [p for p in site.requests() if article_id_from_url(p, pattern) == article_id]
+    assert len(requested) == 1, requested
+    assert report.stat("vietnamplus", "vnawatch/links/repeated") >= 2  # feed, listing, amp
+    stored = [a for a in sqlite_store.iter_articles(source="vietnamplus")]
+    assert [a.url for a in stored if a.article_id == article_id] == [site.url + post]
+
+
+def test_slugs_with_percent_encoding_entities_or_nbsp_do_not_make_new_articles(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    published = datetime(2026, 11, 22, 8, 0, tzinfo=timezone(timedelta(hours=7)))
+    entities = "/lecourrier/le-vietnam-r-eacuteunifi-eacute-aux-sea-games/1399010.html"
+    page = site.path(entities)
+    page.parent.mkdir(parents=True)
+    page.write_text(article_page("Le Vietnam réunifié", published, "Corps du texte."), "utf-8")
+    nbsp = "/lecourrier/le-vietnam-reunifie-aux-sea-games-nbsp/1399010.html"
+    encoded = "/lecourrier/adoption-de-la-resolution-du-xiv%E1%B5%89-congres/1399010.html"
+    plain = "/lecourrier/le-vietnam-reunifie/1399010.html"
+    for alias in (nbsp, encoded, plain):
+        _add_alias(site, alias, entities)
+    add_listing_link(site.path("lecourrier/index.html"), entities, "Entités")
+    add_listing_link(site.path("lecourrier/index.html"), nbsp, "nbsp")
+    add_listing_link(site.path("lecourrier/page2.html"), encoded, "xivᵉ")
+    before = len(_article_files(site, "lecourrier", cfg.sources["lecourrier"].article_url_pattern))
+
+    first = crawl(cfg, "lecourrier")
+    assert first.run("lecourrier").new_articles == before, first.summary()
+    fetched = [p for p in site.requests() if p.endswith("/1399010.html")]
+    assert len(fetched) == 1 and fetched[0] in (entities, nbsp, encoded), fetched
+    assert sqlite_store.count_articles("lecourrier") == before
+
+    site.clear_requests()
+    add_listing_link(site.path("lecourrier/page2.html"), plain, "sans accents")
+    second = crawl(cfg, "lecourrier")
+    assert second.run("lecourrier").new_articles == 0, second.summary()
+    assert not [p for p in site.requests() if is_article_path(p)]
+    assert sqlite_store.count_articles("lecourrier") == before
+    stored = sqlite_store.article_by_identity("lecourrier", "1399010")
+    assert stored is not None and stored.url == site.url + fetched[0]
