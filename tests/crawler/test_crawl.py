@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -328,3 +329,49 @@ def test_slugs_with_percent_encoding_entities_or_nbsp_do_not_make_new_articles(
     assert sqlite_store.count_articles("lecourrier") == before
     stored = sqlite_store.article_by_identity("lecourrier", "1399010")
     assert stored is not None and stored.url == site.url + fetched[0]
+
+
+def _redesigned_page(title: str, published: datetime) -> str:
+    """An article page after a markup change: metadata kept, the text rendered by a script."""
+    return f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
+<meta property="og:title" content="{title}">
+<meta property="article:published_time" content="{published.isoformat()}">
+</head><body><div id="app"></div>
+<script>window.__ARTICLE__ = {{"id": 1, "blocks": []}};</script>
+</body></html>
+"""
+
+
+def test_a_source_whose_extraction_comes_out_empty_is_unhealthy_in_status(
+    site: FixtureSite, sqlite_store: Store, tmp_path: Path
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
+    assert crawl(cfg, "lecourrier").ok
+    healthy = json.loads(_vnawatch(config_file, "status", "--json").stdout)
+    assert not _source(healthy, "lecourrier")["problems"]
+
+    assert cfg.scheduler.unhealthy_empty_extractions == 5
+    published = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
+    for n in range(5):
+        path = f"/lecourrier/nouvelle-maquette-{n}/{1399100 + n}.html"
+        page = site.path(path)
+        page.parent.mkdir(parents=True)
+        page.write_text(_redesigned_page(f"Nouvelle maquette {n}", published), "utf-8")
+        add_listing_link(site.path("lecourrier/index.html"), path, f"Nouvelle maquette {n}")
+    report = crawl(cfg, "lecourrier")
+    run = report.run("lecourrier")
+    assert (run.new_articles, run.extraction_failures, run.dropped) == (0, 5, 5), report.summary()
+
+    status = _vnawatch(config_file, "status")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert "source lecourrier: extraction came out empty for the last 5 pages" in status.stdout
+    unhealthy = json.loads(_vnawatch(config_file, "status", "--json").stdout)
+    assert "extraction" in _source(unhealthy, "lecourrier")["problems"]
+    assert not _source(unhealthy, "vietnamillustre")["problems"]
+
+
+def _source(status: dict[str, Any], source_id: str) -> dict[str, Any]:
+    return next(s for s in status["sources"] if s["source"] == source_id)
