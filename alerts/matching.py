@@ -49,6 +49,13 @@ class MatchReport:
     rules: int = 0
     seconds: float = 0.0
 
+    def __str__(self) -> str:
+        return (
+            f"matching articles={self.articles} matched_articles={self.matched_articles} "
+            f"matches={self.matches} rules={self.rules} errors={self.errors} "
+            f"seconds={self.seconds:.2f}"
+        )
+
 
 @dataclass(frozen=True)
 class RuleTestHit:
