@@ -301,3 +301,79 @@ def test_starttls_is_negotiated_and_certificates_verified(tls_files: tuple[Path,
     assert [o.status for o in outcomes] == ["sent"]
     assert [o.status for o in plain] == ["retry"]  # 530 STARTTLS first: set-up, not message
     assert len(handler.messages) == 1
+
+
+def _tls_server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_with_auth_is_used_when_configured(
+    tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VNAWATCH_SMTP_PASSWORD", "s3cret")
+    handler = RecordingHandler()
+    # implicit TLS (port 465 style): the socket is TLS from the first byte.
+    # aiosmtpd only counts STARTTLS as TLS for auth_require_tls, hence False
+    # here; the plain client below proves the port speaks nothing but TLS.
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        ssl_context=_tls_server_context(*tls_files),
+        authenticator=_authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        mail = Mail(
+            backend="smtp",
+            host="127.0.0.1",
+            port=controller.port,
+            tls="tls",
+            username="veille",
+            timeout_seconds=5,
+        )
+        outcomes: list[Outcome] = []
+        run(send_smtp([_delivery(1, "a@example.org")], mail, outcomes.append))
+        plain: list[Outcome] = []
+        # a plain-text client against the TLS port gets no usable greeting
+        run(
+            send_smtp(
+                [_delivery(2, "b@example.org")],
+                mail.model_copy(update={"tls": "none"}),
+                plain.append,
+            )
+        )
+    finally:
+        controller.stop()
+    assert [o.status for o in outcomes] == ["sent"]
+    assert [o.status for o in plain] == ["retry"]
+    assert [rcpts for _, rcpts, _ in handler.messages] == [["a@example.org"]]
+    assert handler.parsed()[0]["Subject"] == RENDERED.subject
+
+
+def test_tls_certificate_is_verified(
+    tls_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = RecordingHandler()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=free_port(), ssl_context=_tls_server_context(*tls_files)
+    )
+    controller.start()
+    # the system trust store does not know our self-signed certificate
+    monkeypatch.delenv("SSL_CERT_FILE")
+    try:
+        mail = Mail(
+            backend="smtp", host="127.0.0.1", port=controller.port, tls="tls", timeout_seconds=5
+        )
+        outcomes: list[Outcome] = []
+        run(send_smtp([_delivery(1, "a@example.org")], mail, outcomes.append))
+    finally:
+        controller.stop()
+    assert [o.status for o in outcomes] == ["retry"]
+    assert "certificate" in outcomes[0].reply.lower()
+    assert handler.messages == []
