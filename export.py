@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 ARTICLE_FIELDS = (
     "url", "source", "article_id", "title", "summary", "body", "published_at", "updated_at",
     "section", "credit", "dateline", "language", "captions", "first_seen_at", "extraction",
-    "extraction_note", "content_hash",
+    "extraction_note", "content_hash", "id", "story_key", "last_seen_at", "backfill",
 )  # fmt: skip
 MATCH_FIELDS = (
     "rule_id", "url", "source", "article_id", "title", "published_at", "zones", "alias",
@@ -63,6 +63,10 @@ def article_dict(article: Article) -> dict[str, Any]:
         "extraction": article.extraction,
         "extraction_note": article.extraction_note,
         "content_hash": article.content_hash,
+        "id": article.id,
+        "story_key": article.story_key,
+        "last_seen_at": _iso(article.last_seen_at),
+        "backfill": article.backfill,
     }
 
 

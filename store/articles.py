@@ -209,6 +209,8 @@ def article_record(row: ArticleRow) -> Article:
         published_at=row.published_at.astimezone(zone),
         updated_at=row.updated_at.astimezone(zone) if row.updated_at else None,
         first_seen_at=row.first_seen_at.astimezone(UTC),
+        last_seen_at=row.last_seen_at.astimezone(UTC) if row.last_seen_at else None,
+        backfill=bool(row.backfill),
         content_hash=row.content_hash,
         extraction=row.extraction,  # type: ignore[arg-type]
         extraction_note=row.extraction_note,

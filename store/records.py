@@ -41,6 +41,8 @@ class Article:
     id: int | None = None
     first_seen_at: datetime | None = None
     story_key: str | None = None
+    last_seen_at: datetime | None = None
+    backfill: bool = False  # stored by a source's first crawl: kept, never mailed
 
 
 @dataclass(frozen=True)
