@@ -375,3 +375,26 @@ def test_a_source_whose_extraction_comes_out_empty_is_unhealthy_in_status(
 
 def _source(status: dict[str, Any], source_id: str) -> dict[str, Any]:
     return next(s for s in status["sources"] if s["source"] == source_id)
+
+
+def test_first_crawl_backfill_depth_is_backfill_days(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    days = 3
+    cfg = site_config(site.url, sqlite_store.url, backfill_days=days)
+    now = datetime.now(UTC)
+    for n, age in enumerate((timedelta(hours=1), timedelta(days=days + 7))):
+        path = f"/lecourrier/profondeur-de-test-{n}/{1399200 + n}.html"
+        page = site.path(path)
+        page.parent.mkdir(parents=True)
+        page.write_text(article_page(f"Profondeur {n}", now - age, "Corps."), "utf-8")
+        add_listing_link(site.path("lecourrier/index.html"), path, f"Profondeur {n}")
+    report = crawl(cfg, "lecourrier")
+    assert report.ok, report.summary()
+    cutoff = report.run("lecourrier").started_at - timedelta(days=days)
+    stored = list(sqlite_store.iter_articles(source="lecourrier"))
+    assert all(a.backfill == (a.published_at < cutoff) for a in stored)
+    by_id = {a.article_id: a for a in stored}
+    assert not by_id["1399200"].backfill and by_id["1399201"].backfill
+    backfilled = sum(a.backfill for a in stored)
+    assert report.stat("lecourrier", "vnawatch/articles/backfill") == backfilled
