@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
+from twisted.internet.task import LoopingCall
 
 import config as config_module
 from crawler.run import run_to_json
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 # the parent's line format (logsetup), so the child's lines read like the rest
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_DATEFORMAT = "%H:%M:%S"
+ORPHAN_CHECK_SECONDS = 1.0
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     spider.name: spider for spider in (VietnamPlusSpider, LeCourrierSpider, VietnamIllustreSpider)
@@ -62,7 +65,10 @@ def run_request(request_path: Path) -> int:
         crawler = process.create_crawler(spider_class(source_id))
         crawlers[source_id] = crawler
         process.crawl(crawler, source_id=source_id, config=config)
+    watch = _watch_parent(process)
     process.start()
+    if watch.running:
+        watch.stop()
     runs = [crawl_run(sid, c, started) for sid, c in crawlers.items()]
     _record(database_url, runs)
     result = {
@@ -73,6 +79,25 @@ def run_request(request_path: Path) -> int:
     }
     Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
     return 0
+
+
+def _watch_parent(process: CrawlerProcess) -> LoopingCall:
+    """Stop crawling once the parent is gone (a SIGKILLed scheduler): its restart
+    crawls again, and two crawls of one source must not overlap."""
+    parent = os.getppid()
+
+    def check() -> None:
+        if os.getppid() == parent:
+            return
+        watch.stop()
+        logger.warning(
+            "crawl stopping: parent process %d is gone; the articles stored so far stay", parent
+        )
+        process.stop()
+
+    watch = LoopingCall(check)
+    watch.start(ORPHAN_CHECK_SECONDS, now=False)
+    return watch
 
 
 def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psutil
 import pytest
 import yaml
 
@@ -206,3 +207,69 @@ def test_failing_source_alarm_starts_and_clears_after_a_config_fix(
     assert "crawl finished source=lecourrier new=" in process.log
     process.signal(signal.SIGTERM)
     assert process.wait_exit(30) == 0
+
+
+def _store_of(config: Path) -> Any:
+    return open_store(yaml.safe_load(config.read_text(encoding="utf-8"))["database_url"])
+
+
+def _crawl_in_progress(process: SchedulerProcess, config: Path) -> list[psutil.Process]:
+    """The crawl child of ``process`` once it has stored an article, else []."""
+    children = psutil.Process(process.process.pid).children(recursive=True)
+    if not children:
+        return []
+    store = _store_of(config)
+    try:
+        return children if store.count_articles("vietnamplus") > 0 else []
+    finally:
+        store.close()
+
+
+def test_sigkill_mid_crawl_loses_no_article_and_mails_each_once(
+    tmp_path: Path, site: str, started: list[SchedulerProcess]
+) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        config = _config(tmp_path, site, controller.port)
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        # one request at a time, one per second: the crawl lasts long enough to be cut
+        data["crawl"].update(download_delay_seconds=1, concurrent_requests_per_host=1)
+        write_config(config, data)
+
+        first = _start(config, "first", started)
+        children = wait_for(lambda: _crawl_in_progress(first, config), 120, "a crawl under way")
+        first.signal(signal.SIGKILL)
+        first.wait_exit(10)
+        store = _store_of(config)
+        at_kill = store.count_articles("vietnamplus")
+        store.close()
+        # the orphaned Scrapy process notices and stops instead of crawling on
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, first.log
+        assert "crawl stopping: parent process" in first.log
+
+        second = _start(config, "second", started)
+        second.wait_log("job finished job=crawl:vietnamplus", timeout=120)
+        wait_for(lambda: _all_sent(config), 60, "every alert sent")
+        second.signal(signal.SIGTERM)
+        assert second.wait_exit(30) == 0
+
+        store = _store_of(config)
+        try:
+            assert store.count_articles("vietnamplus") > at_kill  # the kill was mid-crawl
+            assert not store.unmatched_articles()
+            sent = store.deliveries()
+        finally:
+            store.close()
+        delivered = [article for d in sent for article in d.article_ids]
+        assert delivered and len(delivered) == len(set(delivered))
+        assert len(handler.messages) == len(sent)
+    # nothing left behind: a further crawl of the site finds no new article
+    again = cli(config, "crawl", "--source", "vietnamplus")
+    assert again.returncode == 0, again.stderr
+    assert "source=vietnamplus new=0 " in again.stderr
+
+
+def _all_sent(config: Path) -> bool:
+    deliveries = _deliveries(config)
+    return bool(deliveries) and all(d.status == "sent" for d in deliveries)
