@@ -20,7 +20,8 @@ fault, and the same keys may be given as query parameters (``?_status=500``)::
 maps a URL path to another one whose file is served under it (200, no
 redirect), the way VietnamPlus serves one article under two URL forms. With
 ``--request-log`` (``request_log=True``) every requested path is appended to
-``_requests.log`` at the served root, so a test can count what was fetched.
+``_requests.log`` at the served root, so a test can count what was fetched,
+and its User-Agent to ``_user_agents.log``.
 
 Use: ``python -m crawler.localsite DIR [--port N]`` prints the URL on stdout;
 in-process, ``with serve_directory(path) as url: ...``.
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 FAULTS_FILE = "_faults.json"
 ALIASES_FILE = "_aliases.json"
 REQUEST_LOG = "_requests.log"
+AGENT_LOG = "_user_agents.log"
 CONTENT_TYPES = {
     ".vnp": "text/html; charset=utf-8",
     ".amp": "text/html; charset=utf-8",
@@ -94,6 +96,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return
         with self.server.lock, (self.server.root / REQUEST_LOG).open("a") as log:
             log.write(urlsplit(self.path).path + "\n")
+        with self.server.lock, (self.server.root / AGENT_LOG).open("a") as log:
+            log.write(self.headers.get("User-Agent", "") + "\n")
 
     def _aliased(self, url_path: str) -> str:
         aliases = _read_json(self.server.root / ALIASES_FILE)

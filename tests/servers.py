@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from crawler.localsite import FAULTS_FILE, REQUEST_LOG
+from crawler.localsite import AGENT_LOG, FAULTS_FILE, REQUEST_LOG
 from crawler.sitegen import SAMPLE_SITE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,5 +66,11 @@ class FixtureSite:
         log = self.root / REQUEST_LOG
         return log.read_text().splitlines() if log.exists() else []
 
+    def user_agents(self) -> set[str]:
+        """The User-Agent headers of every request so far."""
+        log = self.root / AGENT_LOG
+        return set(log.read_text().splitlines()) if log.exists() else set()
+
     def clear_requests(self) -> None:
         (self.root / REQUEST_LOG).unlink(missing_ok=True)
+        (self.root / AGENT_LOG).unlink(missing_ok=True)

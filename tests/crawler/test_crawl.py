@@ -56,6 +56,9 @@ def test_crawl_stores_every_sample_article_with_its_id(site: FixtureSite, store:
         assert stored == expected, source_id
         assert report.run(source_id).new_articles == len(expected)
     assert "crawl finished source=vietnamplus new=" in report.summary()
+    # every request, robots.txt included, names the crawler and its contact URL from the config
+    assert site.user_agents() == {cfg.crawl.full_user_agent}
+    assert cfg.crawl.contact_url in cfg.crawl.full_user_agent
     state = store.source_state("lecourrier")
     assert state.last_success_at is not None and state.backfilled_at is not None
 

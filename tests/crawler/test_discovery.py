@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+import config as config_module
 from crawler import feeds
 from crawler.middlewares import retry_after_seconds
+from crawler.settings import settings_for
 from crawler.spiders.vietnamplus import post_form
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel>
@@ -121,3 +124,19 @@ def test_retry_after_as_seconds_or_http_date() -> None:
 )
 def test_vietnamplus_canonical_is_the_post_form(url: str, expected: str) -> None:
     assert post_form(url) == expected
+
+
+def test_crawl_settings_are_polite_whatever_the_config_asks() -> None:
+    base = config_module.load_config(Path(__file__).resolve().parents[2] / "config.yaml")
+    eager = base.crawl.model_copy(
+        update={"concurrent_requests_per_host": 8, "contact_url": "https://example.org/contact"}
+    )
+    settings = settings_for(base.model_copy(update={"crawl": eager}), "lecourrier")
+    assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 2  # never more than 2 per host
+    assert settings["USER_AGENT"] == "vnawatch/0.1 (+https://example.org/contact)"
+    assert settings["ROBOTSTXT_OBEY"] and settings["AUTOTHROTTLE_ENABLED"]
+    assert settings["DOWNLOAD_TIMEOUT"] == eager.timeout_seconds
+    assert settings["DOWNLOAD_MAXSIZE"] == eager.max_page_bytes
+    assert {429, 500, 502, 503, 504} <= set(settings["RETRY_HTTP_CODES"])
+    assert settings["VNAWATCH_RETRY_BACKOFF"] == eager.retry_backoff_seconds
+    assert "crawler.middlewares.RetryAfterMiddleware" in settings["DOWNLOADER_MIDDLEWARES"]
