@@ -304,3 +304,58 @@ def test_a_rule_that_does_not_compile_is_rejected_with_its_line(
     assert "config reloaded" not in process.log
     process.signal(signal.SIGTERM)
     assert process.wait_exit(15) == 0
+
+
+def _digest_subscribers() -> list[dict[str, Any]]:
+    """Three subscribers whose first digest is already due when the scheduler starts."""
+    zones = ("Asia/Ho_Chi_Minh", "Europe/Paris", "America/New_York")
+    return [
+        {
+            "email": f"d{i}@b.vn",
+            "timezone": zone,
+            "send_time": "00:01",
+            "frequency": "daily" if i < 2 else "weekly",
+            "rules": ["to_lam"],
+            "send_empty": True,
+        }
+        for i, zone in enumerate(zones)
+    ]
+
+
+@pytest.mark.postgres
+def test_two_schedulers_on_one_postgres_send_one_digest_per_subscriber(
+    tmp_path: Path, started: list[SchedulerProcess], postgres_url: str
+) -> None:
+    from tests.alerts.delivery_support import RecordingHandler, smtp_server
+
+    env = {"VNAWATCH_DATABASE_URL": postgres_url}
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        data = base_config(tmp_path, postgres_url)
+        data["subscribers"] = _digest_subscribers()
+        data["mail"] = {"backend": "smtp", "host": "127.0.0.1", "port": controller.port}
+        data["scheduler"]["send_retry_seconds"] = 0.5
+        config = write_config(tmp_path / "config.yaml", data)
+        assert cli(config, "init", env=env).returncode == 0
+
+        # started together, both willing to wait: one runs, the other waits its turn
+        pair = [_start(started, config, name, "--wait", env=env) for name in ("a", "b")]
+        first = wait_for(lambda: next((p for p in pair if "scheduler started" in p.log), None))
+        second = pair[1] if first is pair[0] else pair[0]
+        first.wait_log("job finished job=startup:catch_up")
+        wait_for(lambda: len(handler.messages) >= 3, 20, "the three due digests")
+        assert "waiting for the scheduler lock" in second.log
+        assert "scheduler started" not in second.log
+
+        first.signal(signal.SIGTERM)
+        assert first.wait_exit(15) == 0
+        second.wait_log("scheduler started")
+        log = second.wait_log("job finished job=startup:catch_up")
+        assert "queued=0" in log.split("job=startup:catch_up")[-1].splitlines()[0]
+        # a send:pending run after the catch-up: nothing was left to send again
+        second.wait_log("job finished job=send:pending", count=2)
+        second.signal(signal.SIGTERM)
+        assert second.wait_exit(15) == 0
+
+    recipients = sorted(rcpt for _, rcpts, _ in handler.messages for rcpt in rcpts)
+    assert recipients == ["d0@b.vn", "d1@b.vn", "d2@b.vn"]
