@@ -55,13 +55,21 @@ class ZoneText:
     def __init__(self, text: str) -> None:
         self.text = text
         self.words, self.spans = scan(text)
-        self.index: dict[str, list[int]] = {}
-        for position, word in enumerate(self.words):
-            self.index.setdefault(word, []).append(position)
+        self.vocabulary = set(self.words)
+        self._index: dict[str, list[int]] | None = None
         self._starts: list[int] | None = None
         self._sorted: list[str] | None = None
         self._stream = ""
         self._bounds: set[int] = set()
+
+    @property
+    def index(self) -> dict[str, list[int]]:
+        """Each word's positions; built on first use (most zones never need it)."""
+        if self._index is None:
+            self._index = {}
+            for position, word in enumerate(self.words):
+                self._index.setdefault(word, []).append(position)
+        return self._index
 
     def stream(self) -> tuple[str, list[int], set[int]]:
         """Folded words joined with no space, each word's offset in it, the boundaries."""
@@ -86,7 +94,7 @@ class ZoneText:
 
     def sorted_words(self) -> list[str]:
         if self._sorted is None:
-            self._sorted = sorted(self.index)
+            self._sorted = sorted(self.vocabulary)
         return self._sorted
 
     def span(self, first: int, last: int) -> tuple[int, int]:
@@ -117,7 +125,7 @@ class ArticleView:
         if self._vocabulary is None:
             self._vocabulary = set()
             for zone in self.zones.values():
-                self._vocabulary.update(zone.index)
+                self._vocabulary.update(zone.vocabulary)
         return self._vocabulary
 
     def streams(self) -> str:
@@ -178,11 +186,11 @@ def _ordered(fields: frozenset[str]) -> tuple[str, ...]:
 def _may_hold(term: Term, zone: ZoneText) -> bool:
     """A cheap test that rules out most zones before the real search."""
     if term.kind == "word":
-        return term.words[0] in zone.index
+        return term.words[0] in zone.vocabulary
     if term.kind == "phrase":
         return glued_form(term.words)[0] in zone.stream()[0]
     if term.kind == "near":
-        return all(word in zone.index for word in term.words)
+        return all(word in zone.vocabulary for word in term.words)
     return True
 
 

@@ -87,7 +87,7 @@ def describe_term(term: Term, view: ArticleView) -> str:
 
 
 def _near_failure(name: str, term: Term, view: ArticleView, zones: str) -> str:
-    missing = [w for w in term.words if not any(w in view.zones[z].index for z in term.fields)]
+    missing = [w for w in term.words if not any(w in view.zones[z].vocabulary for z in term.fields)]
     if missing:
         return f"{name}: missing {', '.join(repr(w) for w in missing)} in {zones}"
     return f"{name}: phrase {' '.join(term.words)!r} not within {term.slop} words in {zones}"

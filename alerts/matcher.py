@@ -101,7 +101,8 @@ class Matcher:
         """The matches of ``article`` against every rule, in rule order."""
         view = ArticleView(article)
         found: list[Match] = []
-        for position in self.index.candidates(view.vocabulary(), view.bigrams()):
+        candidates = self.index.candidates(view.vocabulary(), view.bigrams())
+        for position in self.index.verified(candidates, view.streams()):
             rule = self.rules[position]
             if evaluate(rule.tree, view):
                 found.append(build_match(rule, view))
@@ -147,8 +148,13 @@ def build_match(rule: CompiledRule, view: ArticleView) -> Match:
 
 
 def make_snippet(view: ArticleView, spans: tuple[Span, ...]) -> Snippet:
-    """The sentence around the first hit, with the ranges of every hit inside it."""
-    first = spans[0]
+    """The sentence around the first hit, with the ranges of every hit inside it.
+
+    A hit in the title only gives the snippet when the text has none: the
+    digest already shows the title, so a sentence of the lede, body or
+    captions says more.
+    """
+    first = next((span for span in spans if span.zone != "title"), spans[0])
     text = view.zones[first.zone].text
     start, end = sentence_bounds(text, first.start, first.end)
     ranges = tuple(

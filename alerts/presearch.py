@@ -21,11 +21,17 @@ The sets are sound for the evaluator (alerts.evaluate), where a phrase may
 be glued at one joint at most (see :func:`_phrase_options`). For an AND the
 cheapest child's keys suffice: the rarest term is chosen, from word length
 and a list of frequent words of French news.
+
+A second, cheaper test runs before a candidate is verified:
+:func:`required_needles` gives strings of which a matching article's glued
+stream (every folded word joined, :meth:`alerts.evaluate.ArticleView.streams`)
+contains one. A name rule selected by a shared first name ("nguyen van")
+is then dropped by one C-level substring search instead of a verification.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from alerts.query import All, Node, Not, Term
 from alerts.text import COMMON_WORDS
@@ -80,6 +86,27 @@ def required_keys(node: Node) -> KeySet | None:
     return frozenset(union)
 
 
+def required_needles(node: Node) -> frozenset[str] | None:
+    """Strings of which every matching article's glued stream holds one; None when none."""
+    if isinstance(node, Term):
+        if node.kind == "near":
+            return frozenset([max(node.words, key=len)])
+        return frozenset(["".join(node.words)])  # a word, a stem, a phrase glued
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, All):
+        options = [n for child in node.children if (n := required_needles(child)) is not None]
+        # the longest shortest needle is the least likely to occur by chance
+        return max(options, key=lambda needles: min(map(len, needles))) if options else None
+    union: set[str] = set()
+    for child in node.children:
+        needles = required_needles(child)
+        if needles is None:
+            return None
+        union |= needles
+    return frozenset(union)
+
+
 def _term_keys(term: Term) -> KeySet:
     words = term.words
     if term.kind == "word":
@@ -120,6 +147,7 @@ def _set_cost(keys: KeySet) -> float:
     return sum(key_cost(key) for key in keys)
 
 
+WORD_CACHE_MAX = 300_000  # article words whose selected rules are remembered
 END = ""  # the trie key holding the rules of a stem that ends there
 
 
@@ -157,7 +185,10 @@ class RuleIndex:
         self.suffixes = _Trie()  # reversed stems
         self.always_verified: list[int] = []
         self._keys: list[KeySet | None] = []
+        self.needles: list[tuple[str, ...]] = []  # empty: no needle, always verified
+        self._by_vocabulary_word: dict[str, tuple[int, ...]] = {}
         for position, tree in enumerate(trees):
+            self.needles.append(tuple(required_needles(tree) or ()))
             keys = required_keys(tree)
             self._keys.append(keys)
             if keys is None:
@@ -186,14 +217,36 @@ class RuleIndex:
     def candidates(self, vocabulary: set[str], bigrams: Iterable[str] = ()) -> list[int]:
         """Positions of the rules an article with these words may match, in order."""
         found = set(self.always_verified)
-        by_word, by_bigram = self.by_word, self.by_bigram
-        for word in vocabulary & by_word.keys():
-            found.update(by_word[word])
+        by_bigram = self.by_bigram
         for bigram in by_bigram.keys() & set(bigrams):
             found.update(by_bigram[bigram])
-        prefixes, suffixes = self.prefixes.root, self.suffixes.root
+        cache = self._by_vocabulary_word
+        if len(cache) > WORD_CACHE_MAX:  # bound the memory; news vocabulary repeats
+            cache.clear()
         for word in vocabulary:
-            _walk(prefixes, word, found)
-            if suffixes:
-                _walk(suffixes, reversed(word), found)
+            rules = cache.get(word)
+            if rules is None:
+                rules = cache[word] = self._rules_of_word(word)
+            found.update(rules)
         return sorted(found)
+
+    def _rules_of_word(self, word: str) -> tuple[int, ...]:
+        """The rules one article word selects: as a word, a glued pair, a prefix, a suffix."""
+        found = set(self.by_word.get(word, ()))
+        _walk(self.prefixes.root, word, found)
+        if self.suffixes.root:
+            _walk(self.suffixes.root, reversed(word), found)
+        return tuple(found)
+
+    def verified(self, positions: list[int], stream: str) -> Iterator[int]:
+        """The candidates whose needles (see :func:`required_needles`) occur in ``stream``."""
+        needles = self.needles
+        for position in positions:
+            wanted = needles[position]
+            if not wanted:
+                yield position
+                continue
+            for needle in wanted:  # a plain loop: no generator per candidate
+                if needle in stream:
+                    yield position
+                    break

@@ -41,6 +41,8 @@ _APOSTROPHE_RE = re.compile(f"[{APOSTROPHES}]")
 # combining marks (NFD text, or letters with no precomposed form): fold char by char
 _MARK_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _ORDINAL_RE = re.compile(r"^(\d+|[ivxlc]+)(?:i?eme)$")
+# a cheap test for "14ème"/"XIVème" before the word-by-word pass ("gouvernement" holds "eme")
+_ORDINAL_HINT_RE = re.compile(r"(?:\d|\b[ivxlc]+)i?[eè]me\b")
 _SPECIAL = str.maketrans(
     {"đ": "d", "Đ": "d", "Ð": "d", "ð": "d", "ɖ": "d", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"}
 )
@@ -113,7 +115,7 @@ def _scan_lowered(lowered: str) -> tuple[list[str], Spans]:
         lowered = _blank_elisions(lowered)
     words = WORD_RE.findall(lowered)
     spans = [m.span() for m in WORD_RE.finditer(lowered)]
-    if not _SUFFIX_WORDS.isdisjoint(words) or "ème" in lowered or "eme" in lowered:
+    if not _SUFFIX_WORDS.isdisjoint(words) or _ORDINAL_HINT_RE.search(lowered):
         words, spans = _ordinals(lowered, [fold(w) for w in words], spans)
     return words, spans
 

@@ -180,3 +180,20 @@ def test_recompiling_after_an_edit_uses_the_new_query() -> None:
     with pytest.raises(RuleRefusedError):
         compile_rules([Rule(id="r", name="r", query="entity:to_lam")], changed)
     assert renamed.match(article(body="To Lam"))
+
+
+def test_snippet_prefers_a_text_hit_over_the_title() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query='"Pham Minh Chinh"')])
+    body = "Le matin, une réunion. Ensuite, Pham Minh Chinh a visité le port de Haiphong. Fin."
+    (match,) = matcher.match(article(title="Pham Minh Chinh à Haiphong", body=body))
+    assert match.zones == ("title", "body")
+    assert match.spans[0].zone == "title"  # the evidence keeps every hit, title first
+    assert match.snippet.text == "Ensuite, Pham Minh Chinh a visité le port de Haiphong."
+    assert [match.snippet.text[a:b] for a, b in match.snippet.highlights] == ["Pham Minh Chinh"]
+
+
+def test_snippet_falls_back_to_the_title_when_only_the_title_hits() -> None:
+    matcher = compile_rules([Rule(id="r", name="r", query="Haiphong")])
+    (match,) = matcher.match(article(title="Un port à Haiphong", body="Rien ici."))
+    assert match.snippet.text == "Un port à Haiphong"
+    assert [match.snippet.text[a:b] for a, b in match.snippet.highlights] == ["Haiphong"]
