@@ -34,9 +34,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
     EVENT_SCHEDULER_STARTED,
     JobExecutionEvent,
+    JobSubmissionEvent,
     SchedulerEvent,
 )
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -90,6 +92,7 @@ class Service:
             },
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.add_listener(self._on_executed, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
 
@@ -175,6 +178,13 @@ class Service:
             type(exc).__name__,
             exc,
             exc_info=(type(exc), exc, exc.__traceback__) if exc else None,
+        )
+
+    def _on_skipped(self, event: JobSubmissionEvent) -> None:
+        """A run fell due while the previous one still runs (max_instances=1)."""
+        logger.warning(
+            "job skipped job=%s reason=still_running (its previous run has not finished)",
+            event.job_id,
         )
 
     def _on_started(self, _event: SchedulerEvent) -> None:
@@ -311,8 +321,9 @@ def run(config: Config, *, wait: bool = False) -> int:
     # the listener below logs job errors with their traceback; APScheduler's own
     # executor log would repeat each one
     logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
-    # job added/removed/started: we log what matters in our own key=value lines
-    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+    # job added/removed/started, missed or skipped: the listeners log what matters
+    # in our own key=value lines
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     store = open_store(config.database_url)
     pending: list[Service] = []
     early_stop = threading.Event()

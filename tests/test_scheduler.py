@@ -217,9 +217,10 @@ def test_config_edits_are_applied_rejected_and_recovered(
 
 
 # A `vnawatch run` whose crawl body is replaced: ``hang`` never returns, ``slow``
-# returns after two seconds. Everything else is the real scheduler.
+# returns after two seconds, ``traced`` appends its start and end instants to
+# the file named by VNAWATCH_TEST_TRACE. Everything else is the real scheduler.
 PATCHED_RUN = """
-import sys, threading, time
+import os, sys, threading, time
 import logsetup, scheduler, tasks
 from config import load_config
 
@@ -230,14 +231,26 @@ def slow(self, source):
     time.sleep(2)
     return tasks.Outcome("slow crawl done")
 
-tasks.Tasks.crawl = {"hang": hang, "slow": slow}[sys.argv[2]]
+def traced(self, source):
+    with open(os.environ["VNAWATCH_TEST_TRACE"], "a") as trace:
+        trace.write(f"start {time.monotonic()}\\n")
+        trace.flush()
+        time.sleep(1)
+        trace.write(f"end {time.monotonic()}\\n")
+    return tasks.Outcome("traced crawl done")
+
+tasks.Tasks.crawl = {"hang": hang, "slow": slow, "traced": traced}[sys.argv[2]]
 logsetup.configure_logging("INFO")
 sys.exit(scheduler.run(load_config(sys.argv[1])))
 """
 
 
 def _patched(
-    tmp_path: Path, started: list[SchedulerProcess], mode: str, grace: float
+    tmp_path: Path,
+    started: list[SchedulerProcess],
+    mode: str,
+    grace: float,
+    env: dict[str, str] | None = None,
 ) -> SchedulerProcess:
     data = base_config(tmp_path)
     data["sources"]["local"]["enabled"] = True
@@ -245,7 +258,7 @@ def _patched(
     config = write_config(tmp_path / "config.yaml", data)
     assert cli(config, "init").returncode == 0
     command = [sys.executable, "-c", PATCHED_RUN, str(config), mode]
-    process = SchedulerProcess(config, tmp_path / f"{mode}.log", command=command)
+    process = SchedulerProcess(config, tmp_path / f"{mode}.log", command=command, env=env)
     started.append(process)
     return process
 
@@ -275,6 +288,24 @@ def test_sigterm_abandons_a_hung_job_after_the_grace_period(
     assert time.monotonic() - begun < 10
     assert "abandoned running jobs=crawl:local" in process.log
     assert "scheduler stopped exit_code=0" in process.log
+
+
+def test_a_crawl_longer_than_its_interval_never_overlaps_itself(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    trace = tmp_path / "trace.txt"
+    # interval_minutes=30 (the default) lasts 0.3 s here, a crawl 1 s: runs fall due mid-crawl
+    env = {"VNAWATCH_TEST_TRACE": str(trace), "VNAWATCH_TEST_MINUTE_SECONDS": "0.01"}
+    process = _patched(tmp_path, started, "traced", grace=5, env=env)
+    wait_for(lambda: trace.exists() and trace.read_text().count("end") >= 3, 30, "three crawls")
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(15) == 0
+    events = [line.split() for line in trace.read_text().splitlines()]
+    # strictly start, end, start, end...: a crawl never starts before the previous one ended
+    assert [kind for kind, _ in events] == ["start", "end"] * (len(events) // 2)
+    instants = [float(at) for _, at in events]
+    assert instants == sorted(instants)
+    assert "WARNING scheduler: job skipped job=crawl:local reason=still_running" in process.log
 
 
 def _running(process: SchedulerProcess) -> bool:
