@@ -279,9 +279,10 @@ def snippet_parts(snippet: Snippet) -> list[tuple[str, bool]]:
     return parts
 
 
-def snippet_text(snippet: Snippet) -> str:
-    """The snippet for plain text, the matched terms between « »."""
-    return "".join(f"«{text}»" if hit else text for text, hit in snippet_parts(snippet))
+def snippet_text(snippet: Snippet, open_mark: str = "«", close_mark: str = "»") -> str:
+    """The snippet for plain text, the matched terms between the marks (« » by default)."""
+    parts = snippet_parts(snippet)
+    return "".join(f"{open_mark}{text}{close_mark}" if hit else text for text, hit in parts)
 
 
 # --- rendering --------------------------------------------------------------
@@ -343,6 +344,7 @@ def render_digest(digest: Digest, *, brand: str, unsubscribe_url: str) -> Render
         "subject": digest_subject(digest, brand, fmt),
         "window_label": fmt.window(digest.window) if digest.window else "",
         "health": " · ".join(fmt.health(line) for line in digest.health),
+        "health_lines": [(line.name, fmt.health_state(line)) for line in digest.health],
         "unsubscribe_url": unsubscribe_url,
         "lang": fmt.locale,
     }

@@ -20,7 +20,10 @@ HANOI_ZONES = {"Asia/Ho_Chi_Minh", "Asia/Saigon"}
 
 LABELS: dict[str, dict[str, str]] = {
     "fr": {
-        "colon": " :",
+        # French typography: a no-break space before ":" and inside « »
+        "colon": "\u00a0:",
+        "hit_open": "«\u00a0",
+        "hit_close": "\u00a0»",
         "articles_one": "1 article",
         "articles_many": "{n} articles",
         "articles_none": "aucun article",
@@ -49,6 +52,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "colon": ":",
+        "hit_open": "«",
+        "hit_close": "»",
         "articles_one": "1 article",
         "articles_many": "{n} articles",
         "articles_none": "no articles",
@@ -127,6 +132,10 @@ class Formatter:
         return text[:1].upper() + text[1:]
 
     def health(self, line: SourceHealth) -> str:
+        """ "VietnamPlus OK", "Le Courrier du Vietnam en difficulté depuis le 20 nov. 14:00"."""
+        return f"{line.name}\u00a0{self.health_state(line)}"
+
+    def health_state(self, line: SourceHealth) -> str:
         if line.ok:
             state = self.labels["ok"]
         elif line.never:
@@ -135,4 +144,4 @@ class Formatter:
             state = self.labels["degraded"].format(since=self.short(line.since))
         else:
             state = self.labels["degraded_unknown"]
-        return f"{line.name} {state}"
+        return state

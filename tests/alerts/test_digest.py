@@ -137,6 +137,13 @@ def test_same_dispatch_on_two_outlets_is_one_entry_with_both_links(config: Confi
     assert [link.source_name for link in entry.also] == ["Le Courrier du Vietnam"]
     assert entry.rule_names == ("Tô Lâm", "Mer Orientale")
     assert digest.article_pks == (1, 2)
+    rendered = render_digest(digest, brand="Veille VNA", unsubscribe_url="u")
+    assert rendered.text.count("Tô Lâm reçoit une délégation") == 1
+    assert "aussi dans Le Courrier du Vietnam\u00a0: https://lecourrier.vn/politique/900.html" in (
+        rendered.text
+    )
+    assert 'aussi dans <a href="https://lecourrier.vn/politique/900.html"' in rendered.html
+    assert "Le dirigeant Tô Lâm" not in rendered.html  # the copy's own title is not repeated
 
 
 def test_different_stories_are_not_collapsed(config: Config) -> None:
@@ -221,7 +228,7 @@ def test_html_has_inlined_styles_and_highlight(config: Config) -> None:
     )
     assert 'style="' in rendered.html and "<mark" in rendered.html
     assert 'href="https://fr.vietnamplus.vn/article-post1.vnp"' in rendered.html
-    assert "«Tô Lâm»" in rendered.text
+    assert "«\u00a0Tô Lâm\u00a0»" in rendered.text  # French spacing inside guillemets
 
 
 def test_dates_follow_paris_time_across_the_dst_change(config: Config) -> None:
@@ -272,9 +279,10 @@ def test_footer_reports_source_health(config: Config) -> None:
     ]
     rendered = render_digest(_digest(config, [], states=states), brand="V", unsubscribe_url="u")
     assert (
-        "Sources : VietnamPlus OK · Le Courrier du Vietnam en difficulté depuis le 20 nov. 14:00"
-        in (rendered.text)
+        "Sources\u00a0: VietnamPlus\u00a0OK · "
+        "Le Courrier du Vietnam\u00a0en difficulté depuis le 20 nov. 14:00" in rendered.text
     )
+    assert "en difficulté depuis le 20 nov. 14:00" in rendered.html
     assert "Aucun nouvel article" in rendered.text
 
 
