@@ -47,3 +47,8 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     root.setLevel(level.upper())
     for name in NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def is_json() -> bool:
+    """True when the root logger writes JSON lines (child processes follow suit)."""
+    return any(isinstance(h.formatter, JsonLinesFormatter) for h in logging.getLogger().handlers)

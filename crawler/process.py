@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from twisted.internet.task import LoopingCall
 
 import config as config_module
+import logsetup
 from crawler.run import run_to_json
 from crawler.settings import settings_for
 from crawler.spiders.base import SourceSpider
@@ -58,7 +59,7 @@ def run_request(request_path: Path) -> int:
         LOG_FORMAT=LOG_FORMAT,
         LOG_DATEFORMAT=LOG_DATEFORMAT,
     )
-    process = CrawlerProcess(settings)
+    process = _crawler_process(settings, request)
     started = datetime.now(UTC)
     crawlers: dict[str, Crawler] = {}
     for source_id in request["sources"]:
@@ -79,6 +80,18 @@ def run_request(request_path: Path) -> int:
     }
     Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
     return 0
+
+
+def _crawler_process(settings: dict[str, Any], request: dict[str, Any]) -> CrawlerProcess:
+    """Scrapy's own log handler, or ours when the parent logs JSON lines."""
+    if request.get("log_format") != "json":
+        return CrawlerProcess(settings)
+    process = CrawlerProcess({**settings, "LOG_INSTALL_ROOT_HANDLER": False})
+    level = str(request.get("log_level", "WARNING"))
+    logsetup.configure_logging(level, json_lines=True)
+    for name in ("scrapy", "twisted"):  # as verbose as asked, like Scrapy's handler
+        logging.getLogger(name).setLevel(level)
+    return process
 
 
 def _watch_parent(process: CrawlerProcess) -> LoopingCall:

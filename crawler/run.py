@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import config as config_module
+import logsetup
 from store import open_store
 from store.records import CrawlRun
 
@@ -115,6 +116,7 @@ def crawl(
             "database_url": url,
             "result": str(result),
             "log_level": (log_level or CHILD_LOG_LEVEL).upper(),
+            "log_format": "json" if logsetup.is_json() else "text",
         }
         request.write_text(json.dumps(payload), encoding="utf-8")
         code, timed_out = _run_child(request, limit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import time
@@ -390,3 +391,27 @@ def test_two_schedulers_on_one_postgres_send_one_digest_per_subscriber(
 
     recipients = sorted(rcpt for _, rcpts, _ in handler.messages for rcpt in rcpts)
     assert recipients == ["d0@b.vn", "d1@b.vn", "d2@b.vn"]
+
+
+def test_log_format_json_makes_every_line_json_including_the_crawl_child(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    data = base_config(tmp_path)
+    data["sources"]["local"]["enabled"] = True  # its feed is refused: the child logs errors
+    data["crawl"] = {"retry_times": 0, "timeout_seconds": 2}
+    config = write_config(tmp_path / "config.yaml", data)
+    assert cli(config, "init").returncode == 0
+    command = [sys.executable, "-m", "cli", "--config", str(config), "--log-format", "json", "run"]
+    process = SchedulerProcess(config, tmp_path / "json.log", command=command)
+    started.append(process)
+    process.wait_log("job finished job=crawl:local", timeout=60)
+    process.signal(signal.SIGTERM)
+    assert process.wait_exit(15) == 0
+
+    entries = [json.loads(line) for line in process.log.splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    loggers = {entry["logger"] for entry in entries}
+    assert "scheduler" in loggers
+    assert any(name.startswith(("crawler", "scrapy")) for name in loggers - {"crawler.run"})
+    finished = next(e for e in entries if e["message"].startswith("job finished job=crawl:local"))
+    assert finished["level"] == "WARNING"  # the crawl failed: degraded, the service goes on
