@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from alerts.delivery import CLAIM_LEASE
 from alerts.jobs import (
@@ -26,7 +27,7 @@ from alerts.jobs import (
     sync_subscribers,
 )
 from config import Config, load_config
-from store import Store
+from store import Store, open_store
 from store.records import DeliveryDraft
 from tests.alerts.delivery_support import (
     HANOI,
@@ -333,14 +334,15 @@ def _worker(config_file: Path, store: Store, now: datetime) -> subprocess.Popen[
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kill_at", [1, 7, 20])  # first, middle and last message of the batch
 def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, kill_at: int
 ) -> None:
     count = 20
     subscribers = "\n".join(
         f"  - {{email: s{i:02d}@example.org, rules: [to_lam]}}" for i in range(count)
     )
-    handler = KillingHandler(kill_at=7)
+    handler = KillingHandler(kill_at=kill_at)
     with smtp_server(handler) as controller:
         text = config_text(
             tmp_path, subscribers, backend="smtp", host="127.0.0.1", port=controller.port
@@ -365,6 +367,9 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
     received = Counter(rcpt for _, (rcpt,), _ in handler.messages)
     assert set(received) == {f"s{i:02d}@example.org" for i in range(count)}
     duplicates = sum(n - 1 for n in received.values())
+    print(
+        f"SIGKILL at message {kill_at}/{count}: {len(received)} recipients, {duplicates} duplicate"
+    )
     # the message in flight when the sender died was accepted but not recorded: sent twice
     assert duplicates == 1
 
@@ -510,3 +515,69 @@ def test_dispatch_already_sent_from_one_outlet_is_not_shown_again_from_another(
     assert "1 article" in second.subject  # ... but not shown
     text = parse(second.message).get_body(("plain",))
     assert text is not None and "lecourrier.vn" not in text.get_content()
+
+
+@pytest.mark.postgres
+def test_postgres_claim_skips_rows_locked_by_another_worker(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    store = open_store(postgres_url)
+    store.upgrade()
+    try:
+        _queue_three(store, make_config(tmp_path, subscribers=THREE))
+        first = min(d.id for d in store.deliveries())
+        with store.engine.connect() as other, ThreadPoolExecutor(max_workers=1) as pool:
+            # another worker's open transaction holds the first row
+            other.execute(
+                text("select id from deliveries where id = :id for update"), {"id": first}
+            )
+            # without SKIP LOCKED this claim would wait for that transaction
+            claiming = pool.submit(store.claim_deliveries, DAY1, limit=10, lease=CLAIM_LEASE)
+            try:
+                claimed = claiming.result(timeout=30)
+            finally:
+                other.rollback()
+        assert sorted(d.id for d in claimed) == [first + 1, first + 2]
+        assert [d.id for d in store.claim_deliveries(DAY1, limit=10, lease=CLAIM_LEASE)] == [first]
+    finally:
+        store.close()
+
+
+HOSTILE_YAML = """  - email: cible@example.org
+    name: "Cible\\r\\nBcc: victim@example.org =?utf-8?b?WC1JbmplY3RlZDogeWVz?="
+    rules: [to_lam]"""
+
+
+def test_hostile_rule_and_subscriber_names_never_make_a_header(
+    store: Store, tmp_path: Path
+) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        config = _smtp_config(tmp_path, controller.port, HOSTILE_YAML)
+        rule = config.rules[0].model_copy(
+            update={"name": "Tô Lâm\r\nX-Injected: yes\n<script>x()</script>"}
+        )
+        config = config.model_copy(update={"rules": [rule, *config.rules[1:]]})
+        _setup(store, config)
+        add_article(
+            store,
+            article(
+                "1",
+                datetime(2026, 11, 21, 14, tzinfo=HANOI),
+                title="=?utf-8?q?Bcc=3A_victim=40example.org?= Tô Lâm\r\nBcc: victim@example.org",
+            ),
+            found=DAY1,
+        )
+        assert queue_due_digests(store, config, now=DAY1).queued == 1
+        assert send_pending(store, config, now=DAY1).sent == 1
+    ((_sender, recipients, raw),) = handler.messages
+    assert recipients == ["cible@example.org"]
+    message = parse(raw)
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    assert message["To"].addresses[0].addr_spec == "cible@example.org"
+    for name in ("Subject", "To"):
+        assert "\r" not in str(message[name]) and "\n" not in str(message[name])
+        assert "=?" not in str(message[name])  # no encoded word decoded from our text
+    assert "X-Injected: yes" in str(message["Subject"])  # kept as harmless text
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "<script>" not in html and "&lt;script&gt;x()" in html
