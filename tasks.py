@@ -134,9 +134,10 @@ class Tasks:
         sync_subscribers(self.store, self.config, self.clock())
 
     def rematch(self, rule_ids: Iterable[str]) -> str:
-        """Re-match recent articles for new or edited rules (matches are replaced, not
-        added; delivered articles are remembered, so nothing is mailed twice)."""
-        from alerts.jobs import rematch_since
+        """Re-match recent articles for new or edited rules, then alert immediate
+        subscribers at once (matches are replaced, not added; delivered articles
+        are remembered, so nothing is mailed twice)."""
+        from alerts.jobs import queue_immediate_alerts, rematch_since, send_pending
 
         ids = sorted(rule_ids)
         if not ids:
@@ -145,7 +146,9 @@ class Tasks:
         since = now - timedelta(days=self.config.scheduler.rematch_days)
         with self.delivery_lock:
             report = rematch_since(self.store, self.config, since, rule_ids=ids, now=now)
-        return f"rematch rules={','.join(ids)} {_text(report)}"
+            alerts = queue_immediate_alerts(self.store, self.config, now=self.clock())
+            sent = send_pending(self.store, self.config, now=self.clock())
+        return f"rematch rules={','.join(ids)} {_text(report)}; {_text(alerts)}; {_text(sent)}"
 
     def check_health(self) -> Outcome:
         """Source, outbox and config health; operators mailed on start and clear."""

@@ -273,3 +273,43 @@ def test_sigkill_mid_crawl_loses_no_article_and_mails_each_once(
 def _all_sent(config: Path) -> bool:
     deliveries = _deliveries(config)
     return bool(deliveries) and all(d.status == "sent" for d in deliveries)
+
+
+def test_a_rule_added_while_running_rematches_recent_articles_once(
+    tmp_path: Path, site: str, started: list[SchedulerProcess]
+) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        config = _config(tmp_path, site, controller.port)
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data["subscribers"][0]["rules"] = ["to_lam"]
+        write_config(config, data)
+        process = _start(config, "run", started)
+        wait_for(lambda: _all_sent(config), 120, "the first alert")
+        first = {a for d in _deliveries(config) for a in d.article_ids}
+
+        # a new rule for the subscriber: the articles already stored are matched again
+        data["rules"].append({"id": "croissance", "name": "Croissance", "query": "croissance"})
+        data["subscribers"][0]["rules"] = ["to_lam", "croissance"]
+        write_config(config, data)
+        log = process.wait_log("rematch rules=croissance")
+        assert "+1 rule (croissance)" in log
+        wait_for(lambda: len(_deliveries(config)) == 2 and _all_sent(config), 60, "a new alert")
+        second = set(_deliveries(config)[-1].article_ids)
+        assert second and not second & first  # only what the new rule found
+
+        # the same rule edited: matched again, replaced rather than added, nothing re-sent
+        store = _store_of(config)
+        try:
+            matches = store.count_matches("croissance")
+            data["rules"][-1]["query"] = "croissance OR croissances"
+            write_config(config, data)
+            process.wait_log("rematch rules=croissance", count=2)
+            assert store.count_matches("croissance") == matches
+        finally:
+            store.close()
+        process.wait_log("job finished job=send:pending", count=3)
+        process.signal(signal.SIGTERM)
+        assert process.wait_exit(30) == 0
+    assert len(handler.messages) == 2
+    assert len(_deliveries(config)) == 2
