@@ -228,6 +228,9 @@ def test_html_has_inlined_styles_and_highlight(config: Config) -> None:
     )
     assert 'style="' in rendered.html and "<mark" in rendered.html
     assert 'href="https://fr.vietnamplus.vn/article-post1.vnp"' in rendered.html
+    # outlet, date in the reader's zone, section, rules and the alias that fired
+    assert "VietnamPlus</span> · 21 nov. 2026, 14:00 · Politique" in rendered.html
+    assert "terme trouvé&nbsp;:</span> <b>Tô Lâm</b>" in rendered.html
     assert "«\u00a0Tô Lâm\u00a0»" in rendered.text  # French spacing inside guillemets
 
 
