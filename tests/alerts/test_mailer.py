@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
 from datetime import UTC, datetime
@@ -377,3 +378,24 @@ def test_tls_certificate_is_verified(
     assert [o.status for o in outcomes] == ["retry"]
     assert "certificate" in outcomes[0].reply.lower()
     assert handler.messages == []
+
+
+def test_smtp_server_that_never_greets_times_out_and_rows_stay_pending() -> None:
+    with socket.socket() as silent:
+        # the kernel completes the TCP handshake; nobody ever sends a greeting
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        mail = Mail(
+            backend="smtp", host="127.0.0.1", port=silent.getsockname()[1], timeout_seconds=1
+        )
+        outcomes: list[Outcome] = []
+        run(
+            send_smtp(
+                [_delivery(1, "a@example.org"), _delivery(2, "b@example.org")],
+                mail,
+                outcomes.append,
+            )
+        )
+    assert [o.status for o in outcomes] == ["retry", "retry"]
+    assert [o.attempted for o in outcomes] == [True, False]
+    assert "timed out" in outcomes[0].reply.lower()
