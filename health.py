@@ -52,6 +52,8 @@ class SourceStatus:
     last_article_at: datetime | None = None
     extraction_failures_24h: int = 0
     empty_extraction_streak: int = 0
+    last_new_articles: int = 0
+    last_not_modified: int = 0  # 304 answers to conditional GETs in the last crawl
     problems: dict[str, str] = field(default_factory=dict)  # kind → reason
 
     @property
@@ -209,6 +211,8 @@ def source_status(
         last_article_at=activity.last_article_at,
         extraction_failures_24h=activity.extraction_failures_recent,
         empty_extraction_streak=state.empty_extraction_streak,
+        last_new_articles=state.last_new_articles,
+        last_not_modified=state.last_not_modified,
     )
     if spec.enabled:
         status.problems.update(_source_problems(status, config, now))
@@ -327,6 +331,7 @@ def render_status(report: StatusReport) -> str:
             "SOURCE",
             "LAST SUCCESS",
             "FAILS",
+            "LAST RUN NEW/304",
             "NEW 24H",
             "USUAL/DAY",
             "EXTRACT FAIL 24H",
@@ -335,6 +340,11 @@ def render_status(report: StatusReport) -> str:
         ],
         [_source_row(s) for s in report.sources],
     )
+    lines += [
+        f"  {s.source} last error {_when(s.last_error_at)}: {s.last_error[:160]}"
+        for s in report.sources
+        if s.last_error
+    ]
     lines.append("")
     if report.jobs:
         lines += _table(
@@ -387,6 +397,7 @@ def _source_row(s: SourceStatus) -> list[str]:
         s.source,
         _when(s.last_success_at),
         str(s.failures_in_row),
+        f"{s.last_new_articles}/{s.last_not_modified}" if s.last_run_at else "—",
         str(s.new_24h),
         f"{s.usual_per_day:g}",
         str(s.extraction_failures_24h),

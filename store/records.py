@@ -112,7 +112,9 @@ class CrawlRun:
 
     @property
     def succeeded(self) -> bool:
-        return not self.errors or (self.new_articles + self.updated_articles + self.skipped) > 0
+        """No error, or some channel answered: an article, a known id, or a 304."""
+        alive = self.new_articles + self.updated_articles + self.skipped + self.not_modified
+        return not self.errors or alive > 0
 
 
 @dataclass(frozen=True)

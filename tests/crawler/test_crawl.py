@@ -401,3 +401,29 @@ def test_first_crawl_backfill_depth_is_backfill_days(
     assert not by_id["1399200"].backfill and by_id["1399201"].backfill
     backfilled = sum(a.backfill for a in stored)
     assert report.stat("lecourrier", "vnawatch/articles/backfill") == backfilled
+
+
+def test_status_shows_each_sources_last_crawl_304s_and_last_error(
+    site: FixtureSite, sqlite_store: Store, tmp_path: Path
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
+    first = crawl(cfg, "lecourrier").run("lecourrier")
+    site.set_faults({"/lecourrier/sitemap.xml": {"status": 500}})
+    second = crawl(cfg, "lecourrier").run("lecourrier")
+    assert second.new_articles == 0 and second.not_modified >= 1 and second.errors
+
+    text = _vnawatch(config_file, "status").stdout
+    header = next(line for line in text.splitlines() if line.startswith("SOURCE"))
+    assert "LAST RUN NEW/304" in header
+    row = next(line for line in text.splitlines() if line.startswith("lecourrier "))
+    assert f" 0/{second.not_modified} " in row and f" {first.new_articles} " in row  # NEW 24H
+    assert "lecourrier last error" in text and "sitemap.xml: http 500" in text
+    state = json.loads(_vnawatch(config_file, "status", "--json").stdout)
+    lecourrier = _source(state, "lecourrier")
+    assert (lecourrier["last_new_articles"], lecourrier["last_not_modified"]) == (
+        0,
+        second.not_modified,
+    )
+    assert lecourrier["failures_in_row"] == 0  # the other channels worked: not a failed crawl
