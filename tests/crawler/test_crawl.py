@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ import yaml
 from crawler import feeds
 from crawler.extract import article_id_from_url
 from crawler.run import CrawlReport, crawl
-from crawler.sitegen import article_page, build_sample_site
+from crawler.sitegen import Entry, article_page, build_sample_site, sitemap
 from store import Store
 from tests.crawler.support import ROOT, add_listing_link, is_article_path, site_config
 from tests.servers import FixtureSite
@@ -427,3 +428,27 @@ def test_status_shows_each_sources_last_crawl_304s_and_last_error(
         second.not_modified,
     )
     assert lecourrier["failures_in_row"] == 0  # the other channels worked: not a failed crawl
+
+
+def test_monthly_sitemap_shards_of_this_and_last_month_are_crawled(
+    site: FixtureSite, sqlite_store: Store
+) -> None:
+    template = "/vietnamillustre/french/sitemaps/news-{month}-{year}.xml"
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    shards = feeds.expand_sitemap_url(template, today)
+    assert shards[0].endswith(f"/news-{today.month}-{today.year}.xml")  # month not padded
+    entries = feeds.sitemap_links(
+        site.path("vietnamillustre/french/sitemaps/news-11-2026.xml").read_bytes()
+    ).articles
+    # this month's shard lists the first article, last month's the others
+    for shard, links in ((shards[0], entries[:1]), (shards[1], entries[1:])):
+        site.path(shard).write_text(sitemap([Entry(p, p, datetime.now(UTC)) for p in links]))
+    cfg = site_config(site.url, sqlite_store.url, feeds=[], listings=[])
+    source = cfg.sources["vietnamillustre"].model_copy(update={"sitemaps": [site.url + template]})
+    cfg = cfg.model_copy(update={"sources": {**cfg.sources, "vietnamillustre": source}})
+
+    report = crawl(cfg, "vietnamillustre")
+    assert report.ok, report.summary()
+    assert set(shards) <= set(site.requests())
+    stored = {a.url.removeprefix(site.url) for a in sqlite_store.iter_articles()}
+    assert stored == set(entries) and len(entries) >= 2
