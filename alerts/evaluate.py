@@ -31,7 +31,7 @@ from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
 
 from alerts.query import All, AnyOf, Node, Not, Term
-from alerts.text import char_map, fold_cased, scan
+from alerts.text import char_map, fold_cased, scan, scan_words
 
 if TYPE_CHECKING:
     from store.records import Article
@@ -54,13 +54,22 @@ class ZoneText:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.words, self.spans = scan(text)
+        self.words = scan_words(text)
         self.vocabulary = set(self.words)
         self._index: dict[str, list[int]] | None = None
+        self._spans: list[tuple[int, int]] | None = None
         self._starts: list[int] | None = None
         self._sorted: list[str] | None = None
         self._stream = ""
         self._bounds: set[int] = set()
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Each word's (start, end) in the text; only zones with a hit need them."""
+        if self._spans is None:
+            words, self._spans = scan(self.text)
+            assert words == self.words, "scan_words and scan disagree"
+        return self._spans
 
     @property
     def index(self) -> dict[str, list[int]]:

@@ -186,7 +186,8 @@ class RuleIndex:
         self.always_verified: list[int] = []
         self._keys: list[KeySet | None] = []
         self.needles: list[tuple[str, ...]] = []  # empty: no needle, always verified
-        self._by_vocabulary_word: dict[str, tuple[int, ...]] = {}
+        self._seen_words: set[str] = set()  # article words whose rules are known
+        self._selects: dict[str, tuple[int, ...]] = {}  # the words that select some rule
         for position, tree in enumerate(trees):
             self.needles.append(tuple(required_needles(tree) or ()))
             keys = required_keys(tree)
@@ -220,14 +221,17 @@ class RuleIndex:
         by_bigram = self.by_bigram
         for bigram in by_bigram.keys() & set(bigrams):
             found.update(by_bigram[bigram])
-        cache = self._by_vocabulary_word
-        if len(cache) > WORD_CACHE_MAX:  # bound the memory; news vocabulary repeats
-            cache.clear()
-        for word in vocabulary:
-            rules = cache.get(word)
-            if rules is None:
-                rules = cache[word] = self._rules_of_word(word)
-            found.update(rules)
+        seen, selects = self._seen_words, self._selects
+        if len(seen) > WORD_CACHE_MAX:  # bound the memory; news vocabulary repeats
+            seen.clear()
+            selects.clear()
+        for word in vocabulary - seen:  # set operations run in C; few words are new
+            seen.add(word)
+            rules = self._rules_of_word(word)
+            if rules:
+                selects[word] = rules
+        for word in vocabulary & selects.keys():
+            found.update(selects[word])
         return sorted(found)
 
     def _rules_of_word(self, word: str) -> tuple[int, ...]:

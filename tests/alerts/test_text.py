@@ -5,8 +5,14 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from alerts.text import fold, tokenize, words
+from alerts.text import fold, scan, scan_words, tokenize, words
+
+# letters, Vietnamese and French accents (NFC and combining), apostrophes, ordinals,
+# characters that fold to several (½ ß œ ﬁ) or to a non-letter (´), digits, punctuation
+ALPHABET = "aeilmnorstxvcdAEIXVĐđÐðôâêăơưÔÂỗườéèëïœŒßﬁ½ᵉ²\u0301\u0303'’ʼ´-_ .,()0189"
 
 
 @pytest.mark.parametrize(
@@ -54,3 +60,9 @@ def test_offsets_point_at_original_characters() -> None:
 def test_fold_is_idempotent() -> None:
     for word in ["Trọng", "ĐẠI", "Nguyễn", "œil", "straße"]:
         assert fold(fold(word)) == fold(word)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=80))
+def test_scan_words_finds_the_words_of_scan(text: str) -> None:
+    assert scan_words(text) == scan(text)[0]
