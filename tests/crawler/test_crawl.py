@@ -153,6 +153,7 @@ def test_a_changed_article_is_an_update_not_a_second_article(
     after = sqlite_store.article_by_identity("lecourrier", article_id)
     assert before is not None and after is not None and after.id == before.id
     assert "Mise à jour" in after.body and after.content_hash != before.content_hash
+    assert after.updated_at is not None and after.updated_at != before.updated_at
 
 
 def test_one_id_under_two_url_forms_is_fetched_once_and_stored_once(
