@@ -12,10 +12,12 @@ one entry with both links.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from textwrap import shorten
 from zoneinfo import ZoneInfo
 
 import css_inline
@@ -29,6 +31,7 @@ from store.records import Article, Match, Snippet, SourceState, Subscriber
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEGRADED_EMPTY_STREAK = 3
+LEAD_CHARS = 260
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,16 @@ class Entry:
     late: bool
     also: tuple[Link, ...]
     article_pks: tuple[int, ...]
+
+    @property
+    def snippet_is_title(self) -> bool:
+        """The match is in the title and the snippet is the title: highlight it there."""
+        return " ".join(self.snippet.text.split()) == " ".join(self.article.title.split())
+
+    @property
+    def lead(self) -> str:
+        """The summary cut at a word, shown instead of a snippet that repeats the title."""
+        return shorten(self.article.summary, LEAD_CHARS, placeholder=" …")
 
 
 @dataclass(frozen=True)
@@ -279,9 +292,26 @@ def snippet_parts(snippet: Snippet) -> list[tuple[str, bool]]:
     return parts
 
 
+# a plain space before » : ; ! ? % or after « (as outlets type them) lets a browser
+# wrap there and leave the mark alone at the start of a line
+_SPACE_BEFORE_MARK = re.compile(r" (?=[»:;!?%])")
+_SPACE_AFTER_GUILLEMET = re.compile(r"(?<=«) ")
+
+
+def no_break_marks(text: str) -> str:
+    """French spacing made unbreakable: the space before » : ; ! ? % and after « becomes
+    a no-break space. Length-preserving, so highlight offsets stay valid."""
+    return _SPACE_AFTER_GUILLEMET.sub("\u00a0", _SPACE_BEFORE_MARK.sub("\u00a0", text))
+
+
+def display_parts(snippet: Snippet) -> list[tuple[str, bool]]:
+    """:func:`snippet_parts` with :func:`no_break_marks` applied, for display."""
+    return [(no_break_marks(text), hit) for text, hit in snippet_parts(snippet)]
+
+
 def snippet_text(snippet: Snippet, open_mark: str = "«", close_mark: str = "»") -> str:
     """The snippet for plain text, the matched terms between the marks (« » by default)."""
-    parts = snippet_parts(snippet)
+    parts = display_parts(snippet)
     return "".join(f"{open_mark}{text}{close_mark}" if hit else text for text, hit in parts)
 
 
@@ -310,7 +340,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["snippet_parts"] = snippet_parts
+    env.filters["snippet_parts"] = display_parts
+    env.filters["no_break_marks"] = no_break_marks
     env.filters["snippet_text"] = snippet_text
     return env
 

@@ -234,6 +234,50 @@ def test_html_has_inlined_styles_and_highlight(config: Config) -> None:
     assert "«\u00a0Tô Lâm\u00a0»" in rendered.text  # French spacing inside guillemets
 
 
+def test_title_match_highlights_the_title_and_shows_the_summary(config: Config) -> None:
+    title = "Tô Lâm <reçoit> une délégation"
+    item = _stored(
+        article(
+            "1",
+            datetime(2026, 11, 21, 14, tzinfo=HANOI),
+            title=title,
+            summary="Le chapô de la dépêche & sa suite. " * 20,
+        ),
+        1,
+    )
+    on_title = replace(match(1), zones=("title",), snippet=Snippet(title, ((0, 6),)))
+    rendered = render_digest(
+        _digest(config, [(on_title, item)]), brand="Veille VNA", unsubscribe_url="u"
+    )
+    body = rendered.html.split("<body", 1)[1]
+    assert body.count("une délégation") == 1  # the title is not repeated as a snippet
+    assert '<mark class="hit"' in body.split('class="title"', 1)[1].split("</a>", 1)[0]
+    assert "&lt;reçoit&gt;" in body and "<reçoit>" not in body
+    assert "Le chapô de la dépêche &amp; sa suite." in body
+    entry_text = rendered.text.split("== Tô Lâm (1) ==", 1)[1]
+    assert entry_text.count("une délégation") == 1
+    lead = next(line for line in entry_text.splitlines() if "Le chapô" in line).strip()
+    assert lead.endswith(" …") and len(lead) <= 260
+
+
+def test_french_spacing_in_article_text_never_breaks_before_a_mark(config: Config) -> None:
+    item = _stored(
+        article(
+            "1",
+            datetime(2026, 11, 21, 14, tzinfo=HANOI),
+            title="Accord « version 3.0 » : signé ! +20 %",
+        ),
+        1,
+    )
+    snippet = Snippet("Mer Orientale : des experts « inquiets »", ((0, 13),))
+    pairs = [(replace(match(1), snippet=snippet), item)]
+    rendered = render_digest(_digest(config, pairs), brand="Veille VNA", unsubscribe_url="u")
+    assert "Accord «&nbsp;version 3.0&nbsp;»&nbsp;: signé&nbsp;! +20&nbsp;%" in rendered.html
+    assert "Mer Orientale</mark>&nbsp;: des experts «&nbsp;inquiets&nbsp;»" in rendered.html
+    assert "* Accord «\u00a0version 3.0\u00a0»\u00a0: signé\u00a0!" in rendered.text
+    assert "«\u00a0Mer Orientale\u00a0»\u00a0: des experts" in rendered.text
+
+
 def test_dates_follow_paris_time_across_the_dst_change(config: Config) -> None:
     window = digest_window(PARIS_DAILY, utc(2026, 10, 25, 9))
     assert window is not None
