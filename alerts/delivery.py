@@ -29,6 +29,7 @@ from alerts.mailer import (
     Outcome,
     build_message,
     html_part,
+    manage_url,
     message_bytes,
     safe_key,
     secret_key,
@@ -236,6 +237,7 @@ def render_message(config: Config, digest: Digest, key: str, now: datetime) -> t
         digest,
         brand=config.mail.from_name,
         unsubscribe_url=unsubscribe_url(config.mail, subscriber.email, secret),
+        manage_url=manage_url(config.mail, subscriber.email, secret),
     )
     message = build_message(
         rendered,

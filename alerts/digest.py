@@ -363,7 +363,9 @@ def digest_subject(digest: Digest, brand: str, fmt: Formatter) -> str:
     return " — ".join(part for part in (head, shown, fmt.day(moment)) if part)
 
 
-def render_digest(digest: Digest, *, brand: str, unsubscribe_url: str) -> Rendered:
+def render_digest(
+    digest: Digest, *, brand: str, unsubscribe_url: str, manage_url: str = ""
+) -> Rendered:
     """Subject, plain text and HTML (CSS inlined) of a digest or an alert."""
     fmt = Formatter(digest.subscriber.language, digest.subscriber.timezone)
     name = "alert" if digest.kind == "alert" else "digest"
@@ -377,6 +379,7 @@ def render_digest(digest: Digest, *, brand: str, unsubscribe_url: str) -> Render
         "health": " · ".join(fmt.health(line) for line in digest.health),
         "health_lines": [(line.name, fmt.health_state(line)) for line in digest.health],
         "unsubscribe_url": unsubscribe_url,
+        "manage_url": manage_url,
         "lang": fmt.locale,
     }
     text = ENVIRONMENT.get_template(f"{name}.txt.j2").render(context)

@@ -48,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "never": "pas encore collectée",
         "why": "Vous recevez ce message car vous êtes abonné·e à la veille VNA.",
         "unsubscribe": "Se désabonner",
+        "manage": "Gérer mon abonnement",
         "late_note": "publié avant cette période, trouvé après le précédent envoi",
     },
     "en": {
@@ -78,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "never": "not crawled yet",
         "why": "You receive this message because you subscribed to the VNA watch.",
         "unsubscribe": "Unsubscribe",
+        "manage": "Manage my subscription",
         "late_note": "published before this period, found after the previous digest",
     },
 }

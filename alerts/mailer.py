@@ -127,6 +127,25 @@ def unsubscribe_url(mail: Mail, email: str, key: bytes) -> str:
     return f"{mail.public_url.rstrip('/')}/unsubscribe/{unsubscribe_token(email, key)}"
 
 
+def manage_token(email: str, key: bytes) -> str:
+    """Like :func:`unsubscribe_token`, signed for another purpose so neither opens the other."""
+    return unsubscribe_token(email, _purpose_key(key, b"manage"))
+
+
+def verify_manage_token(token: str, key: bytes) -> str | None:
+    """The email a manage token was signed for, or None."""
+    return verify_unsubscribe_token(token, _purpose_key(key, b"manage"))
+
+
+def manage_url(mail: Mail, email: str, key: bytes) -> str:
+    """The subscriber's settings page (the web app), signed: every email carries it."""
+    return f"{mail.public_url.rstrip('/')}/manage/{manage_token(email, key)}"
+
+
+def _purpose_key(key: bytes, purpose: bytes) -> bytes:
+    return hmac.new(key, b"vnawatch-purpose:" + purpose, hashlib.sha256).digest()
+
+
 def safe_key(text: str) -> str:
     """A file-name and Message-ID safe form of a delivery key."""
     return _UNSAFE_KEY.sub("_", text).strip("_")[:200]

@@ -27,6 +27,7 @@ from store.health import HealthQueries
 from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
+from store.subscriptions import SubscriptionQueries
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -37,7 +38,13 @@ class StoreError(Exception):
 
 
 class Store(
-    ArticleQueries, MatchQueries, CrawlStateQueries, OutboxQueries, HealthQueries, LockQueries
+    ArticleQueries,
+    MatchQueries,
+    CrawlStateQueries,
+    OutboxQueries,
+    SubscriptionQueries,
+    HealthQueries,
+    LockQueries,
 ):
     """All persistent state of vnawatch."""
 

@@ -131,6 +131,8 @@ class SubscriberRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # end of the publication window the last digest covered
     covered_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # set by the unsubscribe link; config.yaml's sync does not reactivate the row
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SubscriptionRow(Base):
@@ -142,6 +144,9 @@ class SubscriptionRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     rule_id: Mapped[str] = mapped_column(String(64))
+    # a web subscriber's own rule: its query and name (None: a config.yaml rule id)
+    query: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(200))
 
 
 class DeliveryRow(Base):

@@ -54,7 +54,7 @@ class OutboxQueries(StoreBase):
                 row.frequency = spec.frequency
                 row.send_time = spec.send_time
                 row.weekday = spec.weekday
-                row.active = spec.active
+                row.active = spec.active and row.unsubscribed_at is None
                 row.send_empty = spec.send_empty
                 session.flush()
                 session.execute(

@@ -182,3 +182,12 @@ class Subscriber:
     origin: str = "config"
     id: int | None = None
     covered_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredRule:
+    """A web subscriber's own watch rule, kept in the database rather than config.yaml."""
+
+    rule_id: str
+    name: str
+    query: str
