@@ -165,20 +165,63 @@ def init(config: ConfigOption = None) -> None:
 def check_config(config: ConfigOption = None) -> None:
     """Validate config.yaml, compile its rules and print what was understood."""
     cfg = load(config)
-    from alerts.matcher import compile_rules
-    from alerts.query import RuleSyntaxError
+    from configwatch import rule_problems
 
-    try:
-        compile_rules(cfg.rules, cfg.watchlists)
-    except RuleSyntaxError as exc:
-        typer.echo(f"{cfg.path}: {exc}", err=True)
-        raise typer.Exit(2) from None
+    problems = rule_problems(cfg)
+    if problems:
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
     typer.echo(cfg.model_dump_json(indent=2, exclude={"path"}))
+    warn_broad_rules(cfg)
     typer.echo(
         f"{cfg.path}: ok — {len(cfg.enabled_sources())} sources, {len(cfg.watchlists)} watchlists, "
         f"{len(cfg.rules)} rules, {len(cfg.subscribers)} subscribers",
         err=True,
     )
+
+
+BROAD_RULE_SHARE = 0.3  # a rule matching more of the archive than this floods its readers
+BROAD_RULE_MIN_ARTICLES = 20  # below this, a share says nothing
+BROAD_RULE_DAYS = 30
+
+
+def warn_broad_rules(cfg: Config) -> None:
+    """Warn about rules that match a very large share of the recent stored archive."""
+    if not _database_exists(cfg.database_url):
+        return  # checking a config must not create an empty SQLite file
+    try:
+        store = open_store(cfg.database_url)
+        store.require_current()
+    except StoreError:
+        return  # no usable database yet: nothing to measure, and the config itself is fine
+    try:
+        from alerts.matching import rule_shares
+
+        since = now_utc() - timedelta(days=BROAD_RULE_DAYS)
+        for share in rule_shares(store, cfg, since):
+            if share.scanned >= BROAD_RULE_MIN_ARTICLES and share.fraction > BROAD_RULE_SHARE:
+                typer.echo(
+                    f"warning: rule {share.rule_id!r} matches {share.matched} of the "
+                    f"{share.scanned} articles of the last {BROAD_RULE_DAYS} days "
+                    f"({share.fraction:.0%}): too broad, its readers would get much of the news",
+                    err=True,
+                )
+    finally:
+        store.close()
+
+
+def _database_exists(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    return bool(parsed.database) and Path(parsed.database or "").is_file()
 
 
 @app.command()
@@ -339,12 +382,12 @@ def rule_test(
     cfg = load(config)
     since_at = parse_since(since)
     from alerts.jobs import test_rule
-    from alerts.query import RuleSyntaxError
+    from alerts.query import RuleError
 
     with opened_store(cfg) as store:
         try:
             result = test_rule(store, cfg, query, since_at)
-        except RuleSyntaxError as exc:
+        except RuleError as exc:
             fail(str(exc), 2)
     typer.echo(result.render(limit=limit))
 

@@ -92,17 +92,22 @@ def check_config_file(path: Path, digest: str = "") -> ConfigChange:
 
 def rule_problem(config: Config) -> str | None:
     """Rule errors as ``file:line: rules[i].query: message`` lines joined by "; "."""
+    return "; ".join(rule_problems(config)) or None
+
+
+def rule_problems(config: Config) -> list[str]:
+    """Every rule error as a ``file:line: rules[i].query: message`` line."""
     try:
         from alerts.matcher import check_rules
     except ImportError:  # the matcher stage is not installed: nothing to check here
         logger.debug("alerts.matcher not available; rules not compiled")
-        return None
+        return []
     index = {rule.id: i for i, rule in enumerate(config.rules)}
     problems = []
     for error in check_rules(config.rules, config.watchlists):
         i = index.get(error.rule_id, 0)
-        problems.append(f"{_rule_line(config, i)}: rules[{i}].query: {error.message}")
-    return "; ".join(problems) or None
+        problems.append(f"{_rule_line(config, i)}: rules[{i}].query: {error}")
+    return problems
 
 
 def _rule_line(config: Config, index: int) -> str:

@@ -10,7 +10,9 @@ the pure matcher stage:
   date, after a rule edit; matches are replaced, never duplicated;
 - :func:`test_rule` runs a query over the stored archive (``rule test``):
   the matches with their highlights and the count per day;
-- :func:`explain_rule` says why a rule did or did not match a stored article.
+- :func:`explain_rule` says why a rule did or did not match a stored article;
+- :func:`rule_shares` measures each rule's share of the recent archive, so
+  ``check-config`` can warn about a rule that would flood its subscribers.
 
 One article's failure is logged and counted, never fatal to the run.
 """
@@ -26,6 +28,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from alerts.digest import snippet_parts
 from alerts.matcher import Matcher, compile_rules
 from config import Config, Rule
 from store.records import Article, Match
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MATCH_BATCH = 200
 TEST_RULE_ID = "rule_test"
+SHARE_SAMPLE = 5000  # articles read by check-config to estimate each rule's share
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,41 @@ class RuleTest:
     hits: list[RuleTestHit] = field(default_factory=list)
     per_day: list[tuple[date, int]] = field(default_factory=list)
     articles_scanned: int = 0
+
+    def render(self, *, limit: int = 20) -> str:
+        """The operator's view: the count per day, then the newest hits with highlights."""
+        lines = [
+            f"{self.query!r}: {len(self.hits)} of {self.articles_scanned} stored articles match"
+        ]
+        lines.extend(f"  {day.isoformat()}  {count:>4}" for day, count in self.per_day)
+        shown = sorted(self.hits, key=lambda hit: hit.article.published_at, reverse=True)[:limit]
+        for hit in shown:
+            article, match = hit.article, hit.match
+            lines.append("")
+            lines.append(f"{article.published_at:%Y-%m-%d %H:%M} {article.source}: {article.title}")
+            lines.append(f"  {article.url}")
+            lines.append(f"  [{'/'.join(match.zones)}] {highlighted(match)}")
+        if len(self.hits) > len(shown):
+            lines.append(f"\n… and {len(self.hits) - len(shown)} more (--limit)")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RuleShare:
+    """How much of the recent archive one rule matches (``check-config``)."""
+
+    rule_id: str
+    matched: int
+    scanned: int
+
+    @property
+    def fraction(self) -> float:
+        return self.matched / self.scanned if self.scanned else 0.0
+
+
+def highlighted(match: Match) -> str:
+    """The match's snippet with each highlighted run in »…« marks."""
+    return "".join(f"»{text}«" if marked else text for text, marked in snippet_parts(match.snippet))
 
 
 def match_new_articles(
@@ -178,12 +217,30 @@ def test_rule(store: Store, config: Config, query: str, since: datetime | None =
 test_rule.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
-def explain_rule(store: Store, config: Config, rule_id: str, url: str) -> list[str]:
-    """Lines saying why rule ``rule_id`` does or does not match the stored article at ``url``."""
+def explain_rule(store: Store, config: Config, rule_id: str, url: str) -> list[str] | None:
+    """Lines saying why rule ``rule_id`` does or does not match the stored article at ``url``.
+
+    None when no article is stored at ``url``.
+    """
     rules: Sequence[Rule] = [r for r in config.rules if r.id == rule_id]
     if not rules:
         return [f"unknown rule {rule_id!r}"]
     article = store.article_by_url(url)
     if article is None:
-        return [f"no stored article at {url}"]
+        return None
     return compile_rules(rules, config.watchlists).explain(rule_id, article)
+
+
+def rule_shares(
+    store: Store, config: Config, since: datetime, *, limit: int = SHARE_SAMPLE
+) -> list[RuleShare]:
+    """Per rule, how many of the first ``limit`` articles published since ``since`` match."""
+    matcher = compile_rules(config.rules, config.watchlists)
+    counts: Counter[str] = Counter()
+    scanned = 0
+    for article in store.iter_articles(since=since):
+        if scanned >= limit:
+            break
+        scanned += 1
+        counts.update(match.rule_id for match in matcher.match(article))
+    return [RuleShare(rule.id, counts[rule.id], scanned) for rule in config.rules]
