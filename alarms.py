@@ -67,8 +67,15 @@ def notify_operators(store: Store, config: Config, now: datetime) -> int:
     return told
 
 
+# conditions whose cause its owner has already logged as an ERROR (configwatch
+# names file:line): one ERROR per problem, so their start is only noted here
+LOGGED_BY_OWNER = ("config:",)
+
+
 def _log(condition: Condition) -> None:
-    if condition.active:
+    if condition.active and condition.key.startswith(LOGGED_BY_OWNER):
+        logger.info("needs attention condition=%s (the error is logged above)", condition.key)
+    elif condition.active:
         logger.error("needs attention condition=%s %s", condition.key, condition.detail)
     else:
         logger.info("cleared condition=%s (was: %s)", condition.key, condition.detail)

@@ -312,6 +312,33 @@ class Service:
             logger.exception("could not release the scheduler lock (its lease will expire)")
 
 
+# The stages' own INFO summaries ("match finished ...", "outbox sent=...") are
+# what a job's one line already counts; under the scheduler they would repeat
+# it. Their warnings and errors, and one line per queued email, still show.
+STAGE_SUMMARIES = {
+    "alerts.matcher": ("rules compiled",),
+    "alerts.matching": ("match finished", "rematch finished"),
+    "alerts.delivery": ("queue finished", "outbox sent="),
+}
+
+
+class _DropSummaries(logging.Filter):
+    def __init__(self, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not str(record.msg).startswith(self.prefixes)
+
+
+def quiet_stage_summaries() -> None:
+    """Drop stage summary lines the job lines repeat, unless debugging."""
+    if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
+        return
+    for name, prefixes in STAGE_SUMMARIES.items():
+        logging.getLogger(name).addFilter(_DropSummaries(prefixes))
+
+
 def run(config: Config, *, wait: bool = False) -> int:
     """`vnawatch run`: hold the instance lock and run the timetable until stopped.
 
@@ -324,6 +351,7 @@ def run(config: Config, *, wait: bool = False) -> int:
     # job added/removed/started, missed or skipped: the listeners log what matters
     # in our own key=value lines
     logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    quiet_stage_summaries()
     store = open_store(config.database_url)
     pending: list[Service] = []
     early_stop = threading.Event()

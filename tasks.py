@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -38,23 +38,35 @@ class Outcome:
     ok: bool = True
 
 
-def _text(result: object, label: str = "") -> str:
-    """A stage report as one key=value line: its summary() or __str__, else its fields."""
+def _text(result: object) -> str:
+    """A stage report as one key=value line: its summary(), else its __str__."""
     summary = getattr(result, "summary", None)
-    if callable(summary):
-        return str(summary())
-    if is_dataclass(result) and type(result).__str__ is object.__str__:
-        pairs = " ".join(
-            f"{f.name}={_value(getattr(result, f.name))}"
-            for f in fields(result)
-            if isinstance(getattr(result, f.name), int | float | str | bool)
-        )
-        return f"{label} {pairs}".strip()
-    return str(result)
+    return str(summary()) if callable(summary) else str(result)
 
 
 def _value(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+# A job line joins several stage reports; each key names its stage so that no
+# key appears twice in one key=value line (``errors`` of matching vs queueing).
+def _counts(report: object, **keys: str) -> str:
+    return " ".join(f"{key}={_value(getattr(report, attr, 0))}" for key, attr in keys.items())
+
+
+def _matched(report: object) -> str:
+    return _counts(
+        report, matched_articles="matched_articles", matches="matches", match_errors="errors"
+    )
+
+
+def _queued(report: object) -> str:
+    kind = getattr(report, "kind", "queue")
+    return _counts(report, **{f"{kind}_queued": "queued", f"{kind}_errors": "errors"})
+
+
+def _sent(report: object) -> str:
+    return _counts(report, sent="sent", retried="retried", send_failed="failed")
 
 
 class Tasks:
@@ -80,7 +92,7 @@ class Tasks:
                 source,
             )
             ok = False
-        return Outcome(f"{crawled}; {self.deliver_new()}", ok)
+        return Outcome(f"{crawled} {self.deliver_new()}", ok)
 
     def deliver_new(self) -> str:
         """Match new articles, queue immediate alerts, send what is pending."""
@@ -91,7 +103,7 @@ class Tasks:
             matched = match_new_articles(self.store, self.config, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
             sent = send_pending(self.store, self.config, now=self.clock())
-        return f"{_text(matched, 'matched')}; {_text(alerts)}; {_text(sent)}"
+        return f"{_matched(matched)} {_queued(alerts)} {_sent(sent)}"
 
     def catch_up(self) -> Outcome:
         """At start: whatever a stop or crash left owed (idempotent per digest window)."""
@@ -108,8 +120,7 @@ class Tasks:
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
             digests = queue_due_digests(self.store, self.config, now=now)
             sent = send_pending(self.store, self.config, now=self.clock())
-        parts = (_text(matched, "matched"), _text(alerts), _text(digests), _text(sent))
-        return Outcome("; ".join(parts))
+        return Outcome(f"{_matched(matched)} {_queued(alerts)} {_queued(digests)} {_sent(sent)}")
 
     def digest(self, email: str) -> Outcome:
         """A subscriber's digest time: queue every due digest, then send."""
@@ -118,7 +129,7 @@ class Tasks:
         with self.delivery_lock:
             queued = queue_due_digests(self.store, self.config, now=self.clock())
             sent = send_pending(self.store, self.config, now=self.clock())
-        return Outcome(f"subscriber={email} {_text(queued)}; {_text(sent)}")
+        return Outcome(f"subscriber={email} {_queued(queued)} {_sent(sent)}")
 
     def send(self) -> Outcome:
         """Retry what is pending (SMTP outages, rows due for another attempt)."""
@@ -126,7 +137,7 @@ class Tasks:
 
         with self.delivery_lock:
             sent = send_pending(self.store, self.config, now=self.clock())
-        return Outcome(_text(sent))
+        return Outcome(_sent(sent))
 
     def sync_subscribers(self) -> None:
         from alerts.jobs import sync_subscribers
@@ -148,7 +159,10 @@ class Tasks:
             report = rematch_since(self.store, self.config, since, rule_ids=ids, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=self.clock())
             sent = send_pending(self.store, self.config, now=self.clock())
-        return f"rematch rules={','.join(ids)} {_text(report)}; {_text(alerts)}; {_text(sent)}"
+        return (
+            f"rematch rules={','.join(ids)} since={since:%Y-%m-%dT%H:%MZ} {_matched(report)} "
+            f"{_queued(alerts)} {_sent(sent)}"
+        )
 
     def check_health(self) -> Outcome:
         """Source, outbox and config health; operators mailed on start and clear."""

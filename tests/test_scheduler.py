@@ -193,6 +193,8 @@ def test_config_edits_are_applied_rejected_and_recovered(
         conditions = {c.key: c for c in store.conditions()}
         assert conditions["config:invalid"].active
         assert len(mails) == 1 and "PROBL" in mails[0].read_text()
+        # one ERROR for one problem: the alarm notes its start without repeating it
+        assert [x for x in process.log.splitlines() if " ERROR " in x] == errors
         status = cli(config, "status")  # names the problem, shows the scheduler's view
         assert status.returncode == 2
         assert "rules[3].qurey" in status.stderr
@@ -383,7 +385,7 @@ def test_two_schedulers_on_one_postgres_send_one_digest_per_subscriber(
         assert first.wait_exit(15) == 0
         second.wait_log("scheduler started")
         log = second.wait_log("job finished job=startup:catch_up")
-        assert "queued=0" in log.split("job=startup:catch_up")[-1].splitlines()[0]
+        assert "digests_queued=0" in log.split("job=startup:catch_up")[-1].splitlines()[0]
         # a send:pending run after the catch-up: nothing was left to send again
         second.wait_log("job finished job=send:pending", count=2)
         second.signal(signal.SIGTERM)
@@ -415,3 +417,7 @@ def test_log_format_json_makes_every_line_json_including_the_crawl_child(
     assert any(name.startswith(("crawler", "scrapy")) for name in loggers - {"crawler.run"})
     finished = next(e for e in entries if e["message"].startswith("job finished job=crawl:local"))
     assert finished["level"] == "WARNING"  # the crawl failed: degraded, the service goes on
+    # one line per job run: each key once, and the stages' own summaries not repeated
+    keys = [pair.split("=")[0] for pair in finished["message"].split() if "=" in pair]
+    assert len(keys) == len(set(keys)) and {"new", "matches", "sent"} <= set(keys)
+    assert not any(e["message"].startswith(("match finished", "outbox sent")) for e in entries)
