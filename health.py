@@ -224,7 +224,7 @@ def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dic
     problems = {}
     if status.failures_in_row >= limits.unhealthy_failures:
         problems["failing"] = (
-            f"{status.failures_in_row} crawls failed in a row: {status.last_error or '?'}"
+            f"{_crawls(status.failures_in_row)} failed in a row: {status.last_error or '?'}"
         )
     if status.empty_extraction_streak >= limits.unhealthy_empty_extractions:
         problems["extraction"] = (
@@ -415,3 +415,7 @@ def _job_row(job: JobStatus) -> list[str]:
         f"{result} {detail}".strip(),
         _when(job.next_run_at),
     ]
+
+
+def _crawls(count: int) -> str:
+    return f"{count} crawl" if count == 1 else f"{count} crawls"

@@ -60,6 +60,7 @@ def run_request(request_path: Path) -> int:
         LOG_DATEFORMAT=LOG_DATEFORMAT,
     )
     process = _crawler_process(settings, request)
+    logging.getLogger("scrapy.downloadermiddlewares.robotstxt").addFilter(_robots_failure_warning)
     started = datetime.now(UTC)
     crawlers: dict[str, Crawler] = {}
     for source_id in request["sources"]:
@@ -92,6 +93,17 @@ def _crawler_process(settings: dict[str, Any], request: dict[str, Any]) -> Crawl
     for name in ("scrapy", "twisted"):  # as verbose as asked, like Scrapy's handler
         logging.getLogger(name).setLevel(level)
     return process
+
+
+def _robots_failure_warning(record: logging.LogRecord) -> bool:
+    """A robots.txt that cannot be fetched: one WARNING line, not an ERROR with a
+    traceback (Scrapy then crawls as if allowed; the channels' own failures, if
+    the site is down, are reported by the spider)."""
+    if record.levelno >= logging.ERROR:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        record.msg = f"robots.txt unavailable, crawling as allowed: {record.msg}"
+    return True
 
 
 def _watch_parent(process: CrawlerProcess) -> LoopingCall:

@@ -421,3 +421,7 @@ def test_log_format_json_makes_every_line_json_including_the_crawl_child(
     keys = [pair.split("=")[0] for pair in finished["message"].split() if "=" in pair]
     assert len(keys) == len(set(keys)) and {"new", "matches", "sent"} <= set(keys)
     assert not any(e["message"].startswith(("match finished", "outbox sent")) for e in entries)
+    # a refused robots.txt is one WARNING line, not an ERROR with a traceback
+    robots = [e for e in entries if e["message"].startswith("robots.txt unavailable")]
+    assert robots and all(e["level"] == "WARNING" and "exception" not in e for e in robots)
+    assert not [e for e in entries if e["level"] == "ERROR"]

@@ -197,7 +197,7 @@ def test_failing_source_alarm_starts_and_clears_after_a_config_fix(
     wait_for(lambda: _operator_subjects(outbox), 60, "the operator alarm")
     assert _operator_subjects(outbox) == ["[vnawatch] PROBLÈME: source:lecourrier:failing"]
     status = cli(config, "status")
-    assert status.returncode == 1 and "UNHEALTHY: 1 crawls failed in a row" in status.stdout
+    assert status.returncode == 1 and "UNHEALTHY: 1 crawl failed in a row" in status.stdout
     assert "needs attention condition=source:lecourrier:failing" in process.log
 
     write_config(config, good)  # the operator fixes the URLs; no restart
