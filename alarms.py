@@ -53,13 +53,21 @@ def review_config(store: Store, config: Config, problem: str | None, now: dateti
     return notify_operators(store, config, now)
 
 
+# (key, active, since) of the starts and clears this process has logged: while
+# the operator mail cannot go out it is retried at every check, the log line not
+_logged: set[tuple[str, bool, datetime]] = set()
+
+
 def notify_operators(store: Store, config: Config, now: datetime) -> int:
     """Log and mail every condition whose start or clear operators were not told of."""
     told = 0
     for condition in store.conditions():
         if not condition.needs_notice:
             continue
-        _log(condition)
+        seen = (condition.key, condition.active, condition.since)
+        if seen not in _logged:
+            _logged.add(seen)
+            _log(condition)
         if config.operators and not _mail(config, condition, now):
             continue
         store.mark_condition_notified(condition.key, condition.active, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -167,6 +168,30 @@ def test_an_unsent_notice_is_retried(store: Store, config: Config, tmp_path: Pat
     alarms.review_config(store, config, "config.yaml:3: rules: bad", NOW)
     assert not store.conditions()[0].needs_notice
     assert len(_mails(config)) == 1
+
+
+def test_a_notice_retried_while_mail_is_down_is_logged_once(
+    store: Store,
+    config: Config,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(alarms, "_logged", set())  # as in a fresh process
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the outbox folder should be")
+    broken = config.model_copy(
+        update={"mail": config.mail.model_copy(update={"outbox_dir": str(blocked)})}
+    )
+    store.set_conditions({"source:x:failing": "3 crawls failed"}, NOW, prefix="source:x:")
+    caplog.set_level(logging.INFO, logger="alarms")
+    for minutes in range(3):  # three health checks, the mail failing each time
+        alarms.notify_operators(store, broken, NOW + timedelta(minutes=minutes))
+    starts = [r for r in caplog.records if r.getMessage().startswith("needs attention")]
+    assert len(starts) == 1 and starts[0].levelname == "ERROR"
+    assert store.conditions()[0].needs_notice
+    alarms.notify_operators(store, config, NOW + timedelta(minutes=3))
+    assert len(_mails(config)) == 1 and not store.conditions()[0].needs_notice
 
 
 def test_config_state_and_failed_jobs_are_reported(store: Store, config: Config) -> None:
