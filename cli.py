@@ -436,6 +436,29 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command()
+def web(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on (config web.host)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (config web.port)")] = None,
+) -> None:
+    """Serve the subscription pages and the operator view (uvicorn)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    cfg = load(config)
+    with opened_store(cfg) as store:
+        app = create_app(cfg, store)
+        uvicorn.run(
+            app,
+            host=host or cfg.web.host,
+            port=port or cfg.web.port,
+            proxy_headers=True,
+            log_config=None,
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

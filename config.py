@@ -36,6 +36,7 @@ CONFIG_ENV = "VNAWATCH_CONFIG"
 DATABASE_URL_ENV = "VNAWATCH_DATABASE_URL"
 SMTP_PASSWORD_ENV = "VNAWATCH_SMTP_PASSWORD"
 SECRET_KEY_ENV = "VNAWATCH_SECRET_KEY"
+WEB_PASSWORD_ENV = "VNAWATCH_WEB_PASSWORD"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
@@ -239,6 +240,19 @@ class Mail(Model):
         return os.environ.get(SMTP_PASSWORD_ENV)
 
 
+class WebSettings(Model):
+    """`vnawatch web`: the subscription pages and the operator view."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    operator_user: str = Field(default="admin", min_length=1)
+    confirm_hours: float = Field(default=48, gt=0, description="confirmation link lifetime")
+    max_query_length: int = Field(default=500, ge=10, le=4000)
+    subscribe_per_address_hour: int = Field(default=3, ge=1)
+    subscribe_per_ip_hour: int = Field(default=20, ge=1)
+    preview_per_ip_minute: int = Field(default=60, ge=1)
+
+
 class SchedulerSettings(Model):
     """How `vnawatch run` behaves: reload, health checks, locking, shutdown."""
 
@@ -269,6 +283,7 @@ class Config(Model):
     operators: list[EmailStr] = []
     retention_days: int = Field(default=730, ge=1)
     scheduler: SchedulerSettings = SchedulerSettings()
+    web: WebSettings = WebSettings()
     path: Path | None = Field(default=None, exclude=True)
 
     def rule(self, rule_id: str) -> Rule:

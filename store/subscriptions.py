@@ -28,9 +28,9 @@ WEB_ORIGIN = "web"
 
 
 def stored_rule_id(subscriber_id: int, query: str) -> str:
-    """``w<subscriber id>-<12 hex of the query's SHA-256>``: stable while the query is."""
+    """``w<subscriber id>_<12 hex of the query's SHA-256>``: stable while the query is."""
     digest = hashlib.sha256(query.encode("utf-8")).hexdigest()[:12]
-    return f"w{subscriber_id}-{digest}"
+    return f"w{subscriber_id}_{digest}"
 
 
 class SubscriptionQueries(StoreBase):
@@ -94,8 +94,10 @@ class SubscriptionQueries(StoreBase):
             row = _by_email(session, email)
             if row is None:
                 return False
-            row.active = active and row.unsubscribed_at is None
-            if not active:
+            row.active = active
+            if active:  # the address owner's own choice, through their signed link
+                row.unsubscribed_at = None
+            else:
                 _drop_pending(session, row.id)
             return True
 

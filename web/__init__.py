@@ -1,0 +1,1 @@
+"""The subscription web app (`vnawatch web`): subscribe, confirm, manage, unsubscribe, operate."""

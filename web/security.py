@@ -1,0 +1,145 @@
+"""Signed tokens, CSRF, rate limits and security headers for the web app.
+
+Every token is signed with the key from ``$VNAWATCH_SECRET_KEY`` (HMAC-SHA256,
+256-bit signatures); confirmation links also carry their issue time and expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSRF_COOKIE = "vnawatch_csrf"
+CSRF_FIELD = "csrf_token"
+OPERATOR_COOKIE = "vnawatch_operator"
+OPERATOR_HOURS = 8
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+class TokenError(Exception):
+    """A link is forged, malformed (``expired`` False) or too old (``expired`` True)."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+class Signer:
+    """Timed, purpose-bound signed payloads (confirmation links, the operator session)."""
+
+    def __init__(self, key: bytes, clock: Callable[[], float] = time.time) -> None:
+        self.key = key
+        clock_of_app = clock
+
+        class _Signer(TimestampSigner):
+            # issue and expiry times come from the app's clock, so tests can age a link
+            def get_timestamp(self) -> int:
+                return int(clock_of_app())
+
+        self._signer_class = _Signer
+
+    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            self.key,
+            salt=f"vnawatch-{purpose}",
+            signer=self._signer_class,
+            signer_kwargs={"digest_method": hashlib.sha256},
+        )
+
+    def dumps(self, purpose: str, payload: Any) -> str:
+        return self._serializer(purpose).dumps(payload)
+
+    def loads(self, purpose: str, token: str, max_age_seconds: float) -> Any:
+        """The payload; raises :class:`TokenError` for a forged, altered or expired token."""
+        try:
+            return self._serializer(purpose).loads(token, max_age=max_age_seconds)
+        except SignatureExpired:
+            raise TokenError(expired=True) from None
+        except BadSignature:
+            raise TokenError(expired=False) from None
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_ok(cookie: str | None, submitted: str | None) -> bool:
+    """Double-submit check: the form field equals the (SameSite=Strict) cookie."""
+    if not cookie or not submitted:
+        return False
+    return hmac.compare_digest(cookie.encode(), submitted.encode())
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in a sliding ``window`` of seconds (in memory).
+
+    One web process serves the app, so memory is where the counts live; a
+    restart forgets them, which errs on the side of letting people subscribe.
+    """
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Record an event for ``key``; False when it is over the limit (not recorded)."""
+        now = self.clock()
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and now - events[0] >= self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False
+            events.append(now)
+            return True
+
+
+class SecurityHeadersMiddleware:
+    """CSP, frame, sniffing, referrer (links carry tokens) and cache headers on every answer."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.headers = [
+            (b"content-security-policy", CSP.encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if hsts:
+            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(self.headers)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
