@@ -99,9 +99,33 @@ Spans = list[tuple[int, int]]
 def scan(text: str) -> tuple[list[str], Spans]:
     """The folded words of ``text`` and their (start, end) offsets in ``text``.
 
-    The common case (NFC text whose lower case keeps its length) runs two
-    C-level regex passes over ``text.lower()``; other text is folded
-    character by character with an offset map.
+    The common case folds the text one character to one character with a
+    single ``str.translate`` (:func:`_fold_in_place`), so offsets in the folded
+    text are offsets in ``text``; the rest takes :func:`scan_reference`.
+    """
+    folded = _fold_in_place(text)
+    if folded is not None:
+        found = WORD_RE.findall(folded)
+        if not _needs_ordinals(found, folded):
+            return found, [m.span() for m in WORD_RE.finditer(folded)]
+    return scan_reference(text)
+
+
+def scan_words(text: str) -> list[str]:
+    """The words of :func:`scan` without their spans (the presearch needs no more)."""
+    folded = _fold_in_place(text)
+    if folded is not None:
+        found = WORD_RE.findall(folded)
+        if not _needs_ordinals(found, folded):
+            return found
+    return scan_reference(text)[0]
+
+
+def scan_reference(text: str) -> tuple[list[str], Spans]:
+    """:func:`scan` the plain way: split the lower-cased text, then fold word by word.
+
+    Folds character by character with an offset map when lower-casing
+    changes the length or combining marks are present.
     """
     lowered = text.lower()
     if len(lowered) != len(text) or _MARK_RE.search(text):
@@ -114,7 +138,7 @@ class _FoldTable(dict[int, str]):
     """``str.translate`` table folding one character at a time, filled on first sight.
 
     A character whose fold is not exactly one character of the same kind
-    (word or not) maps to ``UNSAFE``, which sends the text to :func:`scan`.
+    (word or not) maps to ``UNSAFE``, which sends the text to :func:`scan_reference`.
     """
 
     def __missing__(self, code: int) -> str:
@@ -129,25 +153,20 @@ UNSAFE = "\x01"
 _FOLD_TABLE = _FoldTable()
 
 
-def scan_words(text: str) -> list[str]:
-    """The words of :func:`scan` without their spans: the text folded at C speed.
-
-    Most text folds one character to one character, so the folded text splits
-    into the same words as :func:`scan` finds; anything else (combining
-    marks, expanding characters, ordinals to glue) takes :func:`scan`.
-    """
+def _fold_in_place(text: str) -> str | None:
+    """``text`` lower-cased, elisions blanked, folded char for char; None if that cannot be."""
     lowered = text.lower()
     if len(lowered) != len(text) or UNSAFE in text or _MARK_RE.search(text):
-        return scan(text)[0]
+        return None
     if any(apostrophe in lowered for apostrophe in APOSTROPHES):
         lowered = _blank_elisions(lowered)
     folded = lowered.translate(_FOLD_TABLE)
-    if UNSAFE in folded:
-        return scan(text)[0]
-    found = WORD_RE.findall(folded)
-    if not _SUFFIX_WORDS.isdisjoint(found) or ("eme" in folded and _has_ordinal(found)):
-        return scan(text)[0]
-    return found
+    return None if UNSAFE in folded else folded
+
+
+def _needs_ordinals(found: list[str], folded: str) -> bool:
+    """Whether an ordinal is to glue or normalise ("80 e", "14eme"): the reference path."""
+    return not _SUFFIX_WORDS.isdisjoint(found) or ("eme" in folded and _has_ordinal(found))
 
 
 def _has_ordinal(found: list[str]) -> bool:

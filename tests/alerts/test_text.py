@@ -5,10 +5,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from alerts.text import fold, scan, scan_words, tokenize, words
+from alerts.text import fold, scan, scan_reference, scan_words, tokenize, words
 
 # letters, Vietnamese and French accents (NFC and combining), apostrophes, ordinals,
 # characters that fold to several (½ ß œ ﬁ) or to a non-letter (´), digits, punctuation
@@ -64,5 +64,9 @@ def test_fold_is_idempotent() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=80))
-def test_scan_words_finds_the_words_of_scan(text: str) -> None:
-    assert scan_words(text) == scan(text)[0]
+@example("la 80 e session, le 14ème et le XIVème Congrès")
+@example("½ ß ﬁn l’Est d'Ðỗ Mười x\u0301")
+def test_fast_scan_equals_the_reference_scan(text: str) -> None:
+    reference = scan_reference(text)
+    assert scan(text) == reference
+    assert scan_words(text) == reference[0]
