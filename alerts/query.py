@@ -38,6 +38,7 @@ MAX_PHRASE_WORDS = 16
 MAX_SLOP = 200
 MIN_PREFIX = 2
 _POSITION_RE = re.compile(r"position (\d+)")
+_NEAR_RE = re.compile(r"NEAR/(\d{1,4})")  # a constant: operator input only meets it
 
 
 class RuleError(ValueError):
@@ -183,7 +184,13 @@ def _convert(item: tree.Item, context: _Context, fields: frozenset[str], depth: 
     if isinstance(item, tree.Not | tree.Prohibit):
         return Not(_convert(item.children[0], context, fields, depth + 1))
     if isinstance(item, tree.AndOperation | tree.UnknownOperation):
-        return All(tuple(_convert(c, context, fields, depth + 1) for c in item.children))
+        children = _near_operators(item, context, fields)
+        return All(
+            tuple(
+                c if isinstance(c, Term) else _convert(c, context, fields, depth + 1)
+                for c in children
+            )
+        )
     if isinstance(item, tree.OrOperation):
         return AnyOf(tuple(_convert(c, context, fields, depth + 1) for c in item.children))
     if isinstance(item, tree.SearchField):
@@ -195,6 +202,46 @@ def _convert(item: tree.Item, context: _Context, fields: frozenset[str], depth: 
     if isinstance(item, tree.Word):
         return _word(item, context, fields)
     raise _refuse(context, item, f"unsupported syntax {str(item)!r}")
+
+
+def _near_operators(
+    item: tree.Item, context: _Context, fields: frozenset[str]
+) -> list[tree.Item | Term]:
+    """``Tô NEAR/5 Chine`` (luqum sees three words side by side) -> one proximity term."""
+    children: list[tree.Item | Term] = list(item.children)
+    at = 0
+    while at < len(children):
+        found = _NEAR_RE.fullmatch(str(children[at]).strip())
+        if not found:
+            at += 1
+            continue
+        if not 0 < at < len(children) - 1:
+            raise _refuse(context, item, "NEAR/n needs a word or a phrase on each side")
+        left, right = (
+            _near_operand(children[at - 1], context),
+            _near_operand(children[at + 1], context),
+        )
+        slop = int(found.group(1))
+        if slop > MAX_SLOP:
+            raise _refuse(context, item, f"proximity above {MAX_SLOP} words")
+        label = f"{left} NEAR/{slop} {right}"
+        term = Term("near", (*words(left), *words(right)), fields, label, slop=slop)
+        children[at - 1 : at + 2] = [_count(context, item, term)]
+    return children
+
+
+def _near_operand(item: tree.Item | Term, context: _Context) -> str:
+    if isinstance(item, tree.Word) and not _NEAR_RE.fullmatch(item.value):
+        if "*" in item.value or item.value.startswith("@"):
+            raise _refuse(context, item, "NEAR/n takes plain words or phrases")
+        return str(item.value)
+    if isinstance(item, tree.Phrase):
+        return str(item.value[1:-1])
+    raise _refuse(
+        context,
+        item,
+        "NEAR/n joins two plain words or phrases; use parentheses: (a NEAR/5 b) AND c",
+    )
 
 
 def _field(item: tree.SearchField, context: _Context, fields: frozenset[str], depth: int) -> Node:

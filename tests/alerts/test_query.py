@@ -11,6 +11,7 @@ from alerts.query import (
     RuleRefusedError,
     RuleSyntaxError,
     Term,
+    iter_terms,
     parse_rule,
 )
 from config import Entity, Office, Watchlist
@@ -105,9 +106,25 @@ def test_syntax_error_names_rule_line_and_column(query: str, line: int, column: 
         ("@inconnue", "unknown watchlist"),
         ("entity:personne", "unknown entity"),
         ('"« »"', "no word"),
+        ("NEAR/3 Laos", "on each side"),
+        ("Chine NEAR/3", "on each side"),
+        ("fronti* NEAR/2 Laos", "plain words or phrases"),
+        ("Chine NEAR/3 Laos NEAR/3 Cambodge", "use parentheses"),
+        ("Chine NEAR/300 Laos", "proximity above 200"),
     ],
 )
 def test_pathological_or_unknown_rules_are_refused(query: str, reason: str) -> None:
     with pytest.raises(RuleRefusedError) as caught:
         parse_rule("r", query, WATCHLISTS)
     assert reason in caught.value.reason
+
+
+def test_near_operator_is_a_proximity_of_both_sides() -> None:
+    node = parse_rule("r", 'title:("Tô Lâm" NEAR/10 Chine) AND Hanoï')
+    (term,) = [t for t, _ in iter_terms(node) if t.kind == "near"]
+    assert (term.words, term.slop, term.fields) == (
+        ("to", "lam", "chine"),
+        10,
+        frozenset(["title"]),
+    )
+    assert term.label == "Tô Lâm NEAR/10 Chine"
