@@ -244,7 +244,7 @@ def test_sigkill_mid_crawl_loses_no_article_and_mails_each_once(
         at_kill = store.count_articles("vietnamplus")
         store.close()
         # the orphaned Scrapy process notices and stops instead of crawling on
-        _gone, alive = psutil.wait_procs(children, timeout=10)
+        _gone, alive = psutil.wait_procs(children, timeout=30)
         assert not alive, first.log
         assert "crawl stopping: parent process" in first.log
 
