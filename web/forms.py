@@ -91,9 +91,8 @@ def query_error(config: Config, query: str, labels: Labels) -> str | None:
     try:
         parse_rule(QUERY_RULE_ID, query, config.watchlists)
     except RuleSyntaxError as exc:
-        return labels["err_query_syntax"].format(
-            line=exc.line, column=exc.column, detail=str(exc).split(": ", 1)[-1]
-        )
+        detail = re.sub(r"^.*?line \d+, column \d+: ", "", str(exc))
+        return labels["err_query_syntax"].format(line=exc.line, column=exc.column, detail=detail)
     except RuleError as exc:
         return labels["err_query_refused"].format(detail=str(exc).split(": ", 1)[-1])
     return None
