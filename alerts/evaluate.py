@@ -125,6 +125,7 @@ class ArticleView:
             "section": ZoneText(article.section or ""),
         }
         self._cache: dict[Term, list[Hit]] = {}
+        self._found: dict[Term, bool] = {}
         self._vocabulary: set[str] | None = None
         self._bigrams: set[str] | None = None
         self._streams = ""
@@ -162,6 +163,27 @@ class ArticleView:
             cached = self._find(term) if self._possible(term) else []
             self._cache[term] = cached
         return cached
+
+    def has(self, term: Term) -> bool:
+        """Whether the term occurs: :meth:`hits` without the original offsets.
+
+        Words, phrases and prefixes are decided on the folded words and the
+        glued stream, so a zone's text is mapped back to offsets only when a
+        match needs its evidence.
+        """
+        found = self._found.get(term)
+        if found is None:
+            hits = self._cache.get(term)
+            if hits is not None:
+                found = bool(hits)
+            elif not self._possible(term):
+                found = False
+            elif term.cased or term.kind == "near":
+                found = bool(self.hits(term))
+            else:
+                found = any(_zone_has(term, self.zones[name]) for name in _ordered(term.fields))
+            self._found[term] = found
+        return found
 
     def _possible(self, term: Term) -> bool:
         """Cheap article-wide tests: the dates of an office, the words, the glued phrase."""
@@ -256,6 +278,26 @@ def _prefix_hits(stem: str, name: str, zone: ZoneText) -> list[Hit]:
     return sorted(found, key=lambda hit: hit.first)
 
 
+def _zone_has(term: Term, zone: ZoneText) -> bool:
+    """Whether a word, phrase or prefix occurs in the zone (no offsets needed)."""
+    if not zone.words:
+        return False
+    if term.kind == "word":
+        return term.words[0] in zone.vocabulary
+    if term.kind == "prefix":
+        vocabulary = zone.sorted_words()
+        at = bisect_left(vocabulary, term.words[0])
+        return at < len(vocabulary) and vocabulary[at].startswith(term.words[0])
+    stream, starts, bounds = zone.stream()
+    glued, offsets = glued_form(term.words)
+    at = stream.find(glued)
+    while at != -1:
+        if _accepted(at, offsets, starts, bounds):
+            return True
+        at = stream.find(glued, at + 1)
+    return False
+
+
 def _phrase_hits(words: tuple[str, ...], name: str, zone: ZoneText) -> Iterator[Hit]:
     stream, starts, bounds = zone.stream()
     glued, offsets = glued_form(words)
@@ -305,7 +347,7 @@ def _near_hits(term: Term, name: str, zone: ZoneText) -> Iterator[Hit]:
 def evaluate(node: Node, view: ArticleView) -> bool:
     """Whether the rule tree matches the article."""
     if isinstance(node, Term):
-        return bool(view.hits(node))
+        return view.has(node)
     if isinstance(node, Not):
         return not evaluate(node.child, view)
     if isinstance(node, All):

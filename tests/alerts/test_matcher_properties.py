@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from alerts.evaluate import ArticleView
 from alerts.matcher import compile_rules
-from alerts.query import RuleError, parse_rule
+from alerts.query import RuleError, iter_terms, parse_rule
 from alerts.text import fold
 from config import Rule
 from store.records import Article
@@ -108,6 +109,9 @@ def test_presearch_matcher_equals_brute_force(rule_texts: list[str], title: str,
         id=1,
     )
     assert matcher.match(item) == matcher.match_all(item)
+    for rule in matcher.rules:  # the offset-free test (has) agrees with the hits
+        for term, _ in iter_terms(rule.tree):
+            assert ArticleView(item).has(term) == bool(ArticleView(item).hits(term)), term
 
 
 @settings(max_examples=200, deadline=None)
