@@ -286,7 +286,8 @@ class Service:
             killed = instance.kill_children()
             logger.warning(
                 "stopping: abandoned running jobs=%s killed_child_processes=%d "
-                "(a crawl's saved articles stay; pending mail is retried at the next start)",
+                "(a crawl's stored articles stay; unsent mail stays queued for the next "
+                "start, the batch being sent once its claim lapses)",
                 ",".join(left),
                 killed,
             )
