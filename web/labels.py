@@ -7,6 +7,7 @@ Labels = dict[str, str]
 LABELS: dict[str, Labels] = {
     "fr": {
         "brand": "Veille VNA",
+        "colon": "\u00a0:",
         "other_lang": "English",
         "subscribe_title": "Recevoir les articles qui vous intéressent",
         "subscribe_intro": "Choisissez des personnalités ou des thèmes suivis par nos opérateurs,"
@@ -18,9 +19,9 @@ LABELS: dict[str, Labels] = {
         "immediate": "Dès la publication",
         "daily": "Chaque jour",
         "weekly": "Chaque semaine",
-        "send_time": "Heure d'envoi",
+        "send_time": "Heure d’envoi",
         "timezone": "Fuseau horaire",
-        "timezone_hint": "Deviné par votre navigateur ; modifiable (ex. Europe/Paris).",
+        "timezone_hint": "Deviné par votre navigateur ; modifiable (ex. Europe/Paris).",
         "weekday": "Jour (envoi hebdomadaire)",
         "monday": "lundi",
         "tuesday": "mardi",
@@ -35,35 +36,35 @@ LABELS: dict[str, Labels] = {
         "preview": "Aperçu sur les 30 derniers jours",
         "preview_none": "Aucun article ne correspond sur cette période.",
         "preview_count": "{n} article(s) sur 30 jours",
-        "submit_subscribe": "M'abonner",
+        "submit_subscribe": "M’abonner",
         "sent_title": "Vérifiez votre boîte de réception",
-        "sent_body": "Si cette adresse peut être abonnée, un courriel vient d'y être envoyé."
-        " Suivez le lien qu'il contient pour confirmer. Rien d'autre ne vous sera envoyé"
+        "sent_body": "Si cette adresse peut être abonnée, un courriel vient d’y être envoyé."
+        " Suivez le lien qu’il contient pour confirmer. Rien d’autre ne vous sera envoyé"
         " avant votre confirmation.",
         "confirm_title": "Confirmer votre abonnement",
-        "confirm_body": "Vous allez recevoir les articles correspondant à :",
-        "confirm_button": "Confirmer l'abonnement",
+        "confirm_body": "Vous allez recevoir les articles correspondant à :",
+        "confirm_button": "Confirmer l’abonnement",
         "manage_title": "Gérer votre abonnement",
         "confirmed": "Votre abonnement est confirmé.",
         "saved": "Vos réglages sont enregistrés.",
-        "paused_note": "Votre abonnement est en pause : aucun courriel ne vous est envoyé.",
-        "unsubscribed_note": "Vous êtes désabonné·e. Reprendre l'abonnement relance les envois.",
+        "paused_note": "Votre abonnement est en pause : aucun courriel ne vous est envoyé.",
+        "unsubscribed_note": "Vous êtes désabonné·e. Reprendre l’abonnement relance les envois.",
         "save": "Enregistrer",
         "pause": "Mettre en pause",
         "resume": "Reprendre les envois",
         "delete": "Supprimer toutes mes données",
-        "delete_warning": "Votre adresse, vos règles et l'historique des envois seront effacés.",
+        "delete_warning": "Votre adresse, vos règles et l’historique des envois seront effacés.",
         "deleted_title": "Données supprimées",
         "deleted_body": "Votre abonnement et toutes les données associées ont été effacés.",
-        "config_note": "Cet abonnement est géré par l'équipe de veille ; écrivez-lui pour le"
+        "config_note": "Cet abonnement est géré par l’équipe de veille ; écrivez-lui pour le"
         " modifier. Vous pouvez vous désabonner ci-dessous.",
         "unsubscribe_title": "Se désabonner",
-        "unsubscribe_body": "Ne plus recevoir aucun courriel de veille à l'adresse {email} ?",
+        "unsubscribe_body": "Ne plus recevoir aucun courriel de veille à l’adresse {email} ?",
         "unsubscribe_button": "Me désabonner",
         "unsubscribed_title": "Désabonnement effectué",
         "unsubscribed_body": "Vous ne recevrez plus de courriels de veille.",
         "bad_link_title": "Lien invalide",
-        "bad_link_body": "Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier.",
+        "bad_link_body": "Ce lien n’est pas valide. Vérifiez qu’il a été copié en entier.",
         "expired_title": "Lien expiré",
         "expired_body": "Ce lien de confirmation a expiré. Abonnez-vous de nouveau.",
         "unknown_title": "Abonnement introuvable",
@@ -74,8 +75,8 @@ LABELS: dict[str, Labels] = {
         "rate_title": "Trop de demandes",
         "rate_body": "Trop de demandes pour cette adresse ou depuis votre connexion. Réessayez"
         " dans une heure.",
-        "mail_failed": "Le courriel n'a pas pu être envoyé pour l'instant. Réessayez plus tard.",
-        "back": "Retour à l'accueil",
+        "mail_failed": "Le courriel n’a pas pu être envoyé pour l’instant. Réessayez plus tard.",
+        "back": "Retour à l’accueil",
         "errors_intro": "Corrigez les champs signalés.",
         "err_email": "Adresse électronique invalide.",
         "err_name": "{n} caractères au maximum.",
@@ -83,16 +84,16 @@ LABELS: dict[str, Labels] = {
         "err_time": "Heure attendue au format HH:MM.",
         "err_zone": "Fuseau horaire inconnu (ex. Europe/Paris, Asia/Ho_Chi_Minh).",
         "err_nothing": "Choisissez au moins une entrée ou écrivez une requête.",
-        "err_query_long": "Requête trop longue : {got} caractères pour {n} au maximum.",
-        "err_query_syntax": "Requête illisible ligne {line}, colonne {column} : {detail}",
-        "err_query_refused": "Requête refusée : {detail}",
+        "err_query_long": "Requête trop longue : {got} caractères pour {n} au maximum.",
+        "err_query_syntax": "Requête illisible ligne {line}, colonne {column} : {detail}",
+        "err_query_refused": "Requête refusée : {detail}",
         "mail_confirm_subject": "Confirmez votre abonnement à la veille VNA",
         "mail_confirm_body": "Bonjour,\n\nPour recevoir les articles demandés, confirmez votre"
-        " abonnement en ouvrant ce lien (valable {hours} heures) :\n\n{url}\n\nSi vous n'avez"
-        " rien demandé, ignorez ce message : rien ne vous sera envoyé.\n",
+        " abonnement en ouvrant ce lien (valable {hours} heures) :\n\n{url}\n\nSi vous n’avez"
+        " rien demandé, ignorez ce message : rien ne vous sera envoyé.\n",
         "mail_known_subject": "Votre abonnement à la veille VNA",
-        "mail_known_body": "Bonjour,\n\nUne demande d'abonnement a été faite pour cette adresse,"
-        " qui est déjà abonnée. Pour modifier vos réglages :\n\n{url}\n\nSi vous n'avez rien"
+        "mail_known_body": "Bonjour,\n\nUne demande d’abonnement a été faite pour cette adresse,"
+        " qui est déjà abonnée. Pour modifier vos réglages :\n\n{url}\n\nSi vous n’avez rien"
         " demandé, ignorez ce message.\n",
         "operator_title": "Vue opérateur",
         "login": "Se connecter",
@@ -100,7 +101,7 @@ LABELS: dict[str, Labels] = {
         "user": "Identifiant",
         "password": "Mot de passe",
         "login_failed": "Identifiant ou mot de passe incorrect.",
-        "login_disabled": "La vue opérateur est désactivée : définissez VNAWATCH_WEB_PASSWORD.",
+        "login_disabled": "La vue opérateur est désactivée : définissez VNAWATCH_WEB_PASSWORD.",
         "subscribers": "Abonné·e·s",
         "rules": "Règles",
         "deliveries": "Historique des envois",
@@ -117,6 +118,7 @@ LABELS: dict[str, Labels] = {
     },
     "en": {
         "brand": "VNA news watch",
+        "colon": ":",
         "other_lang": "Français",
         "subscribe_title": "Get the articles you care about",
         "subscribe_intro": "Pick people or topics our operators follow, or write your own"

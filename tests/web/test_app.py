@@ -58,7 +58,7 @@ def test_double_opt_in_stores_nothing_before_confirmation(tmp_path: Path, store:
     assert store.subscriber(EMAIL) is None  # nothing stored, nothing can be sent
     body = mails(tmp_path / "outbox")[0]
     confirm = link_in(body, "confirm")
-    assert "Confirmer l&#39;abonnement" in client.get(confirm).text
+    assert "Confirmer l’abonnement" in client.get(confirm).text
     client.post(confirm, data={"csrf_token": token}, follow_redirects=False)
     subscriber = store.subscriber(EMAIL)
     assert subscriber is not None and subscriber.active and subscriber.origin == "web"
@@ -225,7 +225,7 @@ def test_output_is_escaped_and_headers_are_set(tmp_path: Path, sqlite_store: Sto
 
 def test_english_ui_on_request_french_by_default(tmp_path: Path, sqlite_store: Store) -> None:
     client = client_for(web_config(tmp_path), sqlite_store)
-    assert 'lang="fr"' in client.get("/").text and "M&#39;abonner" in client.get("/").text
+    assert 'lang="fr"' in client.get("/").text and "M’abonner" in client.get("/").text
     english = client.get("/?lang=en").text
     assert 'lang="en"' in english and ">Subscribe<" in english
 
