@@ -153,6 +153,7 @@ UNSAFE = "\x01"
 _FOLD_TABLE = _FoldTable()
 
 
+@lru_cache(maxsize=16)  # an article's zones are scanned for words, then again for spans
 def _fold_in_place(text: str) -> str | None:
     """``text`` lower-cased, elisions blanked, folded char for char; None if that cannot be."""
     lowered = text.lower()
