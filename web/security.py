@@ -22,6 +22,7 @@ CSRF_COOKIE = "vnawatch_csrf"
 CSRF_FIELD = "csrf_token"
 OPERATOR_COOKIE = "vnawatch_operator"
 OPERATOR_HOURS = 8
+SWEEP_AT = 10_000  # keys held before the limiter forgets the quiet ones
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -102,6 +103,8 @@ class RateLimiter:
         """Record an event for ``key``; False when it is over the limit (not recorded)."""
         now = self.clock()
         with self._lock:
+            if len(self._events) > SWEEP_AT:
+                self._sweep(now)
             events = self._events.setdefault(key, deque())
             while events and now - events[0] >= self.window:
                 events.popleft()
@@ -109,6 +112,16 @@ class RateLimiter:
                 return False
             events.append(now)
             return True
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys with no event inside the window, so memory stays bounded."""
+        stale = [
+            key
+            for key, events in self._events.items()
+            if not events or now - events[-1] >= self.window
+        ]
+        for key in stale:
+            del self._events[key]
 
 
 class SecurityHeadersMiddleware:

@@ -21,6 +21,7 @@ from tests.web.support import (
     subscribe_form,
     web_config,
 )
+from web.security import SWEEP_AT, RateLimiter
 
 EMAIL = "lectrice@example.org"
 
@@ -297,3 +298,18 @@ def test_web_subscriber_gets_digests_from_the_delivery_jobs(
     assert "Article 555" in digest
     assert link_in(digest, "manage") == manage.split("?")[0]
     assert link_in(digest, "unsubscribe") == f"/unsubscribe/{unsubscribe_token(EMAIL, KEY)}"
+
+
+def test_rate_limiter_window_slides_and_forgets_quiet_keys() -> None:
+    ticks = [0.0]
+    limiter = RateLimiter(2, 60.0, clock=lambda: ticks[0])
+    assert [limiter.allow("a"), limiter.allow("a"), limiter.allow("a")] == [True, True, False]
+    ticks[0] = 59.0
+    assert not limiter.allow("a")
+    ticks[0] = 60.5  # the first two events left the window
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+    for i in range(SWEEP_AT + 1):
+        limiter.allow(f"ip{i}")
+    ticks[0] = 200.0
+    limiter.allow("late")
+    assert set(limiter._events) == {"late"}
