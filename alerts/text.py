@@ -36,6 +36,7 @@ COMMON_WORDS = frozenset(
     nous on ou par pas plus pour que qui sa se ses son sont sur un une vietnam""".split()  # noqa: SIM905
 )
 WORD_RE = re.compile(r"[^\W_]+")  # letters and digits: \w without "_"
+_ASCII_WORD_RE = re.compile(r"[a-zA-Z0-9]+")  # WORD_RE on ASCII text
 _SUFFIX_WORDS = ORDINAL_SUFFIXES | {"ème", "ère"}  # lower case, before folding
 _APOSTROPHE_RE = re.compile(f"[{APOSTROPHES}]")
 # combining marks (NFD text, or letters with no precomposed form): fold char by char
@@ -105,9 +106,10 @@ def scan(text: str) -> tuple[list[str], Spans]:
     """
     folded = _fold_in_place(text)
     if folded is not None:
-        found = WORD_RE.findall(folded)
+        pattern = _word_re(folded)
+        found = pattern.findall(folded)
         if not _needs_ordinals(found, folded):
-            return found, [m.span() for m in WORD_RE.finditer(folded)]
+            return found, [m.span() for m in pattern.finditer(folded)]
     return scan_reference(text)
 
 
@@ -115,10 +117,15 @@ def scan_words(text: str) -> list[str]:
     """The words of :func:`scan` without their spans (the presearch needs no more)."""
     folded = _fold_in_place(text)
     if folded is not None:
-        found = WORD_RE.findall(folded)
+        found = _word_re(folded).findall(folded)
         if not _needs_ordinals(found, folded):
             return found
     return scan_reference(text)[0]
+
+
+def _word_re(folded: str) -> re.Pattern[str]:
+    # folded French and Vietnamese is nearly always ASCII: a plain class is faster there
+    return _ASCII_WORD_RE if folded.isascii() else WORD_RE
 
 
 def scan_reference(text: str) -> tuple[list[str], Spans]:
