@@ -72,7 +72,8 @@ def run_request(request_path: Path) -> int:
     if watch.running:
         watch.stop()
     runs = [crawl_run(sid, c, started) for sid, c in crawlers.items()]
-    _record(database_url, runs)
+    # an interrupted run is recorded by the parent, which knows why it stopped us
+    _record(database_url, [run for run in runs if not run.interrupted])
     result = {
         "runs": [run_to_json(run) for run in runs],
         "stats": {
@@ -131,7 +132,8 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
     spider = crawler.spider
     errors = list(getattr(spider, "errors", [])) if spider else ["the spider did not start"]
     reason = stats.get("finish_reason")
-    if reason not in (None, "finished"):
+    interrupted = reason not in (None, "finished")
+    if interrupted:
         errors.append(f"crawl ended early: {reason}")
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     if exceptions:
@@ -149,6 +151,7 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
         extraction_failures=int(stats.get("vnawatch/extraction_failed", 0)),
         errors=tuple(errors),
         backfill=bool(stats.get("vnawatch/first_crawl")) and new > 0,
+        interrupted=interrupted,
     )
     logger.info(
         "crawl finished source=%s new=%d updated=%d skipped=%d not_modified=%d dropped=%d "

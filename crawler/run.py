@@ -23,7 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -167,37 +167,39 @@ def _report(
     started: datetime,
     database_url: str,
 ) -> CrawlReport:
-    runs = [_run_from_json(item) for item in done.get("runs", [])]
-    finished = {run.source for run in runs}
-    missing = [s for s in sources if s not in finished]
+    reported = [_run_from_json(item) for item in done.get("runs", [])]
+    finished = [run for run in reported if not run.interrupted]
+    seen = {run.source for run in reported}
+    reason = (
+        f"crawl timed out after {limit:.0f}s"
+        if timed_out
+        else f"crawl process exited with code {code}"
+    )
+    now = datetime.now(UTC)
+    # what the child did not record itself: runs it never reported, or cut short
+    failed = [replace(run, errors=(reason, *run.errors)) for run in reported if run.interrupted] + [
+        CrawlRun(s, started_at=started, finished_at=now, errors=(reason,), interrupted=True)
+        for s in sources
+        if s not in seen
+    ]
     problems = []
-    if missing:
-        reason = (
-            f"crawl timed out after {limit:.0f}s"
-            if timed_out
-            else f"crawl process exited with code {code}"
-        )
+    if failed:
         problems.append(reason)
-        runs += _record_failures(database_url, missing, reason, started)
+        _record_failures(database_url, failed)
     return CrawlReport(
-        runs=runs, stats=done.get("stats", {}), timed_out=timed_out, problems=problems
+        runs=finished + failed, stats=done.get("stats", {}), timed_out=timed_out, problems=problems
     )
 
 
-def _record_failures(
-    database_url: str, sources: list[str], reason: str, started: datetime
-) -> list[CrawlRun]:
-    """Sources the child never finished: a failed CrawlRun each, recorded here."""
-    now = datetime.now(UTC)
-    runs = [CrawlRun(s, started_at=started, finished_at=now, errors=(reason,)) for s in sources]
+def _record_failures(database_url: str, runs: list[CrawlRun]) -> None:
+    """Record the runs the child did not finish, each as a failure with its reason."""
     store = open_store(database_url)
     try:
         for run in runs:
-            logger.error("crawl failed source=%s error=%r", run.source, reason)
+            logger.error("crawl failed source=%s error=%r", run.source, run.errors[0])
             store.record_crawl(run)
     finally:
         store.close()
-    return runs
 
 
 def _run_from_json(item: dict[str, Any]) -> CrawlRun:

@@ -109,10 +109,13 @@ class CrawlRun:
     extraction_failures: int = 0
     errors: tuple[str, ...] = ()
     backfill: bool = False
+    interrupted: bool = False  # stopped before it finished (timeout, signal)
 
     @property
     def succeeded(self) -> bool:
-        """No error, or some channel answered: an article, a known id, or a 304."""
+        """Ran to its end with no error, or with some channel answering (article, id, 304)."""
+        if self.interrupted:
+            return False
         alive = self.new_articles + self.updated_articles + self.skipped + self.not_modified
         return not self.errors or alive > 0
 
