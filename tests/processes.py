@@ -22,15 +22,24 @@ ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
-def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+def wait_for(
+    condition: Callable[[], T],
+    timeout: float = 20.0,
+    what: str = "condition",
+    context: Callable[[], str] | None = None,
+) -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``.
+
+    ``context`` adds what explains a timeout (a process's log) to the failure.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            detail = f"\n{context()}" if context else ""
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{detail}")
         time.sleep(0.05)
 
 

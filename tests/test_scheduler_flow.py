@@ -294,7 +294,12 @@ def test_a_rule_added_while_running_rematches_recent_articles_once(
         write_config(config, data)
         log = process.wait_log("rematch rules=croissance")
         assert "+1 rule (croissance)" in log
-        wait_for(lambda: len(_deliveries(config)) == 2 and _all_sent(config), 60, "a new alert")
+        wait_for(
+            lambda: len(_deliveries(config)) == 2 and _all_sent(config),
+            60,
+            "a new alert",
+            context=lambda: f"deliveries: {_deliveries(config)}\nlog:\n{process.log[-6000:]}",
+        )
         second = set(_deliveries(config)[-1].article_ids)
         assert second and not second & first  # only what the new rule found
 
