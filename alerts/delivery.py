@@ -167,7 +167,10 @@ def queue_immediate_alerts(store: Store, config: Config, *, now: datetime) -> Qu
                 report.empty += 1
                 continue
             digest = replace(digest, window=None)
-            key = delivery_key(subscriber, "alert", now)
+            # an article goes to a subscriber once, so the batch's first article
+            # tells two alerts of the same second apart (a rule edit re-matching
+            # right after a crawl) and still keys a retried batch the same
+            key = delivery_key(subscriber, "alert", now, batch=min(digest.article_pks))
             _record(store, _draft(config, digest, key, now, channel="alert"), now, report)
         except Exception:
             report.errors += 1
@@ -198,10 +201,13 @@ def _collect(
     )
 
 
-def delivery_key(subscriber: Subscriber, kind: str, moment: datetime) -> str:
-    """Unique per (subscriber, kind, window end or alert time); readable as a file name."""
+def delivery_key(
+    subscriber: Subscriber, kind: str, moment: datetime, *, batch: int | None = None
+) -> str:
+    """Unique per (subscriber, kind, window end or alert time[, batch]); a valid file name."""
     stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}")
+    suffix = f"-a{batch}" if batch is not None else ""
+    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}{suffix}")
 
 
 def _draft(

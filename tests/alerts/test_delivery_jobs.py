@@ -206,6 +206,24 @@ def test_immediate_alerts_group_hits_and_respect_the_interval(store: Store, tmp_
     assert store.deliveries()[0].subject.startswith("[Veille VNA] Alerte : 2 articles — Tô Lâm")
 
 
+def test_two_alert_batches_in_the_same_second_are_both_queued(store: Store, tmp_path: Path) -> None:
+    # a rule edit re-matches and alerts right after the crawl's own alert
+    config = make_config(
+        tmp_path,
+        subscribers="  - {email: vite@example.org, frequency: immediate, rules: [to_lam, chine]}",
+        immediate_min_interval_minutes=0,
+    )
+    _setup(store, config)
+    first = add_article(store, article("1", DAY1 - timedelta(hours=1)), found=DAY1)
+    assert queue_immediate_alerts(store, config, now=DAY1).queued == 1
+    second = add_article(
+        store, article("2", DAY1, title="Autre", body="Autre"), found=DAY1, rules=("chine",)
+    )
+    assert queue_immediate_alerts(store, config, now=DAY1).queued == 1
+    assert _digest_articles(store) == [(first,), (second,)]
+    assert queue_immediate_alerts(store, config, now=DAY1).empty == 1
+
+
 # --- SMTP faults ------------------------------------------------------------
 
 THREE = """  - {email: a@example.org, rules: [to_lam]}
