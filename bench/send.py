@@ -40,6 +40,7 @@ from alerts.jobs import queue_due_digests, send_pending, sync_subscribers
 from config import Config, Mail, parse_config
 from store import open_store
 from store.records import Article, Delivery, Match, Snippet, Span, Subscriber
+from tests.servers import self_signed_certificate
 
 HANOI = timezone(timedelta(hours=7))
 NOW = datetime(2026, 11, 22, 0, 30, tzinfo=UTC)
@@ -255,28 +256,7 @@ def start_server(tls_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], 
 
 def self_signed(directory: Path) -> Path:
     """A certificate for 127.0.0.1, trusted by this process through SSL_CERT_FILE."""
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(directory / "key.pem"),
-            "-out",
-            str(directory / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    self_signed_certificate(directory)
     os.environ["SSL_CERT_FILE"] = str(directory / "cert.pem")
     return directory
 

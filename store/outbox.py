@@ -71,7 +71,7 @@ class OutboxQueries(StoreBase):
                 query = query.where(SubscriberRow.active.is_(True))
             rows = session.scalars(query).all()
             rules = _rules_by_subscriber(session.scalars(select(SubscriptionRow)).all())
-            return [_subscriber(row, rules.get(row.id, ())) for row in rows]
+            return [subscriber_from_row(row, rules.get(row.id, ())) for row in rows]
 
     def subscriber(self, email: str) -> Subscriber | None:
         """One subscriber by email (any state), with its rules."""
@@ -82,7 +82,7 @@ class OutboxQueries(StoreBase):
             rules = session.scalars(
                 select(SubscriptionRow.rule_id).where(SubscriptionRow.subscriber_id == row.id)
             ).all()
-            return _subscriber(row, tuple(sorted(rules)))
+            return subscriber_from_row(row, tuple(sorted(rules)))
 
     def undelivered_matches(
         self,
@@ -311,7 +311,7 @@ def _rules_by_subscriber(rows: Sequence[SubscriptionRow]) -> dict[int, tuple[str
     return {key: tuple(sorted(value)) for key, value in grouped.items()}
 
 
-def _subscriber(row: SubscriberRow, rules: tuple[str, ...]) -> Subscriber:
+def subscriber_from_row(row: SubscriberRow, rules: tuple[str, ...]) -> Subscriber:
     return Subscriber(
         id=row.id,
         email=row.email,

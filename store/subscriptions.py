@@ -22,6 +22,7 @@ from store.models import (
     SubscriberRow,
     SubscriptionRow,
 )
+from store.outbox import subscriber_from_row
 from store.records import StoredRule, Subscriber
 
 WEB_ORIGIN = "web"
@@ -171,18 +172,4 @@ def _record(session: Session, row: SubscriberRow) -> Subscriber:
     rules = session.scalars(
         select(SubscriptionRow.rule_id).where(SubscriptionRow.subscriber_id == row.id)
     ).all()
-    return Subscriber(
-        id=row.id,
-        email=row.email,
-        rules=tuple(sorted(rules)),
-        name=row.name,
-        language=row.language,
-        timezone=row.timezone,
-        frequency=row.frequency,
-        send_time=row.send_time,
-        weekday=row.weekday,
-        send_empty=row.send_empty,
-        active=row.active,
-        origin=row.origin,
-        covered_until=row.covered_until,
-    )
+    return subscriber_from_row(row, tuple(sorted(rules)))

@@ -74,3 +74,16 @@ class FixtureSite:
     def clear_requests(self) -> None:
         (self.root / REQUEST_LOG).unlink(missing_ok=True)
         (self.root / AGENT_LOG).unlink(missing_ok=True)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throw-away certificate and key for 127.0.0.1 (openssl), as (cert, key)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subject = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(
+        ["openssl", *request, *subject, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
