@@ -61,6 +61,21 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'vnawatch.db'}"
 
 
+SHIPPED_CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+@pytest.fixture
+def shipped_config(tmp_path: Path, sqlite_url: str) -> Path:
+    """The shipped config.yaml, its database and outbox moved into tmp_path."""
+    text = SHIPPED_CONFIG.read_text(encoding="utf-8").replace(
+        "database_url: sqlite:///vnawatch.db", f"database_url: {sqlite_url}"
+    )
+    text = text.replace("outbox_dir: outbox", f"outbox_dir: {tmp_path / 'outbox'}")
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )

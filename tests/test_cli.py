@@ -10,19 +10,10 @@ from typer.testing import CliRunner
 
 from cli import app
 
-SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
-
 
 @pytest.fixture
-def config_file(tmp_path: Path, sqlite_url: str) -> Path:
-    """The shipped config with a database in tmp_path."""
-    text = SHIPPED.read_text(encoding="utf-8").replace(
-        "database_url: sqlite:///vnawatch.db", f"database_url: {sqlite_url}"
-    )
-    text = text.replace("outbox_dir: outbox", f"outbox_dir: {tmp_path / 'outbox'}")
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+def config_file(shipped_config: Path) -> Path:
+    return shipped_config
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

@@ -13,19 +13,13 @@ from typer.testing import CliRunner
 from cli import app
 from store import open_store
 from store.records import Article
-
-SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
+from tests.conftest import SHIPPED_CONFIG as SHIPPED
 
 
 @pytest.fixture
-def config_file(tmp_path: Path, sqlite_url: str) -> Path:
+def config_file(shipped_config: Path) -> Path:
     """The shipped config with a database in tmp_path, schema created."""
-    text = SHIPPED.read_text(encoding="utf-8").replace(
-        "database_url: sqlite:///vnawatch.db", f"database_url: {sqlite_url}"
-    )
-    text = text.replace("outbox_dir: outbox", f"outbox_dir: {tmp_path / 'outbox'}")
-    path = tmp_path / "config.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = shipped_config
     code, _, err = invoke("init", "--config", str(path))
     assert code == 0, err
     return path
