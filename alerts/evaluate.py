@@ -31,7 +31,7 @@ from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING
 
 from alerts.query import All, AnyOf, Node, Not, Term
-from alerts.text import char_map, fold_cased, scan, scan_words
+from alerts.text import char_map, fold_cased, scan_spans, scan_words
 
 if TYPE_CHECKING:
     from store.records import Article
@@ -56,7 +56,7 @@ class ZoneText:
         self.text = text
         self.words = scan_words(text)
         self.vocabulary = set(self.words)
-        self._index: dict[str, list[int]] | None = None
+        self._index: dict[str, list[int]] = {}
         self._spans: list[tuple[int, int]] | None = None
         self._starts: list[int] | None = None
         self._sorted: list[str] | None = None
@@ -67,18 +67,24 @@ class ZoneText:
     def spans(self) -> list[tuple[int, int]]:
         """Each word's (start, end) in the text; only zones with a hit need them."""
         if self._spans is None:
-            words, self._spans = scan(self.text)
-            assert words == self.words, "scan_words and scan disagree"
+            self._spans = scan_spans(self.text, self.words)
         return self._spans
 
-    @property
-    def index(self) -> dict[str, list[int]]:
-        """Each word's positions; built on first use (most zones never need it)."""
-        if self._index is None:
-            self._index = {}
-            for position, word in enumerate(self.words):
-                self._index.setdefault(word, []).append(position)
-        return self._index
+    def positions(self, word: str) -> list[int]:
+        """The word's positions in the zone, found on first use (most zones never need them)."""
+        found = self._index.get(word)
+        if found is None:
+            found = []
+            if word in self.vocabulary:
+                words, at = self.words, -1
+                try:
+                    while True:  # list.index runs in C: cheaper than indexing every word
+                        at = words.index(word, at + 1)
+                        found.append(at)
+                except ValueError:
+                    pass
+            self._index[word] = found
+        return found
 
     def stream(self) -> tuple[str, list[int], set[int]]:
         """Folded words joined with no space, each word's offset in it, the boundaries."""
@@ -129,6 +135,7 @@ class ArticleView:
         self._vocabulary: set[str] | None = None
         self._bigrams: set[str] | None = None
         self._streams = ""
+        self._spaced: str | None = None
 
     def vocabulary(self) -> set[str]:
         """Every distinct folded word of the article (the presearch keys)."""
@@ -143,6 +150,13 @@ class ArticleView:
         if not self._streams:
             self._streams = "\x00".join("".join(zone.words) for zone in self.zones.values())
         return self._streams
+
+    def spaced(self) -> str:
+        """Every zone's folded words joined by spaces, zones apart, a space at both ends."""
+        if self._spaced is None:
+            joined = " \x00 ".join(" ".join(zone.words) for zone in self.zones.values())
+            self._spaced = f" {joined} "
+        return self._spaced
 
     def bigrams(self) -> set[str]:
         """Every pair of neighbouring folded words, "a b" (the presearch keys)."""
@@ -255,7 +269,7 @@ def _same_case(text: str, hit: Hit, term: Term) -> bool:
 
 def _zone_hits(term: Term, name: str, zone: ZoneText) -> list[Hit]:
     if term.kind == "word":
-        positions = zone.index.get(term.words[0])
+        positions = zone.positions(term.words[0])
         if not positions:
             return []
         spans = zone.spans
@@ -273,7 +287,7 @@ def _prefix_hits(stem: str, name: str, zone: ZoneText) -> list[Hit]:
     found: list[Hit] = []
     at = bisect_left(vocabulary, stem)
     while at < len(vocabulary) and vocabulary[at].startswith(stem):
-        found.extend(Hit(name, *zone.span(i, i), i) for i in zone.index[vocabulary[at]])
+        found.extend(Hit(name, *zone.span(i, i), i) for i in zone.positions(vocabulary[at]))
         at += 1
     return sorted(found, key=lambda hit: hit.first)
 
@@ -327,7 +341,7 @@ def _near_hits(term: Term, name: str, zone: ZoneText) -> Iterator[Hit]:
     """Every word of the term within ``slop`` extra words of each other, any order."""
     wanted = list(dict.fromkeys(term.words))
     events = sorted(
-        (position, k) for k, word in enumerate(wanted) for position in zone.index.get(word, ())
+        (position, k) for k, word in enumerate(wanted) for position in zone.positions(word)
     )
     counts = [0] * len(wanted)
     missing, left = len(wanted), 0

@@ -39,6 +39,9 @@ def _presearch_line(keys: frozenset[tuple[str, str]] | None, selected: bool) -> 
 
 
 def _show(kind: str, text: str) -> str:
+    if kind in "fr":
+        anchor, neighbour = text.split("\t")
+        return f"{anchor!r} {neighbour}*" if kind == "f" else f"*{neighbour} {anchor!r}"
     if kind == "s":
         return f"*{text}"
     return f"{text}*" if kind in "pe" else repr(text)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 TEXT_ZONES = ("title", "lede", "body", "caption")
 SNIPPET_MAX = 280
+MARKS = (". ", "! ", "? ", "\n")  # where a sentence ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class Matcher:
         """The matches of ``article`` against every rule, in rule order."""
         view = ArticleView(article)
         found: list[Match] = []
-        candidates = self.index.candidates(view.vocabulary(), view.bigrams())
+        candidates = self.index.candidates(view.vocabulary(), view.bigrams(), view.spaced())
         for position in self.index.verified(candidates, view.streams()):
             rule = self.rules[position]
             if evaluate(rule.tree, view):
@@ -120,7 +121,9 @@ class Matcher:
             return [f"unknown rule {rule_id!r}"]
         view = ArticleView(article)
         position = self.rules.index(rule)
-        selected = position in set(self.index.candidates(view.vocabulary(), view.bigrams()))
+        selected = position in set(
+            self.index.candidates(view.vocabulary(), view.bigrams(), view.spaced())
+        )
         return explain_rule(rule.id, rule.tree, view, self.index.keys_of(position), selected)
 
     def __len__(self) -> int:
@@ -167,10 +170,13 @@ def make_snippet(view: ArticleView, spans: tuple[Span, ...]) -> Snippet:
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence holding ``text[start:end]``, cut to about SNIPPET_MAX characters."""
-    left = max(text.rfind(mark, 0, start) for mark in (". ", "! ", "? ", "\n"))
-    left = 0 if left < 0 else left + (1 if text[left] == "\n" else 2)
-    rights = [i for mark in (". ", "! ", "? ", "\n") if (i := text.find(mark, end)) != -1]
-    right = min(rights) + 1 if rights else len(text)
+    # marks are searched within reach only: a sentence longer than that is cut
+    # below to the same place, wherever it starts or ends (long bodies have no "\n")
+    low, high = max(0, start - SNIPPET_MAX - 8), end + SNIPPET_MAX + 8
+    left = max(text.rfind(mark, low, start) for mark in MARKS)
+    left = low if left < 0 else left + (1 if text[left] == "\n" else 2)
+    rights = [i for mark in MARKS if (i := text.find(mark, end, high)) != -1]
+    right = min(rights) + 1 if rights else min(len(text), high)
     if right - left > SNIPPET_MAX:
         left = max(left, start - SNIPPET_MAX // 2)
         right = min(right, max(end, left + SNIPPET_MAX))

@@ -7,7 +7,6 @@ candidate rules for an article's words (the idea of Lucene Monitor's
 presearcher and of the Elasticsearch percolator). Keys:
 
 - ``("w", word)``: the article has that folded word;
-- ``("b", "one two")``: the article has those two words side by side;
 - ``("p", stem)``: some word starts with ``stem`` (a ``frontali*`` wildcard);
 - ``("e", word)``: some word starts with ``word`` (a phrase's last word,
   possibly glued to what follows);
@@ -15,7 +14,13 @@ presearcher and of the Elasticsearch percolator). Keys:
   possibly glued to what precedes);
 - ``("g", "onetwo")``: the article has the word made of two phrase words
   glued (with one glue point at most, the glued word is exactly both);
-  looked up like ``w``, but far rarer.
+  looked up like ``w``, but far rarer;
+- ``("f", "anchor\tnext")``: the article has the anchor (two words side by
+  side, or one word) followed by a word starting with ``next``;
+- ``("r", "anchor\tprevious")``: the article has the anchor preceded by a word
+  ending with ``previous``. A phrase of three or more words is filed under
+  four such keys (see :func:`_long_phrase_keys`): a shared pair of first
+  names ("nguyen van") then selects only the names whose third word follows.
 
 The sets are sound for the evaluator (alerts.evaluate), where a phrase may
 be glued at one joint at most (see :func:`_phrase_options`). For an AND the
@@ -57,7 +62,9 @@ _SCALE = {"w": 1.0, "e": 1.2, "s": 1.2, "p": 3.0}
 def key_cost(key: Key) -> float:
     """A guess of how many articles hold the key: frequent and short words cost more."""
     kind, text = key
-    if kind in "bg":  # two words side by side, or glued: rare
+    if kind in "fr":  # an anchor and its neighbour: rarer still
+        return 0.1
+    if kind == "g":  # two words glued: rare
         return 0.25
     if text in COMMON_WORDS:
         cost = 50.0
@@ -125,22 +132,34 @@ def _phrase_options(words: tuple[str, ...]) -> list[KeySet]:
     whole, or text is glued before it) and ``two`` is not glued to it, or
     ``two`` starts an article word (whole, or glued to what follows), or the
     glue is between them and the article has the word ``onetwo``. Three or
-    more: for a pair of neighbours, either the article has them side by side
-    or, when the glue is between them, the word made of both; one glue point
-    spoils at most the pairs it borders, and the chosen pairs (all of them,
-    or two sharing no outer joint) never all border the same one.
+    more: an anchor and its neighbour (:func:`_long_phrase_keys`).
     """
     if len(words) == 2:
         first, second = words
         glued = ("g", first + second)
         return [frozenset([("s", first), glued]), frozenset([("e", second), glued])]
-    pairs = [
-        frozenset([("b", f"{words[a]} {words[a + 1]}"), ("g", words[a] + words[a + 1])])
-        for a in range(len(words) - 1)
-    ]
-    options = [frozenset().union(*pairs)]
-    options.extend(pairs[a] | pairs[c] for a in range(len(pairs)) for c in range(a + 3, len(pairs)))
-    return options
+    return [_long_phrase_keys(words)]
+
+
+def _long_phrase_keys(words: tuple[str, ...]) -> KeySet:
+    """Four keys, one of which every occurrence of a phrase of 3+ words gives.
+
+    With ``w1 w2 w3`` its first words and one glue point at most: no glue,
+    glue at the end or after ``w3``: ``w1 w2`` then a word starting with
+    ``w3``; glue at the start: ``w2 w3`` after a word ending with ``w1``;
+    glue between ``w1`` and ``w2``: the word ``w1w2`` then a word starting
+    with ``w3``; glue between ``w2`` and ``w3``: the word ``w2w3`` after a
+    word ending with ``w1``.
+    """
+    one, two, three = words[:3]
+    return frozenset(
+        [
+            ("f", f"{one} {two}\t{three}"),
+            ("r", f"{two} {three}\t{one}"),
+            ("f", f"{one}{two}\t{three}"),
+            ("r", f"{two}{three}\t{one}"),
+        ]
+    )
 
 
 def _set_cost(keys: KeySet) -> float:
@@ -175,22 +194,62 @@ def _walk(node: dict, chars: Iterable[str], found: set[int]) -> None:  # type: i
             found.update(rules)
 
 
+def _neighbours(
+    table: dict[str, list[int]], anchor: str, spaced: str | None, after: bool, found: set[int]
+) -> None:
+    """Add the rules of ``table`` whose neighbour word borders an occurrence of ``anchor``.
+
+    ``after``: the word following the anchor starts with the rule's
+    neighbour; else the word preceding it ends with it.
+    """
+    if spaced is None:
+        for rules in table.values():
+            found.update(rules)
+        return
+    pattern = f" {anchor} "
+    at = spaced.find(pattern)
+    while at != -1:
+        if after:
+            start = at + len(pattern)
+            word = spaced[start : spaced.find(" ", start)]
+            pieces = [word[:k] for k in range(1, len(word) + 1)]
+        else:
+            word = spaced[spaced.rfind(" ", 0, at) + 1 : at]
+            pieces = [word[k:] for k in range(len(word))]
+        for piece in pieces:
+            rules = table.get(piece)
+            if rules:
+                found.update(rules)
+        at = spaced.find(pattern, at + 1)
+
+
+def _useful_needles(needles: frozenset[str] | None, keys: KeySet | None) -> tuple[str, ...]:
+    """The needles to test, none when every key that selects the rule is itself a needle."""
+    if not needles:
+        return ()
+    if keys and all(kind in "wg" and text in needles for kind, text in keys):
+        return ()  # the article has the key's word, so its glued stream has the needle
+    return tuple(needles)
+
+
 class RuleIndex:
     """Rules (by position) filed under their required keys."""
 
     def __init__(self, trees: Sequence[Node]) -> None:
         self.by_word: dict[str, list[int]] = {}
-        self.by_bigram: dict[str, list[int]] = {}
         self.prefixes = _Trie()
         self.suffixes = _Trie()  # reversed stems
         self.always_verified: list[int] = []
+        # anchor -> neighbour -> rules: the "f" (next word) and "r" (previous word) keys
+        self.followed: dict[str, dict[str, list[int]]] = {}
+        self.preceded: dict[str, dict[str, list[int]]] = {}
         self._keys: list[KeySet | None] = []
         self.needles: list[tuple[str, ...]] = []  # empty: no needle, always verified
         self._seen_words: set[str] = set()  # article words whose rules are known
         self._selects: dict[str, tuple[int, ...]] = {}  # the words that select some rule
         for position, tree in enumerate(trees):
-            self.needles.append(tuple(required_needles(tree) or ()))
             keys = required_keys(tree)
+            self.needles.append(_useful_needles(required_needles(tree), keys))
             self._keys.append(keys)
             if keys is None:
                 self.always_verified.append(position)
@@ -201,10 +260,12 @@ class RuleIndex:
         for kind, text in keys:
             if kind in "wg":
                 self.by_word.setdefault(text, []).append(position)
-            elif kind == "b":
-                self.by_bigram.setdefault(text, []).append(position)
             elif kind == "s":
                 self.suffixes.add(text[::-1], position)
+            elif kind in "fr":
+                anchor, neighbour = text.split("\t")
+                table = self.followed if kind == "f" else self.preceded
+                table.setdefault(anchor, {}).setdefault(neighbour, []).append(position)
             else:
                 self.prefixes.add(text, position)
 
@@ -215,12 +276,21 @@ class RuleIndex:
     def keys_of(self, position: int) -> KeySet | None:
         return self._keys[position]
 
-    def candidates(self, vocabulary: set[str], bigrams: Iterable[str] = ()) -> list[int]:
-        """Positions of the rules an article with these words may match, in order."""
+    def candidates(
+        self, vocabulary: set[str], bigrams: Iterable[str] = (), spaced: str | None = None
+    ) -> list[int]:
+        """Positions of the rules an article with these words may match, in order.
+
+        ``spaced`` is the article's words joined by spaces, zones apart
+        (:meth:`alerts.evaluate.ArticleView.spaced`); without it, the "f" and
+        "r" keys select on their anchor alone (a superset).
+        """
         found = set(self.always_verified)
-        by_bigram = self.by_bigram
-        for bigram in by_bigram.keys() & set(bigrams):
-            found.update(by_bigram[bigram])
+        bigrams = bigrams if isinstance(bigrams, set) else set(bigrams)
+        for table, after in ((self.followed, True), (self.preceded, False)):
+            if table:
+                for anchor in (table.keys() & bigrams) | (table.keys() & vocabulary):
+                    _neighbours(table[anchor], anchor, spaced, after, found)
         seen, selects = self._seen_words, self._selects
         if len(seen) > WORD_CACHE_MAX:  # bound the memory; news vocabulary repeats
             seen.clear()

@@ -42,6 +42,8 @@ _APOSTROPHE_RE = re.compile(f"[{APOSTROPHES}]")
 # combining marks (NFD text, or letters with no precomposed form): fold char by char
 _MARK_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _ORDINAL_RE = re.compile(r"^(\d+|[ivxlc]+)(?:i?eme)$")
+# a whole word of the folded text that _ORDINAL_RE matches ("gouvernement" holds "eme")
+_ORDINAL_WORD_RE = re.compile(r"(?<![^\W_])(?:\d+|[ivxlc]+)i?eme(?![^\W_])")
 # a cheap test for "14ème"/"XIVème" before the word-by-word pass ("gouvernement" holds "eme")
 _ORDINAL_HINT_RE = re.compile(r"(?:\d|\b[ivxlc]+)i?[eè]me\b")
 _SPECIAL = str.maketrans(
@@ -123,6 +125,22 @@ def scan_words(text: str) -> list[str]:
     return scan_reference(text)[0]
 
 
+def scan_spans(text: str, words: list[str]) -> Spans:
+    """The spans of :func:`scan` for ``words``, the words :func:`scan_words` gave for ``text``.
+
+    Normalising an ordinal ("14eme" -> "14e") keeps its span; only gluing
+    one ("80 e" -> "80e") changes the spans, and then the count of words.
+    """
+    folded = _fold_in_place(text)
+    if folded is not None:
+        spans = [m.span() for m in _word_re(folded).finditer(folded)]
+        if len(spans) == len(words):
+            return spans
+    found, spans = scan_reference(text)
+    assert found == words, "scan_words and scan disagree"
+    return spans
+
+
 def _word_re(folded: str) -> re.Pattern[str]:
     # folded French and Vietnamese is nearly always ASCII: a plain class is faster there
     return _ASCII_WORD_RE if folded.isascii() else WORD_RE
@@ -174,11 +192,9 @@ def _fold_in_place(text: str) -> str | None:
 
 def _needs_ordinals(found: list[str], folded: str) -> bool:
     """Whether an ordinal is to glue or normalise ("80 e", "14eme"): the reference path."""
-    return not _SUFFIX_WORDS.isdisjoint(found) or ("eme" in folded and _has_ordinal(found))
-
-
-def _has_ordinal(found: list[str]) -> bool:
-    return any(_ORDINAL_RE.match(word) for word in set(found) if word.endswith("eme"))
+    return not _SUFFIX_WORDS.isdisjoint(found) or (
+        "eme" in folded and _ORDINAL_WORD_RE.search(folded) is not None
+    )
 
 
 def _scan_lowered(lowered: str) -> tuple[list[str], Spans]:

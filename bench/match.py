@@ -191,7 +191,7 @@ def run(
         latencies.append((time.perf_counter() - started) * 1000)
         cpu.append((time.thread_time() - cpu_started) * 1000)
         view = ArticleView(item)
-        selected = matcher.index.candidates(view.vocabulary(), view.bigrams())
+        selected = matcher.index.candidates(view.vocabulary(), view.bigrams(), view.spaced())
         candidates.append(len(selected))
         verified.append(len(list(matcher.index.verified(selected, view.streams()))))
     patterns = naive_baseline(rules, matcher)

@@ -61,7 +61,8 @@ def _prefix(word: str) -> str:
 
 leaves = st.one_of(
     words,
-    st.lists(words, min_size=2, max_size=3).map(lambda ws: '"' + " ".join(ws) + '"'),
+    # up to four words: the presearch keys of 3+ word phrases look past the third
+    st.lists(words, min_size=2, max_size=4).map(lambda ws: '"' + " ".join(ws) + '"'),
     st.builds(
         lambda ws, n: '"' + " ".join(ws) + f'"~{n}',
         st.lists(words, min_size=2, max_size=3),
