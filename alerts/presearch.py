@@ -28,10 +28,11 @@ cheapest child's keys suffice: the rarest term is chosen, from word length
 and a list of frequent words of French news.
 
 A second, cheaper test runs before a candidate is verified:
-:func:`required_needles` gives strings of which a matching article's glued
+:func:`required_needles` gives groups of strings; a matching article's glued
 stream (every folded word joined, :meth:`alerts.evaluate.ArticleView.streams`)
-contains one. A name rule selected by a shared first name ("nguyen van")
-is then dropped by one C-level substring search instead of a verification.
+contains one string of each group. A rule selected by its frequent word
+("exportation AND zorvesiure") is then dropped by C-level substring searches
+instead of a verification.
 """
 
 from __future__ import annotations
@@ -93,25 +94,30 @@ def required_keys(node: Node) -> KeySet | None:
     return frozenset(union)
 
 
-def required_needles(node: Node) -> frozenset[str] | None:
-    """Strings of which every matching article's glued stream holds one; None when none."""
+def required_needles(node: Node) -> list[frozenset[str]] | None:
+    """Groups of strings: a matching article's glued stream holds one string of each group.
+
+    None when no group can be required. An AND requires the groups of all
+    its children, so a rule selected by its frequent word is still dropped
+    by the absence of its rare one.
+    """
     if isinstance(node, Term):
         if node.kind == "near":
-            return frozenset([max(node.words, key=len)])
-        return frozenset(["".join(node.words)])  # a word, a stem, a phrase glued
+            return [frozenset([max(node.words, key=len)])]
+        return [frozenset(["".join(node.words)])]  # a word, a stem, a phrase glued
     if isinstance(node, Not):
         return None
     if isinstance(node, All):
-        options = [n for child in node.children if (n := required_needles(child)) is not None]
-        # the longest shortest needle is the least likely to occur by chance
-        return max(options, key=lambda needles: min(map(len, needles))) if options else None
+        groups = [g for child in node.children for g in required_needles(child) or ()]
+        return groups or None
     union: set[str] = set()
     for child in node.children:
-        needles = required_needles(child)
-        if needles is None:
+        groups = required_needles(child)
+        if groups is None:
             return None
-        union |= needles
-    return frozenset(union)
+        # the longest shortest needle is the least likely to occur by chance
+        union |= max(groups, key=lambda needles: min(map(len, needles)))
+    return [frozenset(union)]
 
 
 def _term_keys(term: Term) -> KeySet:
@@ -223,13 +229,16 @@ def _neighbours(
         at = spaced.find(pattern, at + 1)
 
 
-def _useful_needles(needles: frozenset[str] | None, keys: KeySet | None) -> tuple[str, ...]:
-    """The needles to test, none when every key that selects the rule is itself a needle."""
-    if not needles:
-        return ()
-    if keys and all(kind in "wg" and text in needles for kind, text in keys):
-        return ()  # the article has the key's word, so its glued stream has the needle
-    return tuple(needles)
+def _useful_needles(
+    groups: list[frozenset[str]] | None, keys: KeySet | None
+) -> tuple[tuple[str, ...], ...]:
+    """The needle groups to test, without those the selecting keys already imply."""
+    useful = []
+    for needles in groups or ():
+        if keys and all(kind in "wg" and text in needles for kind, text in keys):
+            continue  # the article has the key's word, so its glued stream has a needle
+        useful.append(tuple(needles))
+    return tuple(useful)
 
 
 class RuleIndex:
@@ -244,7 +253,7 @@ class RuleIndex:
         self.followed: dict[str, dict[str, list[int]]] = {}
         self.preceded: dict[str, dict[str, list[int]]] = {}
         self._keys: list[KeySet | None] = []
-        self.needles: list[tuple[str, ...]] = []  # empty: no needle, always verified
+        self.needles: list[tuple[tuple[str, ...], ...]] = []  # empty: always verified
         self._seen_words: set[str] = set()  # article words whose rules are known
         self._selects: dict[str, tuple[int, ...]] = {}  # the words that select some rule
         for position, tree in enumerate(trees):
@@ -316,11 +325,11 @@ class RuleIndex:
         """The candidates whose needles (see :func:`required_needles`) occur in ``stream``."""
         needles = self.needles
         for position in positions:
-            wanted = needles[position]
-            if not wanted:
+            for group in needles[position]:  # plain loops: no generator per candidate
+                for needle in group:
+                    if needle in stream:
+                        break
+                else:
+                    break  # no needle of this group: the rule cannot match
+            else:
                 yield position
-                continue
-            for needle in wanted:  # a plain loop: no generator per candidate
-                if needle in stream:
-                    yield position
-                    break

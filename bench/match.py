@@ -1,7 +1,12 @@
 """Benchmark of the matcher: presearch-indexed Matcher against a naive baseline.
 
-Run: ``.venv/bin/python -m bench.match`` (1,000 and 10,000 rules, about two
-minutes) or ``--full`` to add 100,000 rules. Prints, per rule count: compile
+Run: ``.venv/bin/python -m bench.match`` (1,000 and 10,000 rules, a few
+minutes) or ``--full`` to add 100,000 rules. Two sections: the usual mix of
+rules, where matches per article grow with the rule count (each builds its
+evidence), and a flat one, the smallest count of the usual mix plus rules
+that match no article (names sharing the articles' family and middle names,
+absent words paired with frequent ones), where the matches stay the same
+and only the rule count grows. Prints, per rule count: compile
 time, memory of the compiled rules (RSS and tracemalloc), per-article latency
 (median, p95), articles per second, candidates per article (selected by the
 presearch keys, then left after the substring test and verified), and the
@@ -133,6 +138,9 @@ class Corpus:
             id=number,
         )
 
+    def rule(self, number: int) -> Rule:
+        return Rule(id=f"r{number}", name="r", query=self.query())
+
     def query(self) -> str:
         rng, kind = self.rng, self.rng.random()
         if kind < 0.35:
@@ -146,6 +154,43 @@ class Corpus:
         if kind < 0.9:
             return f"{self.topic(True)} AND {self.topic(True)} -{self.topic()}"
         return f'title:{self.topic(True)} OR ("{rng.choice(PLACES)}" AND {self.topic(True)})'
+
+
+ABSENT_HEADS = _words("zor kel yan wic xam")  # no article word starts so (see _synthetic_words)
+
+
+def absent_words(rng: random.Random, count: int) -> list[str]:
+    """Distinct made-up words that no generated article holds, ``count`` of them."""
+    middles = _words("ba ci da fé ga li mo na ra si to vu lé mi po gra plu tor ve sé")
+    tails = _words("ation ique ement age eur isme ité ance oire iste ure ade ette ier al ant")
+    found: set[str] = set()
+    while len(found) < count:
+        parts = [rng.choice(ABSENT_HEADS), rng.choice(middles), rng.choice(middles)]
+        found.add("".join(parts) + rng.choice(tails))
+    return sorted(found)
+
+
+def flat_rules(base: list[str], count: int, corpus: Corpus) -> list[Rule]:
+    """``base`` (the usual mix) and rules up to ``count`` that match no generated article.
+
+    The extra rules name people under the articles' own family and middle
+    names ("Nguyễn Văn ..."), or pair an absent word with a frequent one, so
+    the presearch meets shared keys; the matches per article stay those of
+    ``base`` and what grows is the rule count alone.
+    """
+    rng = random.Random(count)
+    extra = count - len(base)
+    absent = absent_words(rng, max(1, extra))
+    queries = list(base)
+    for i in range(extra):
+        word, kind = absent[i].capitalize(), i % 4
+        if kind < 2:
+            queries.append(f'"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {word}"')
+        elif kind == 2:
+            queries.append(f'"{word} {corpus.topic()}"')
+        else:
+            queries.append(f"{word} AND {corpus.topic()}")
+    return [Rule(id=f"r{i}", name="r", query=query) for i, query in enumerate(queries)]
 
 
 def naive_baseline(rules: list[Rule], matcher: Matcher) -> list[re.Pattern[str]]:
@@ -169,10 +214,8 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run(
-    count: int, articles: list[Article], corpus: Corpus, naive_articles: int
-) -> dict[str, float]:
-    rules = [Rule(id=f"r{i}", name="r", query=corpus.query()) for i in range(count)]
+def run(rules: list[Rule], articles: list[Article], naive_articles: int) -> dict[str, float]:
+    count = len(rules)
     gc.collect()
     rss_before = psutil.Process().memory_info().rss
     started = time.perf_counter()
@@ -235,22 +278,38 @@ def main(argv: list[str] | None = None) -> None:
     articles = [corpus.article(i) for i in range(args.articles)]
     words = statistics.median(len(a.body.split()) for a in articles)
     print(f"{len(articles)} articles, median body {words:.0f} words")
-    header = (
-        "rules    compile_s  rss_MB  traced_MB  median_ms  p95_ms  cpu_ms  art/s  "
-        "candidates  verified  matches/art  naive_ms  speedup"
-    )
-    print(header)
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (before)")
+    _load("before")
+    print("\nthe usual mix: every rule may match, so matches grow with the rule count")
+    print(HEADER)
     for count in counts:
-        r = run(count, articles, corpus, args.naive_articles)
-        print(
-            f"{r['rules']:<8.0f} {r['compile_s']:9.2f} {r['rss_mb']:7.1f} {r['traced_mb']:10.1f} "
-            f"{r['median_ms']:10.3f} {r['p95_ms']:7.3f} {r['cpu_median_ms']:7.3f} "
-            f"{r['articles_per_s']:6.0f} "
-            f"{r['candidates']:11.0f} {r['verified']:9.0f} {r['matches_per_article']:12.2f} "
-            f"{r['naive_median_ms']:9.1f} {r['speedup']:7.0f}x"
-        )
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (after)")
+        _report(run([corpus.rule(i) for i in range(count)], articles, args.naive_articles))
+    print(f"\nflat: {min(counts):,} rules of the usual mix, the rest match no article")
+    print(HEADER)
+    base = [corpus.query() for _ in range(min(counts))]
+    for count in counts:
+        _report(run(flat_rules(base, count, corpus), articles, args.naive_articles))
+    _load("after")
+
+
+HEADER = (
+    "rules    compile_s  rss_MB  traced_MB  median_ms  p95_ms  cpu_ms  art/s  "
+    "candidates  verified  matches/art  naive_ms  speedup"
+)
+
+
+def _load(when: str) -> None:
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} ({when})")
+
+
+def _report(r: dict[str, float]) -> None:
+    print(
+        f"{r['rules']:<8.0f} {r['compile_s']:9.2f} {r['rss_mb']:7.1f} {r['traced_mb']:10.1f} "
+        f"{r['median_ms']:10.3f} {r['p95_ms']:7.3f} {r['cpu_median_ms']:7.3f} "
+        f"{r['articles_per_s']:6.0f} "
+        f"{r['candidates']:11.0f} {r['verified']:9.0f} {r['matches_per_article']:12.2f} "
+        f"{r['naive_median_ms']:9.1f} {r['speedup']:7.0f}x",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
