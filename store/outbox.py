@@ -48,14 +48,8 @@ class OutboxQueries(StoreBase):
                 if row is None:
                     row = SubscriberRow(email=email, origin="config", created_at=now)
                     session.add(row)
-                row.name = spec.name
-                row.language = spec.language
-                row.timezone = spec.timezone
-                row.frequency = spec.frequency
-                row.send_time = spec.send_time
-                row.weekday = spec.weekday
+                apply_settings(row, spec)
                 row.active = spec.active and row.unsubscribed_at is None
-                row.send_empty = spec.send_empty
                 session.flush()
                 session.execute(
                     delete(SubscriptionRow).where(SubscriptionRow.subscriber_id == row.id)
@@ -309,6 +303,17 @@ def _rules_by_subscriber(rows: Sequence[SubscriptionRow]) -> dict[int, tuple[str
     for row in rows:
         grouped.setdefault(row.subscriber_id, []).append(row.rule_id)
     return {key: tuple(sorted(value)) for key, value in grouped.items()}
+
+
+def apply_settings(row: SubscriberRow, spec: Subscriber) -> None:
+    """Copy what a subscriber chooses (not identity, origin or state) onto its row."""
+    row.name = spec.name
+    row.language = spec.language
+    row.timezone = spec.timezone
+    row.frequency = spec.frequency
+    row.send_time = spec.send_time
+    row.weekday = spec.weekday
+    row.send_empty = spec.send_empty
 
 
 def subscriber_from_row(row: SubscriberRow, rules: tuple[str, ...]) -> Subscriber:

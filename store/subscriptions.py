@@ -22,7 +22,7 @@ from store.models import (
     SubscriberRow,
     SubscriptionRow,
 )
-from store.outbox import subscriber_from_row
+from store.outbox import apply_settings, subscriber_from_row
 from store.records import StoredRule, Subscriber
 
 WEB_ORIGIN = "web"
@@ -76,14 +76,8 @@ class SubscriptionQueries(StoreBase):
             if row is None:
                 row = SubscriberRow(email=spec.email.lower(), origin=WEB_ORIGIN, created_at=now)
                 session.add(row)
-            row.name = spec.name
-            row.language = spec.language
-            row.timezone = spec.timezone
-            row.frequency = spec.frequency
-            row.send_time = spec.send_time
-            row.weekday = spec.weekday
+            apply_settings(row, spec)
             row.active = spec.active
-            row.send_empty = spec.send_empty
             row.unsubscribed_at = None
             session.flush()
             _replace_rules(session, row.id, rules)
