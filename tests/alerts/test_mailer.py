@@ -265,21 +265,20 @@ def test_starttls_is_negotiated_and_certificates_verified(tls_files: tuple[Path,
     controller.start()
     try:
         mail = Mail(backend="smtp", host="127.0.0.1", port=controller.port, tls="starttls")
-        outcomes: list[Outcome] = []
-        run(send_smtp([_delivery(1, "a@example.org")], mail, outcomes.append))
-        plain: list[Outcome] = []
-        run(
-            send_smtp(
-                [_delivery(2, "b@example.org")],
-                mail.model_copy(update={"tls": "none"}),
-                plain.append,
-            )
-        )
+        outcomes = _send_one(mail, 1, "a@example.org")
+        plain = _send_one(mail.model_copy(update={"tls": "none"}), 2, "b@example.org")
     finally:
         controller.stop()
     assert [o.status for o in outcomes] == ["sent"]
     assert [o.status for o in plain] == ["retry"]  # 530 STARTTLS first: set-up, not message
     assert len(handler.messages) == 1
+
+
+def _send_one(mail: Mail, number: int, to: str) -> list[Outcome]:
+    """Send delivery ``number`` to ``to`` with ``mail``; the outcomes reported."""
+    outcomes: list[Outcome] = []
+    run(send_smtp([_delivery(number, to)], mail, outcomes.append))
+    return outcomes
 
 
 def _tls_server_context(cert: Path, key: Path) -> ssl.SSLContext:
@@ -316,17 +315,9 @@ def test_implicit_tls_with_auth_is_used_when_configured(
             username="veille",
             timeout_seconds=5,
         )
-        outcomes: list[Outcome] = []
-        run(send_smtp([_delivery(1, "a@example.org")], mail, outcomes.append))
-        plain: list[Outcome] = []
+        outcomes = _send_one(mail, 1, "a@example.org")
         # a plain-text client against the TLS port gets no usable greeting
-        run(
-            send_smtp(
-                [_delivery(2, "b@example.org")],
-                mail.model_copy(update={"tls": "none"}),
-                plain.append,
-            )
-        )
+        plain = _send_one(mail.model_copy(update={"tls": "none"}), 2, "b@example.org")
     finally:
         controller.stop()
     assert [o.status for o in outcomes] == ["sent"]
