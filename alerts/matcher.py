@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from alerts.evaluate import ZONE_ORDER, ArticleView, evaluate
+from alerts.evaluate import ZONE_ORDER, ArticleView, Hit, evaluate
 from alerts.explain import explain_rule
 from alerts.presearch import RuleIndex
 from alerts.query import Node, RuleError, iter_terms, parse_rule
@@ -138,7 +138,7 @@ def build_match(rule: CompiledRule, view: ArticleView) -> Match:
         for hit in view.hits(term) if positive else ():
             labels.append(term.label)
             if hit.zone in TEXT_ZONES:
-                seen.setdefault((hit.zone, hit.start, hit.end), term.label)
+                seen.setdefault((hit.zone, hit.start, hit.end), _found_as(term.label, view, hit))
     text_hits = sorted(
         ((*place, label) for place, label in seen.items()),
         key=lambda item: (ZONE_ORDER.index(item[0]), item[1], -item[2]),
@@ -148,6 +148,14 @@ def build_match(rule: CompiledRule, view: ArticleView) -> Match:
     alias = spans[0].term if spans else (labels[0] if labels else rule.query)
     snippet = make_snippet(view, spans) if spans else Snippet(view.article.title)
     return Match(view.article.id or 0, rule.id, zones, alias, spans, snippet)
+
+
+def _found_as(label: str, view: ArticleView, hit: Hit) -> str:
+    """What a reader should see as the term found: the alias, or for a wildcard
+    ("frontali*") the word it matched, as written in the article."""
+    if not label.endswith("*"):
+        return label
+    return view.zones[hit.zone].text[hit.start : hit.end]
 
 
 def make_snippet(view: ArticleView, spans: tuple[Span, ...]) -> Snippet:

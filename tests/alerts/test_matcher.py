@@ -92,6 +92,14 @@ def test_match_carries_zones_alias_spans_and_snippet() -> None:
     assert [match.snippet.text[a:b] for a, b in match.snippet.highlights] == ["To Lam", "Chine"]
 
 
+def test_a_wildcard_reports_the_word_it_found_as_written() -> None:
+    matcher = compile_rules([Rule(id="frontiere", name="x", query="frontali* AND Laos")])
+    body = "Les discussions frontalières avec le Laos ont repris."
+    (match,) = matcher.match(article(title="Diplomatie", body=body))
+    assert match.alias == "frontalières"
+    assert [span.term for span in match.spans] == ["frontalières", "Laos"]
+
+
 def test_unsaved_article_gets_article_id_zero() -> None:
     matcher = compile_rules([Rule(id="r", name="r", query="Chine")])
     (match,) = matcher.match(article(body="la Chine", pk=None))
