@@ -37,7 +37,7 @@ class Choice:
     language: str = "fr"
     frequency: str = "daily"
     send_time: str = "07:00"
-    timezone: str = "Europe/Paris"
+    timezone: str = "Asia/Ho_Chi_Minh"  # the design default, when the browser guesses none
     weekday: str = "monday"
     entities: list[str] = field(default_factory=list)
     query: str = ""
