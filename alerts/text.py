@@ -42,8 +42,8 @@ _APOSTROPHE_RE = re.compile(f"[{APOSTROPHES}]")
 # combining marks (NFD text, or letters with no precomposed form): fold char by char
 _MARK_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _ORDINAL_RE = re.compile(r"^(\d+|[ivxlc]+)(?:i?eme)$")
-# a whole word of the folded text that _ORDINAL_RE matches ("gouvernement" holds "eme")
-_ORDINAL_WORD_RE = re.compile(r"(?<![^\W_])(?:\d+|[ivxlc]+)i?eme(?![^\W_])")
+# "eme" ending a word of the folded text, where an ordinal may end ("xiveme", "meme")
+_EME_END_RE = re.compile(r"eme(?![^\W_])")
 # a cheap test for "14ème"/"XIVème" before the word-by-word pass ("gouvernement" holds "eme")
 _ORDINAL_HINT_RE = re.compile(r"(?:\d|\b[ivxlc]+)i?[eè]me\b")
 _SPECIAL = str.maketrans(
@@ -159,23 +159,23 @@ def scan_reference(text: str) -> tuple[list[str], Spans]:
     return [fold(word) for word in words], spans
 
 
-class _FoldTable(dict[int, str]):
-    """``str.translate`` table folding one character at a time, filled on first sight.
+UNSAFE = "\x01"
+# ``str.translate`` table folding one character at a time, filled on first sight; a
+# plain dict: translate looks it up much faster than a dict subclass with __missing__
+_FOLD_TABLE: dict[int, str] = {}
+
+
+def _learn_characters(text: str) -> None:
+    """Add the characters of ``text`` to _FOLD_TABLE.
 
     A character whose fold is not exactly one character of the same kind
     (word or not) maps to ``UNSAFE``, which sends the text to :func:`scan_reference`.
     """
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        folded = fold(char)
-        same_kind = len(folded) == 1 and bool(WORD_RE.match(folded)) == bool(WORD_RE.match(char))
-        self[code] = folded if same_kind and folded != UNSAFE else UNSAFE
-        return self[code]
-
-
-UNSAFE = "\x01"
-_FOLD_TABLE = _FoldTable()
+    for char in set(text):
+        if ord(char) not in _FOLD_TABLE:
+            folded = fold(char)
+            same_kind = len(folded) == 1 and folded.isalnum() == char.isalnum()
+            _FOLD_TABLE[ord(char)] = folded if same_kind and folded != UNSAFE else UNSAFE
 
 
 @lru_cache(maxsize=16)  # an article's zones are scanned for words, then again for spans
@@ -187,14 +187,25 @@ def _fold_in_place(text: str) -> str | None:
     if any(apostrophe in lowered for apostrophe in APOSTROPHES):
         lowered = _blank_elisions(lowered)
     folded = lowered.translate(_FOLD_TABLE)
+    if not folded.isascii():  # a character the table lacks stays as it was: learn it
+        _learn_characters(lowered)
+        folded = lowered.translate(_FOLD_TABLE)
     return None if UNSAFE in folded else folded
 
 
 def _needs_ordinals(found: list[str], folded: str) -> bool:
     """Whether an ordinal is to glue or normalise ("80 e", "14eme"): the reference path."""
-    return not _SUFFIX_WORDS.isdisjoint(found) or (
-        "eme" in folded and _ORDINAL_WORD_RE.search(folded) is not None
+    return not _SUFFIX_WORDS.isdisjoint(found) or any(
+        _ORDINAL_RE.match(folded[_word_start(folded, hit.start()) : hit.end()])
+        for hit in _EME_END_RE.finditer(folded)
     )
+
+
+def _word_start(text: str, end: int) -> int:
+    """Where the word holding ``text[end - 1]`` starts (word characters as in WORD_RE)."""
+    while end > 0 and text[end - 1].isalnum():
+        end -= 1
+    return end
 
 
 def _scan_lowered(lowered: str) -> tuple[list[str], Spans]:
