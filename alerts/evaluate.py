@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import accumulate, pairwise
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from alerts.query import All, AnyOf, Node, Not, Term
@@ -133,7 +133,6 @@ class ArticleView:
         self._cache: dict[Term, list[Hit]] = {}
         self._found: dict[Term, bool] = {}
         self._vocabulary: set[str] | None = None
-        self._bigrams: set[str] | None = None
         self._streams = ""
         self._spaced: str | None = None
 
@@ -157,14 +156,6 @@ class ArticleView:
             joined = " \x00 ".join(" ".join(zone.words) for zone in self.zones.values())
             self._spaced = f" {joined} "
         return self._spaced
-
-    def bigrams(self) -> set[str]:
-        """Every pair of neighbouring folded words, "a b" (the presearch keys)."""
-        if self._bigrams is None:
-            self._bigrams = set()
-            for zone in self.zones.values():
-                self._bigrams.update(map("{} {}".format, zone.words, zone.words[1:]))
-        return self._bigrams
 
     def in_dates(self, term: Term) -> bool:
         if term.since and self.published < term.since:
@@ -206,10 +197,10 @@ class ArticleView:
         if term.kind == "word":
             return term.words[0] in self.vocabulary()
         if term.kind == "phrase":
-            whole, bigrams = phrase_checks(term.words)
-            if whole.isdisjoint(self.vocabulary()) and bigrams.isdisjoint(self.bigrams()):
+            words = term.words
+            if len(words) == 2 and two_word_forms(*words).isdisjoint(self.vocabulary()):
                 return False
-            return glued_form(term.words)[0] in self.streams()
+            return glued_form(words)[0] in self.streams()
         return True
 
     def _find(self, term: Term) -> list[Hit]:
@@ -240,17 +231,10 @@ def _may_hold(term: Term, zone: ZoneText) -> bool:
 
 
 @lru_cache(maxsize=100_000)
-def phrase_checks(words: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """Words and bigrams of which a phrase occurrence needs one (see alerts.presearch).
-
-    Two words: one stands whole, or both are glued into one word. Three or
-    more: two neighbours side by side, or glued into one word.
-    """
-    if len(words) == 2:
-        first, second = words
-        return frozenset([first, second, first + second]), frozenset()
-    pairs = list(pairwise(words))
-    return frozenset(a + b for a, b in pairs), frozenset(f"{a} {b}" for a, b in pairs)
+def two_word_forms(first: str, second: str) -> frozenset[str]:
+    """Article words of which an occurrence of the phrase needs one (see alerts.presearch):
+    one of its words stands whole, or both are glued into one word."""
+    return frozenset([first, second, first + second])
 
 
 @lru_cache(maxsize=100_000)

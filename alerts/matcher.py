@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from alerts.evaluate import ZONE_ORDER, ArticleView, Hit, evaluate
 from alerts.explain import explain_rule
-from alerts.presearch import RuleIndex
+from alerts.presearch import RuleIndex, WordFrequencies
 from alerts.query import Node, RuleError, iter_terms, parse_rule
 from store.records import Match, Snippet, Span
 
@@ -47,16 +47,24 @@ class CompiledRule:
     tree: Node
 
 
-def compile_rules(rules: Sequence[Rule], watchlists: Sequence[Watchlist] = ()) -> Matcher:
+def compile_rules(
+    rules: Sequence[Rule],
+    watchlists: Sequence[Watchlist] = (),
+    frequencies: WordFrequencies | None = None,
+) -> Matcher:
     """Parse and index every rule; raise the first RuleError (see :func:`check_rules`).
 
     Parsed trees are cached by (rule id, query, watchlists), so recompiling
-    after a config reload only parses the rules that changed.
+    after a config reload only parses the rules that changed. ``frequencies``
+    (word shares in the archive) index each rule under its rarest words.
     """
     context = _WatchlistContext(watchlists)
     compiled = [CompiledRule(r.id, r.query, _parse(r.id, r.query, context)) for r in rules]
-    matcher = Matcher(compiled)
-    logger.info("rules compiled rules=%d always_verified=%d", len(compiled), matcher.index.always)
+    matcher = Matcher(compiled, frequencies)
+    logger.info(
+        "rules compiled rules=%d always_verified=%d sampled_articles=%d",
+        len(compiled), matcher.index.always, frequencies.articles if frequencies else 0,
+    )  # fmt: skip
     return matcher
 
 
@@ -93,16 +101,18 @@ def check_rules(rules: Sequence[Rule], watchlists: Sequence[Watchlist] = ()) -> 
 class Matcher:
     """Compiled rules with their presearch index."""
 
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+    def __init__(
+        self, rules: Sequence[CompiledRule], frequencies: WordFrequencies | None = None
+    ) -> None:
         self.rules = list(rules)
         self._by_id = {rule.id: rule for rule in self.rules}
-        self.index = RuleIndex([rule.tree for rule in self.rules])
+        self.index = RuleIndex([rule.tree for rule in self.rules], frequencies)
 
     def match(self, article: Article) -> list[Match]:
         """The matches of ``article`` against every rule, in rule order."""
         view = ArticleView(article)
         found: list[Match] = []
-        candidates = self.index.candidates(view.vocabulary(), view.bigrams(), view.spaced())
+        candidates = self.index.candidates(view.vocabulary(), view.spaced())
         for position in self.index.verified(candidates, view.streams()):
             rule = self.rules[position]
             if evaluate(rule.tree, view):
@@ -121,9 +131,7 @@ class Matcher:
             return [f"unknown rule {rule_id!r}"]
         view = ArticleView(article)
         position = self.rules.index(rule)
-        selected = position in set(
-            self.index.candidates(view.vocabulary(), view.bigrams(), view.spaced())
-        )
+        selected = position in set(self.index.candidates(view.vocabulary(), view.spaced()))
         return explain_rule(rule.id, rule.tree, view, self.index.keys_of(position), selected)
 
     def __len__(self) -> int:

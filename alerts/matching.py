@@ -12,7 +12,9 @@ the pure matcher stage:
   the matches with their highlights and the count per day;
 - :func:`explain_rule` says why a rule did or did not match a stored article;
 - :func:`rule_shares` measures each rule's share of the recent archive, so
-  ``check-config`` can warn about a rule that would flood its subscribers.
+  ``check-config`` can warn about a rule that would flood its subscribers;
+- :func:`archive_frequencies` samples the newest stored articles so that,
+  with many rules, each is indexed under its rarest words (alerts.presearch).
 
 One article's failure is logged and counted, never fatal to the run.
 """
@@ -29,7 +31,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from alerts.digest import snippet_parts
+from alerts.evaluate import ArticleView
 from alerts.matcher import Matcher, compile_rules
+from alerts.presearch import WordFrequencies
 from config import Config, Rule
 from store.records import Article, Match
 
@@ -40,6 +44,12 @@ logger = logging.getLogger(__name__)
 MATCH_BATCH = 200
 TEST_RULE_ID = "rule_test"
 SHARE_SAMPLE = 5000  # articles read by check-config to estimate each rule's share
+# with this many rules, the archive's word shares choose the presearch keys: sampling
+# costs about a second, and fewer rules select few candidates from the guess alone
+FREQUENCY_MIN_RULES = 1000
+FREQUENCY_SAMPLE = 1000  # newest articles sampled
+FREQUENCY_MIN_ARTICLES = 100  # a smaller archive says little: the guess is kept
+FREQUENCY_MAX_AGE_S = 6 * 3600.0  # a running scheduler samples again after this
 
 
 @dataclass(frozen=True)
@@ -114,12 +124,52 @@ def highlighted(match: Match) -> str:
     return "".join(f"»{text}«" if marked else text for text, marked in snippet_parts(match.snippet))
 
 
+class _SampleCache:
+    """The last sample of each database's word shares, and when it was taken."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, tuple[float, WordFrequencies]] = {}
+
+    def get(self, store: Store) -> WordFrequencies | None:
+        """The cached sample, or a new one when it is old or the archive was too small."""
+        cached = self.samples.get(store.url)
+        if cached and time.monotonic() - cached[0] < FREQUENCY_MAX_AGE_S:
+            return cached[1]
+        frequencies = archive_frequencies(store)
+        if frequencies is not None:
+            self.samples[store.url] = (time.monotonic(), frequencies)
+        return frequencies
+
+
+_samples = _SampleCache()
+
+
+def archive_frequencies(store: Store, limit: int = FREQUENCY_SAMPLE) -> WordFrequencies | None:
+    """The word shares of the newest stored articles; None below FREQUENCY_MIN_ARTICLES."""
+    started = time.perf_counter()
+    articles = store.newest_articles(limit)
+    if len(articles) < FREQUENCY_MIN_ARTICLES:
+        return None
+    frequencies = WordFrequencies.from_vocabularies(ArticleView(a).vocabulary() for a in articles)
+    logger.info(
+        "archive sampled for presearch keys articles=%d seconds=%.2f",
+        len(articles), time.perf_counter() - started,
+    )  # fmt: skip
+    return frequencies
+
+
+def compile_for_archive(store: Store, config: Config, rules: Sequence[Rule]) -> Matcher:
+    """The rules compiled, keyed by the archive's word shares when they are many."""
+    frequencies = _samples.get(store) if len(rules) >= FREQUENCY_MIN_RULES else None
+    return compile_rules(rules, config.watchlists, frequencies)
+
+
 def match_new_articles(
     store: Store, config: Config, *, now: datetime, batch: int = MATCH_BATCH
 ) -> MatchReport:
     """Match every unmatched article against the config's rules and store the matches."""
     started = time.perf_counter()
-    matcher = compile_rules(config.rules, config.watchlists)
+    matcher = compile_for_archive(store, config, config.rules)
     counts: Counter[str] = Counter()
     while True:
         articles = store.unmatched_articles(limit=batch)
@@ -151,7 +201,7 @@ def rematch_since(
     started = time.perf_counter()
     wanted = None if rule_ids is None else set(rule_ids)
     rules = [r for r in config.rules if wanted is None or r.id in wanted]
-    matcher = compile_rules(rules, config.watchlists)
+    matcher = compile_for_archive(store, config, rules)
     counts: Counter[str] = Counter()
     for article in store.iter_articles(since=since):
         _match_one(store, matcher, article, now, counts, rule_ids=wanted)
@@ -235,7 +285,7 @@ def rule_shares(
     store: Store, config: Config, since: datetime, *, limit: int = SHARE_SAMPLE
 ) -> list[RuleShare]:
     """Per rule, how many of the first ``limit`` articles published since ``since`` match."""
-    matcher = compile_rules(config.rules, config.watchlists)
+    matcher = compile_for_archive(store, config, config.rules)
     counts: Counter[str] = Counter()
     scanned = 0
     for article in store.iter_articles(since=since):

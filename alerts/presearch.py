@@ -24,8 +24,11 @@ presearcher and of the Elasticsearch percolator). Keys:
 
 The sets are sound for the evaluator (alerts.evaluate), where a phrase may
 be glued at one joint at most (see :func:`_phrase_options`). For an AND the
-cheapest child's keys suffice: the rarest term is chosen, from word length
-and a list of frequent words of French news.
+cheapest child's keys suffice: the rarest term is chosen. How rare a key is
+comes from :class:`WordFrequencies` when the archive was sampled (the share
+of stored articles holding it), else from a guess (:func:`key_cost`: word
+length and a list of frequent words of French news). Either choice is sound;
+only the number of candidates differs.
 
 A second, cheaper test runs before a candidate is verified:
 :func:`required_needles` gives groups of strings; a matching article's glued
@@ -37,13 +40,17 @@ instead of a verification.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate
 
 from alerts.query import All, Node, Not, Term
 from alerts.text import COMMON_WORDS
 
 Key = tuple[str, str]
 KeySet = frozenset[Key]
+KeyCost = Callable[[Key], float]
 
 
 # frequent in VNA's French news, beyond the function words of COMMON_WORDS
@@ -76,18 +83,79 @@ def key_cost(key: Key) -> float:
     return cost * _SCALE[kind]
 
 
-def required_keys(node: Node) -> KeySet | None:
-    """Keys of which every matching article holds one; None when none can be required."""
+class WordFrequencies:
+    """The share of sampled archive articles holding each folded word.
+
+    Its :meth:`cost` replaces the guess of :func:`key_cost`: "exportation"
+    may be long and still in a third of the news, a made-up surname short
+    and in none. Prefix and suffix keys ("frontali*", a phrase word glued to
+    its neighbour) cost the summed shares of the words starting or ending so.
+    """
+
+    def __init__(self, counts: Counter[str], articles: int) -> None:
+        self.articles = max(1, articles)
+        self.floor = 0.5 / self.articles  # a word never seen: rarer than any seen once
+        self._share = {word: count / self.articles for word, count in counts.items()}
+        self._forward = _SortedShares(self._share.items())
+        self._backward = _SortedShares((word[::-1], share) for word, share in self._share.items())
+
+    @classmethod
+    def from_vocabularies(cls, vocabularies: Iterable[set[str]]) -> WordFrequencies:
+        """Count each article's distinct folded words (``ArticleView.vocabulary``)."""
+        counts: Counter[str] = Counter()
+        articles = 0
+        for vocabulary in vocabularies:
+            counts.update(vocabulary)
+            articles += 1
+        return cls(counts, articles)
+
+    def word(self, word: str) -> float:
+        return self._share.get(word, self.floor)
+
+    def cost(self, key: Key) -> float:
+        """The estimated share of articles the key selects."""
+        kind, text = key
+        if kind in "wg":
+            return self.word(text)
+        if kind in "ep":
+            return max(self.floor, self._forward.starting(text))
+        if kind == "s":
+            return max(self.floor, self._backward.starting(text[::-1]))
+        anchor, neighbour = text.split("\t")
+        near = self._forward.starting(neighbour) if kind == "f" else self.cost(("s", neighbour))
+        return max(self.floor, min(near, *map(self.word, anchor.split(" "))))
+
+
+class _SortedShares:
+    """Words in order with running sums of their shares: the share under a prefix, fast."""
+
+    def __init__(self, shares: Iterable[tuple[str, float]]) -> None:
+        ordered = sorted(shares)
+        self.words = [word for word, _ in ordered]
+        self.sums = list(accumulate((share for _, share in ordered), initial=0.0))
+
+    def starting(self, stem: str) -> float:
+        """The summed shares of the words starting with ``stem`` (capped at 1)."""
+        low = bisect_left(self.words, stem)
+        high = bisect_left(self.words, stem + "\U0010ffff", low)
+        return min(1.0, self.sums[high] - self.sums[low])
+
+
+def required_keys(node: Node, cost: KeyCost = key_cost) -> KeySet | None:
+    """Keys of which every matching article holds one; None when none can be required.
+
+    ``cost`` ranks the options (the rarer, the fewer candidates); any ranking is sound.
+    """
     if isinstance(node, Term):
-        return _term_keys(node)
+        return _term_keys(node, cost)
     if isinstance(node, Not):
         return None
     if isinstance(node, All):
-        options = [keys for child in node.children if (keys := required_keys(child)) is not None]
-        return min(options, key=_set_cost) if options else None
+        options = [k for child in node.children if (k := required_keys(child, cost)) is not None]
+        return min(options, key=lambda keys: _set_cost(keys, cost)) if options else None
     union: set[Key] = set()
     for child in node.children:
-        keys = required_keys(child)
+        keys = required_keys(child, cost)
         if keys is None:
             return None
         union |= keys
@@ -120,15 +188,15 @@ def required_needles(node: Node) -> list[frozenset[str]] | None:
     return [frozenset(union)]
 
 
-def _term_keys(term: Term) -> KeySet:
+def _term_keys(term: Term, cost: KeyCost) -> KeySet:
     words = term.words
     if term.kind == "word":
         return frozenset([("w", words[0])])
     if term.kind == "prefix":
         return frozenset([("p", words[0])])
     if term.kind == "near":
-        return frozenset([min((("w", w) for w in words), key=key_cost)])
-    return min(_phrase_options(words), key=_set_cost)
+        return frozenset([min((("w", w) for w in words), key=cost)])
+    return min(_phrase_options(words), key=lambda keys: _set_cost(keys, cost))
 
 
 def _phrase_options(words: tuple[str, ...]) -> list[KeySet]:
@@ -168,8 +236,8 @@ def _long_phrase_keys(words: tuple[str, ...]) -> KeySet:
     )
 
 
-def _set_cost(keys: KeySet) -> float:
-    return sum(key_cost(key) for key in keys)
+def _set_cost(keys: KeySet, cost: KeyCost) -> float:
+    return sum(map(cost, keys))
 
 
 WORD_CACHE_MAX = 300_000  # article words whose selected rules are remembered
@@ -242,9 +310,14 @@ def _useful_needles(
 
 
 class RuleIndex:
-    """Rules (by position) filed under their required keys."""
+    """Rules (by position) filed under their required keys.
 
-    def __init__(self, trees: Sequence[Node]) -> None:
+    ``frequencies`` (sampled from the archive) choose the rarest keys; without
+    them, :func:`key_cost` guesses.
+    """
+
+    def __init__(self, trees: Sequence[Node], frequencies: WordFrequencies | None = None) -> None:
+        cost = frequencies.cost if frequencies is not None else key_cost
         self.by_word: dict[str, list[int]] = {}
         self.prefixes = _Trie()
         self.suffixes = _Trie()  # reversed stems
@@ -254,10 +327,11 @@ class RuleIndex:
         self.preceded: dict[str, dict[str, list[int]]] = {}
         self._keys: list[KeySet | None] = []
         self.needles: list[tuple[tuple[str, ...], ...]] = []  # empty: always verified
+        self._heads: dict[str, set[str]] = {}  # first word -> the two-word anchors it starts
         self._seen_words: set[str] = set()  # article words whose rules are known
         self._selects: dict[str, tuple[int, ...]] = {}  # the words that select some rule
         for position, tree in enumerate(trees):
-            keys = required_keys(tree)
+            keys = required_keys(tree, cost)
             self.needles.append(_useful_needles(required_needles(tree), keys))
             self._keys.append(keys)
             if keys is None:
@@ -275,6 +349,8 @@ class RuleIndex:
                 anchor, neighbour = text.split("\t")
                 table = self.followed if kind == "f" else self.preceded
                 table.setdefault(anchor, {}).setdefault(neighbour, []).append(position)
+                if " " in anchor:
+                    self._heads.setdefault(anchor.split(" ")[0], set()).add(anchor)
             else:
                 self.prefixes.add(text, position)
 
@@ -285,20 +361,18 @@ class RuleIndex:
     def keys_of(self, position: int) -> KeySet | None:
         return self._keys[position]
 
-    def candidates(
-        self, vocabulary: set[str], bigrams: Iterable[str] = (), spaced: str | None = None
-    ) -> list[int]:
+    def candidates(self, vocabulary: set[str], spaced: str | None = None) -> list[int]:
         """Positions of the rules an article with these words may match, in order.
 
         ``spaced`` is the article's words joined by spaces, zones apart
         (:meth:`alerts.evaluate.ArticleView.spaced`); without it, the "f" and
-        "r" keys select on their anchor alone (a superset).
+        "r" keys select on the words of their anchor alone (a superset).
         """
         found = set(self.always_verified)
-        bigrams = bigrams if isinstance(bigrams, set) else set(bigrams)
+        anchors = self._pairs(vocabulary, spaced) | vocabulary
         for table, after in ((self.followed, True), (self.preceded, False)):
             if table:
-                for anchor in (table.keys() & bigrams) | (table.keys() & vocabulary):
+                for anchor in table.keys() & anchors:
                     _neighbours(table[anchor], anchor, spaced, after, found)
         seen, selects = self._seen_words, self._selects
         if len(seen) > WORD_CACHE_MAX:  # bound the memory; news vocabulary repeats
@@ -312,6 +386,25 @@ class RuleIndex:
         for word in vocabulary & selects.keys():
             found.update(selects[word])
         return sorted(found)
+
+    def _pairs(self, vocabulary: set[str], spaced: str | None) -> set[str]:
+        """The two-word anchors the article holds side by side.
+
+        Only the words that start an anchor are looked for: building every
+        pair of the article's neighbouring words would cost more.
+        """
+        found: set[str] = set()
+        for head in self._heads.keys() & vocabulary:
+            if spaced is None:
+                found.update(self._heads[head])
+                continue
+            pattern = f" {head} "
+            at = spaced.find(pattern)
+            while at != -1:
+                start = at + len(pattern)
+                found.add(f"{head} {spaced[start : spaced.find(' ', start)]}")
+                at = spaced.find(pattern, at + 1)
+        return found
 
     def _rules_of_word(self, word: str) -> tuple[int, ...]:
         """The rules one article word selects: as a word, a glued pair, a prefix, a suffix."""

@@ -131,6 +131,16 @@ class ArticleQueries(StoreBase):
                 return
             last = (rows[-1].published_at, rows[-1].id)
 
+    def newest_articles(self, limit: int = BATCH) -> list[Article]:
+        """The ``limit`` most recently published articles, newest first."""
+        with self._transaction() as session:
+            rows = session.scalars(
+                select(ArticleRow)
+                .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+                .limit(limit)
+            ).all()
+            return [article_record(row) for row in rows]
+
     def unmatched_articles(self, limit: int = BATCH) -> list[Article]:
         """Articles not matched since they were stored or last updated."""
         with self._transaction() as session:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts import jobs
+from alerts import jobs, matching
 from alerts.query import RuleSyntaxError
 from config import Config, Rule, parse_config
 from store import Store
@@ -147,3 +147,33 @@ def test_match_new_articles_with_no_rules_marks_everything(store: Store) -> None
 
 def replace_rules(config: Config, rules: list[Rule]) -> Config:
     return config.model_copy(update={"rules": rules})
+
+
+def _many_rules() -> list[Rule]:
+    """FREQUENCY_MIN_RULES rules pairing a name no article holds with a frequent word."""
+    rules = [Rule(id="export_hanoi", name="Export", query='exportation AND "Hà Nội"')]
+    rules += [
+        Rule(id=f"nom{i}", name="n", query=f"Kelbaro{i} AND exportation")
+        for i in range(matching.FREQUENCY_MIN_RULES)
+    ]
+    return rules
+
+
+def test_many_rules_are_keyed_by_the_archive_word_shares(store: Store) -> None:
+    assert matching.archive_frequencies(store) is None  # no archive yet: the guess is kept
+    for i in range(matching.FREQUENCY_MIN_ARTICLES):
+        city = "Hà Nội" if i % 10 == 0 else "Huế"
+        body = f"L’exportation depuis {city}."
+        store.save_article(_article(str(i), f"Riz {i}", body), NOW)
+    shares = matching.archive_frequencies(store)
+    assert shares is not None and shares.articles == matching.FREQUENCY_MIN_ARTICLES
+    assert shares.word("exportation") == 1.0 and shares.word("noi") == 0.1
+
+    config = replace_rules(_config(), _many_rules())
+    matcher = matching.compile_for_archive(store, config, config.rules)
+    assert matcher.index.keys_of(1) == {("w", "kelbaro0")}  # not the word every article has
+    report = jobs.match_new_articles(store, config, now=NOW)
+    # every article was verified against the rules the presearch selected, and only
+    # "export_hanoi" matches: the ten articles from Hà Nội
+    assert (report.articles, report.matches) == (matching.FREQUENCY_MIN_ARTICLES, 10)
+    assert store.count_matches("export_hanoi") == 10

@@ -11,6 +11,7 @@ import yaml
 
 from alerts.evaluate import ArticleView
 from alerts.matcher import check_rules, compile_rules
+from alerts.presearch import WordFrequencies
 from alerts.query import RuleRefusedError, RuleSyntaxError, iter_terms, parse_rule
 from config import Rule, Watchlist
 from store.records import Article
@@ -127,6 +128,34 @@ def test_presearch_skips_rules_whose_words_are_absent() -> None:
     assert matcher.index.candidates({"lieu7", "chine"}) == [7]
     (match,) = matcher.match(article(body="le lieu7 de Chine mot7"))
     assert match.rule_id == "r7"
+
+
+def _frequencies(*texts: str) -> WordFrequencies:
+    vocabularies = (ArticleView(article(body=text)).vocabulary() for text in texts)
+    return WordFrequencies.from_vocabularies(vocabularies)
+
+
+def test_archive_word_shares_key_a_rule_under_its_rare_word() -> None:
+    rules = [Rule(id="r", name="r", query="Kelbaro AND exportation")]
+    # the guess favours the longer word; the archive shows it is in every article
+    assert compile_rules(rules).index.keys_of(0) == {("w", "exportation")}
+    archive = _frequencies("l'exportation de riz", "exportations et exportation", "exportation")
+    matcher = compile_rules(rules, frequencies=archive)
+    assert matcher.index.keys_of(0) == {("w", "kelbaro")}
+    assert matcher.index.candidates({"exportation", "riz"}) == []
+    (match,) = matcher.match(article(body="Kelbaro relance l'exportation"))
+    assert match.alias == "Kelbaro"
+
+
+def test_word_shares_of_prefixes_suffixes_and_neighbours() -> None:
+    archive = _frequencies("frontiere frontaliere", "frontaliers du nord", "le nord", "rien")
+    assert archive.cost(("w", "nord")) == 0.5
+    assert archive.cost(("p", "fronta")) == 0.5  # "frontaliere" and "frontaliers", a quarter each
+    assert archive.cost(("e", "front")) == 0.75
+    assert archive.cost(("s", "iere")) == 0.5  # "frontiere", "frontaliere"
+    assert archive.cost(("w", "absent")) == archive.cost(("p", "zzz")) == 0.5 / 4
+    # "nord" then a word starting "du": no rarer than its rarer side
+    assert archive.cost(("f", "nord\tdu")) == 0.25
 
 
 def test_rule_matching_articles_by_absence_is_refused() -> None:

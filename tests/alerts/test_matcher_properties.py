@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from alerts.evaluate import ArticleView
 from alerts.matcher import compile_rules
+from alerts.presearch import WordFrequencies
 from alerts.query import RuleError, iter_terms, parse_rule
 from alerts.text import fold
 from config import Rule
@@ -96,11 +97,8 @@ def _rules(texts_: list[str]) -> list[Rule]:
     return rules
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(queries, min_size=1, max_size=25), texts(), texts())
-def test_presearch_matcher_equals_brute_force(rule_texts: list[str], title: str, body: str) -> None:
-    matcher = compile_rules(_rules(rule_texts))
-    item = Article(
+def _article(title: str, body: str) -> Article:
+    return Article(
         source="lecourrier",
         article_id="1",
         url="https://lecourrier.vn/x/1.html",
@@ -109,10 +107,31 @@ def test_presearch_matcher_equals_brute_force(rule_texts: list[str], title: str,
         published_at=datetime(2025, 1, 1, tzinfo=UTC),
         id=1,
     )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(queries, min_size=1, max_size=25), texts(), texts())
+def test_presearch_matcher_equals_brute_force(rule_texts: list[str], title: str, body: str) -> None:
+    matcher = compile_rules(_rules(rule_texts))
+    item = _article(title, body)
     assert matcher.match(item) == matcher.match_all(item)
     for rule in matcher.rules:  # the offset-free test (has) agrees with the hits
         for term, _ in iter_terms(rule.tree):
             assert ArticleView(item).has(term) == bool(ArticleView(item).hits(term)), term
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(queries, min_size=1, max_size=15), st.lists(texts(), max_size=6), texts())
+def test_keys_chosen_by_archive_shares_miss_nothing(
+    rule_texts: list[str], archive: list[str], body: str
+) -> None:
+    """Whatever the sampled archive says is rare, no matching rule is left out."""
+    shares = WordFrequencies.from_vocabularies(
+        ArticleView(_article("", text)).vocabulary() for text in archive
+    )
+    matcher = compile_rules(_rules(rule_texts), frequencies=shares)
+    item = _article("", body)
+    assert matcher.match(item) == matcher.match_all(item)
 
 
 @settings(max_examples=200, deadline=None)
