@@ -162,17 +162,26 @@ class Corpus:
         return f'title:{self.topic(True)} OR ("{rng.choice(PLACES)}" AND {self.topic(True)})'
 
 
-ABSENT_HEADS = _words("zor kel yan wic xam")  # no article word starts so (see _synthetic_words)
+# no article word starts so (see _synthetic_words and the name lists)
+ABSENT_HEADS = _words("zor kel yan wic xam qov juk huv yol zib")
+ABSENT_TAILS = _words(
+    """ation ique ement age eur isme ité ance oire iste ure ade ette ier al ant
+    eau oir ise ude ence erie esse ine ule ive ole ace ois ard elle on"""
+)
 
 
 def absent_words(rng: random.Random, count: int) -> list[str]:
-    """Distinct made-up words that no generated article holds, ``count`` of them."""
+    """Distinct made-up words that no generated article holds, ``count`` of them.
+
+    10 x 20 x 20 x 32 = 128,000 possible words, as long as the generated
+    topic words (so the built-in guess, which goes by length, does not
+    simply prefer them).
+    """
     middles = _words("ba ci da fé ga li mo na ra si to vu lé mi po gra plu tor ve sé")
-    tails = _words("ation ique ement age eur isme ité ance oire iste ure ade ette ier al ant")
     found: set[str] = set()
     while len(found) < count:
-        parts = [rng.choice(ABSENT_HEADS), rng.choice(middles), rng.choice(middles)]
-        found.add("".join(parts) + rng.choice(tails))
+        parts = [rng.choice(ABSENT_HEADS), *rng.choices(middles, k=2), rng.choice(ABSENT_TAILS)]
+        found.add("".join(parts))
     return sorted(found)
 
 
