@@ -34,7 +34,7 @@ from alerts.digest import snippet_parts
 from alerts.evaluate import ArticleView
 from alerts.matcher import Matcher, compile_rules
 from alerts.presearch import WordFrequencies
-from config import Config, Rule
+from config import Config, Rule, Watchlist
 from store.records import Article, Match
 
 if TYPE_CHECKING:
@@ -158,10 +158,49 @@ def archive_frequencies(store: Store, limit: int = FREQUENCY_SAMPLE) -> WordFreq
     return frequencies
 
 
+@dataclass(frozen=True)
+class _CompiledMatcher:
+    """A matcher with what it was compiled from."""
+
+    rules: tuple[tuple[str, str], ...]  # (id, query): all a match depends on, with watchlists
+    watchlists: tuple[Watchlist, ...]
+    frequencies: WordFrequencies | None
+    matcher: Matcher
+
+    def serves(
+        self,
+        rules: tuple[tuple[str, str], ...],
+        config: Config,
+        frequencies: WordFrequencies | None,
+    ) -> bool:
+        return (
+            self.frequencies is frequencies
+            and self.rules == rules
+            and self.watchlists == tuple(config.watchlists)
+        )
+
+
+# the last matcher of each database: a scheduler matches after every crawl, and
+# re-indexing 10,000 rules costs about a second each time when nothing changed
+_compiled: dict[str, _CompiledMatcher] = {}
+
+
 def compile_for_archive(store: Store, config: Config, rules: Sequence[Rule]) -> Matcher:
-    """The rules compiled, keyed by the archive's word shares when they are many."""
+    """The rules compiled, keyed by the archive's word shares when they are many.
+
+    The last matcher compiled for ``store`` is reused while the rules, the
+    watchlists and the archive sample are the same.
+    """
     frequencies = _samples.get(store) if len(rules) >= FREQUENCY_MIN_RULES else None
-    return compile_rules(rules, config.watchlists, frequencies)
+    signature = tuple((rule.id, rule.query) for rule in rules)
+    last = _compiled.get(store.url)
+    if last is not None and last.serves(signature, config, frequencies):
+        return last.matcher
+    matcher = compile_rules(rules, config.watchlists, frequencies)
+    _compiled[store.url] = _CompiledMatcher(
+        signature, tuple(config.watchlists), frequencies, matcher
+    )
+    return matcher
 
 
 def match_new_articles(

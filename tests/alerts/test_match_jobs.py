@@ -177,3 +177,28 @@ def test_many_rules_are_keyed_by_the_archive_word_shares(store: Store) -> None:
     # "export_hanoi" matches: the ten articles from Hà Nội
     assert (report.articles, report.matches) == (matching.FREQUENCY_MIN_ARTICLES, 10)
     assert store.count_matches("export_hanoi") == 10
+
+
+def test_the_compiled_matcher_is_reused_until_a_rule_or_watchlist_changes(store: Store) -> None:
+    config = _config()
+    article = _article("9", "Lương Cường reçoit l’ambassadeur de Chine")
+    first = matching.compile_for_archive(store, config, config.rules)
+    assert matching.compile_for_archive(store, config, config.rules) is first
+    assert first.match(article) == []
+
+    renamed = [rule.model_copy(update={"name": "Autre nom"}) for rule in config.rules]
+    assert matching.compile_for_archive(store, config, renamed) is first  # a name matches nothing
+
+    edited = replace_rules(config, [Rule(id="chine", name="Chine", query="Chine")])
+    matcher = matching.compile_for_archive(store, edited, edited.rules)
+    assert [m.rule_id for m in matcher.match(article)] == ["chine"]
+
+    # the entity behind "entity:to_lam" now names someone else: same rules, new matcher
+    watchlist = config.watchlists[0]
+    entity = watchlist.entities[0].model_copy(update={"name": "Lương Cường", "aliases": []})
+    moved = config.model_copy(
+        update={"watchlists": [watchlist.model_copy(update={"entities": [entity]})]}
+    )
+    matcher = matching.compile_for_archive(store, moved, moved.rules)
+    assert matcher is not first
+    assert [m.rule_id for m in matcher.match(article)] == ["to_lam_chine"]
