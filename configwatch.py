@@ -1,7 +1,9 @@
 """Watching config.yaml while the scheduler runs.
 
 :class:`ConfigWatcher` notices an edit (size and mtime first, then a SHA-256
-of the content, so a `touch` is not a change), loads the file with
+of the content, so a `touch` is not a change; a file saved less than a
+second ago is left until it rests, so one written in place is never read
+half-written), loads the file with
 :func:`config.load_config` and compiles its rules. It reports a valid new
 config or the problems, each naming file and line; it never raises for a
 bad file, so the scheduler keeps running on the last good config.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,12 +54,18 @@ def file_digest(path: Path) -> str:
         return ""
 
 
+# an editor or a script writing the file in place leaves it empty or half-written
+# for a moment: a file modified less than this ago is read at a later poll
+SETTLE_SECONDS = 1.0
+
+
 class ConfigWatcher:
     """Polls one config file; ``poll()`` returns a change once per distinct content."""
 
-    def __init__(self, path: Path, digest: str) -> None:
+    def __init__(self, path: Path, digest: str, *, settle_seconds: float = SETTLE_SECONDS) -> None:
         self.path = path
         self.digest = digest
+        self.settle_ns = int(settle_seconds * 1e9)
         self._stat = self._signature()
 
     def _signature(self) -> tuple[int, int] | None:
@@ -70,6 +79,8 @@ class ConfigWatcher:
         signature = self._signature()
         if signature == self._stat and signature is not None:
             return None
+        if signature is not None and 0 <= time.time_ns() - signature[0] < self.settle_ns:
+            return None  # still being written, perhaps
         self._stat = signature
         digest = file_digest(self.path)
         if digest == self.digest:

@@ -1,0 +1,59 @@
+"""ConfigWatcher on a real file: an edit is read once it has rested, never half-written."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import yaml
+
+from configwatch import ConfigWatcher, file_digest
+from tests.processes import base_config, write_config
+
+SETTLE = 0.3
+
+
+def _watcher(tmp_path: Path) -> tuple[Path, dict, ConfigWatcher]:
+    data = base_config(tmp_path)
+    path = write_config(tmp_path / "config.yaml", data)
+    old = time.time() - 10  # saved long ago
+    os.utime(path, (old, old))
+    return path, data, ConfigWatcher(path, file_digest(path), settle_seconds=SETTLE)
+
+
+def test_a_file_being_written_in_place_is_not_read_half_written(tmp_path: Path) -> None:
+    path, data, watcher = _watcher(tmp_path)
+    data["retention_days"] = 365
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    with path.open("w", encoding="utf-8") as handle:  # truncated: the file is empty now
+        assert watcher.poll() is None
+        handle.write(text[: len(text) // 2])
+        handle.flush()
+        assert watcher.poll() is None  # half of it: still being written
+        handle.write(text[len(text) // 2 :])
+    assert watcher.poll() is None  # whole, but saved a moment ago
+    time.sleep(SETTLE + 0.05)
+    change = watcher.poll()
+    assert change is not None and change.valid and change.config.retention_days == 365
+    assert watcher.poll() is None  # once per content
+
+
+def test_a_broken_edit_is_reported_once_it_has_rested(tmp_path: Path) -> None:
+    path, _, watcher = _watcher(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "retention_dayz: 3\n", encoding="utf-8")
+    assert watcher.poll() is None
+    time.sleep(SETTLE + 0.05)
+    change = watcher.poll()
+    assert change is not None and not change.valid
+    assert any("retention_dayz" in problem for problem in change.problems)
+    assert watcher.poll() is None
+
+
+def test_an_edit_saved_long_ago_is_read_at_once(tmp_path: Path) -> None:
+    path, data, watcher = _watcher(tmp_path)
+    write_config(path, data | {"retention_days": 400})
+    old = time.time() - 5  # e.g. copied into place with its times kept
+    os.utime(path, (old, old))
+    change = watcher.poll()
+    assert change is not None and change.valid and change.config.retention_days == 400
