@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -66,6 +66,11 @@ def compile_rules(
         len(compiled), matcher.index.always, frequencies.articles if frequencies else 0,
     )  # fmt: skip
     return matcher
+
+
+def word_shares(articles: Iterable[Article]) -> WordFrequencies:
+    """The share of ``articles`` holding each folded word, to choose presearch keys."""
+    return WordFrequencies.from_vocabularies(ArticleView(a).vocabulary() for a in articles)
 
 
 class _WatchlistContext:

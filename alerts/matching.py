@@ -31,10 +31,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from alerts.digest import snippet_parts
-from alerts.evaluate import ArticleView
-from alerts.matcher import Matcher, compile_rules
+from alerts.matcher import Matcher, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
-from config import Config, Rule, Watchlist
+from config import Config, Rule
 from store.records import Article, Match
 
 if TYPE_CHECKING:
@@ -150,7 +149,7 @@ def archive_frequencies(store: Store, limit: int = FREQUENCY_SAMPLE) -> WordFreq
     articles = store.newest_articles(limit)
     if len(articles) < FREQUENCY_MIN_ARTICLES:
         return None
-    frequencies = WordFrequencies.from_vocabularies(ArticleView(a).vocabulary() for a in articles)
+    frequencies = word_shares(articles)
     logger.info(
         "archive sampled for presearch keys articles=%d seconds=%.2f",
         len(articles), time.perf_counter() - started,
@@ -158,31 +157,9 @@ def archive_frequencies(store: Store, limit: int = FREQUENCY_SAMPLE) -> WordFreq
     return frequencies
 
 
-@dataclass(frozen=True)
-class _CompiledMatcher:
-    """A matcher with what it was compiled from."""
-
-    rules: tuple[tuple[str, str], ...]  # (id, query): all a match depends on, with watchlists
-    watchlists: tuple[Watchlist, ...]
-    frequencies: WordFrequencies | None
-    matcher: Matcher
-
-    def serves(
-        self,
-        rules: tuple[tuple[str, str], ...],
-        config: Config,
-        frequencies: WordFrequencies | None,
-    ) -> bool:
-        return (
-            self.frequencies is frequencies
-            and self.rules == rules
-            and self.watchlists == tuple(config.watchlists)
-        )
-
-
-# the last matcher of each database: a scheduler matches after every crawl, and
-# re-indexing 10,000 rules costs about a second each time when nothing changed
-_compiled: dict[str, _CompiledMatcher] = {}
+# the last matcher of each database, with what it was compiled from: a scheduler
+# matches after every crawl, and re-indexing 10,000 rules costs about a second
+_compiled: dict[str, tuple[object, WordFrequencies | None, Matcher]] = {}
 
 
 def compile_for_archive(store: Store, config: Config, rules: Sequence[Rule]) -> Matcher:
@@ -192,14 +169,13 @@ def compile_for_archive(store: Store, config: Config, rules: Sequence[Rule]) -> 
     watchlists and the archive sample are the same.
     """
     frequencies = _samples.get(store) if len(rules) >= FREQUENCY_MIN_RULES else None
-    signature = tuple((rule.id, rule.query) for rule in rules)
+    # a rule's id and query are all a match depends on, with the watchlists
+    source = (tuple((rule.id, rule.query) for rule in rules), tuple(config.watchlists))
     last = _compiled.get(store.url)
-    if last is not None and last.serves(signature, config, frequencies):
-        return last.matcher
+    if last is not None and last[0] == source and last[1] is frequencies:
+        return last[2]
     matcher = compile_rules(rules, config.watchlists, frequencies)
-    _compiled[store.url] = _CompiledMatcher(
-        signature, tuple(config.watchlists), frequencies, matcher
-    )
+    _compiled[store.url] = (source, frequencies, matcher)
     return matcher
 
 

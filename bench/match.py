@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 import psutil
 
 from alerts.evaluate import ArticleView
-from alerts.matcher import Matcher, compile_rules
+from alerts.matcher import Matcher, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
 from alerts.query import Term, iter_terms
 from alerts.text import fold
@@ -309,10 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     corpus = Corpus()
     articles = [corpus.article(i) for i in range(args.articles)]
     archive = [corpus.article(args.articles + i) for i in range(args.archive)]
-    frequencies = None
-    if args.keys == "archive":
-        vocabularies = (ArticleView(item).vocabulary() for item in archive)
-        frequencies = WordFrequencies.from_vocabularies(vocabularies)
+    frequencies = word_shares(archive) if args.keys == "archive" else None
     words = statistics.median(len(a.body.split()) for a in articles)
     print(f"{len(articles)} articles, median body {words:.0f} words")
     print(f"keys chosen by: {args.keys} ({len(archive)} archive articles, matched before timing)")

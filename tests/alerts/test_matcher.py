@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from alerts.evaluate import ArticleView
-from alerts.matcher import check_rules, compile_rules
+from alerts.matcher import check_rules, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
 from alerts.query import RuleRefusedError, RuleSyntaxError, iter_terms, parse_rule
 from config import Rule, Watchlist
@@ -131,8 +131,7 @@ def test_presearch_skips_rules_whose_words_are_absent() -> None:
 
 
 def _frequencies(*texts: str) -> WordFrequencies:
-    vocabularies = (ArticleView(article(body=text)).vocabulary() for text in texts)
-    return WordFrequencies.from_vocabularies(vocabularies)
+    return word_shares(article(body=text) for text in texts)
 
 
 def test_archive_word_shares_key_a_rule_under_its_rare_word() -> None:
