@@ -138,13 +138,14 @@ def send_operator_message(config: Config, message: EmailMessage) -> None:
     are few, and the health check retries one that was not accepted.
     """
     mail = config.mail
+    from alerts.mailer import Outcome, message_bytes, send_smtp, write_atomic
+
     if mail.backend == "file":
         folder = Path(mail.outbox_dir) / "operators"
         folder.mkdir(parents=True, exist_ok=True)
         name = message["Message-ID"].strip("<>").replace("@", "_")
-        (folder / f"{name}.eml").write_bytes(bytes(message))
+        write_atomic(folder / f"{name}.eml", bytes(message))
         return
-    from alerts.mailer import Outcome, message_bytes, send_smtp
 
     raw = message_bytes(message)
     now = datetime.now(UTC)

@@ -206,12 +206,13 @@ def write_files(deliveries: Sequence[Delivery], outbox_dir: Path, report: Report
     for delivery in deliveries:
         name = safe_key(delivery.key)
         eml = outbox_dir / f"{name}.eml"
-        _write_atomic(eml, delivery.message)
-        _write_atomic(outbox_dir / f"{name}.html", html_part(delivery.message).encode("utf-8"))
+        write_atomic(eml, delivery.message)
+        write_atomic(outbox_dir / f"{name}.html", html_part(delivery.message).encode("utf-8"))
         report(Outcome(delivery, "sent", f"written {eml}"))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` so that a reader of ``path`` never sees a partial file."""
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(data)
     partial.replace(path)
