@@ -6,12 +6,24 @@ import os
 import time
 from pathlib import Path
 
+import time_machine
 import yaml
 
-from configwatch import ConfigWatcher, file_digest
+from configwatch import ConfigChange, ConfigWatcher, file_digest
 from tests.processes import base_config, write_config
 
 SETTLE = 0.3
+
+
+def _poll_after(watcher: ConfigWatcher, seconds: float) -> ConfigChange | None:
+    """Poll as if ``seconds`` had passed since the file was last written.
+
+    The clock is frozen there, so a loaded machine cannot let the settle time
+    run out between the write and the poll.
+    """
+    written = watcher.path.stat().st_mtime_ns / 1e9
+    with time_machine.travel(written + seconds, tick=False):
+        return watcher.poll()
 
 
 def _watcher(tmp_path: Path) -> tuple[Path, dict, ConfigWatcher]:
@@ -27,14 +39,13 @@ def test_a_file_being_written_in_place_is_not_read_half_written(tmp_path: Path) 
     data["retention_days"] = 365
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     with path.open("w", encoding="utf-8") as handle:  # truncated: the file is empty now
-        assert watcher.poll() is None
+        assert _poll_after(watcher, 0.01) is None
         handle.write(text[: len(text) // 2])
         handle.flush()
-        assert watcher.poll() is None  # half of it: still being written
+        assert _poll_after(watcher, 0.01) is None  # half of it: still being written
         handle.write(text[len(text) // 2 :])
-    assert watcher.poll() is None  # whole, but saved a moment ago
-    time.sleep(SETTLE + 0.05)
-    change = watcher.poll()
+    assert _poll_after(watcher, SETTLE - 0.05) is None  # whole, but saved a moment ago
+    change = _poll_after(watcher, SETTLE + 0.05)
     assert change is not None and change.valid and change.config.retention_days == 365
     assert watcher.poll() is None  # once per content
 
@@ -42,9 +53,8 @@ def test_a_file_being_written_in_place_is_not_read_half_written(tmp_path: Path) 
 def test_a_broken_edit_is_reported_once_it_has_rested(tmp_path: Path) -> None:
     path, _, watcher = _watcher(tmp_path)
     path.write_text(path.read_text(encoding="utf-8") + "retention_dayz: 3\n", encoding="utf-8")
-    assert watcher.poll() is None
-    time.sleep(SETTLE + 0.05)
-    change = watcher.poll()
+    assert _poll_after(watcher, 0.01) is None
+    change = _poll_after(watcher, SETTLE + 0.05)
     assert change is not None and not change.valid
     assert any("retention_dayz" in problem for problem in change.problems)
     assert watcher.poll() is None
