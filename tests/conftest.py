@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
@@ -17,6 +18,11 @@ POSTGRES_URL = os.environ.get(
     "VNAWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ON_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests check results, not speed: on a loaded machine an example may
+# take longer than Hypothesis' 200 ms deadline, or its data longer to draw.
+settings.register_profile("vnawatch", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("vnawatch")
 
 
 def _postgres_reason() -> str | None:
