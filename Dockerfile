@@ -12,8 +12,11 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY *.py ./
 COPY crawler/ crawler/
+COPY service/ service/
+COPY demo/ demo/
 COPY alerts/ alerts/
 COPY store/ store/
+COPY web/ web/
 RUN pip install . && rm -rf /src
 
 # An unprivileged user owns the working directory (file outbox, HTTP cache).

@@ -21,7 +21,7 @@ import typer
 
 import config as config_module
 from config import Config, ConfigError
-from logsetup import configure_logging
+from crawler.logsetup import configure_logging
 from store import Store, StoreError, open_store
 from store.db import display_url
 
@@ -165,7 +165,7 @@ def init(config: ConfigOption = None) -> None:
 def check_config(config: ConfigOption = None) -> None:
     """Validate config.yaml, compile its rules and print what was understood."""
     cfg = load(config)
-    from configwatch import rule_problems
+    from service.configwatch import rule_problems
 
     problems = rule_problems(cfg)
     if problems:
@@ -318,7 +318,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Health of sources, outbox and config; exit 1 when something needs attention."""
-    from health import collect_status, last_good_config, render_status
+    from service.health import collect_status, last_good_config, render_status
 
     problems: list[str] = []
     try:
@@ -352,7 +352,7 @@ def export(
     """Write stored articles or matches as JSON lines or CSV, in a stable order."""
     cfg = load(config)
     since_at = parse_since(since) if since else None
-    from export import write_export
+    from store.export import write_export
 
     with opened_store(cfg) as store:
         stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
@@ -420,7 +420,7 @@ def demo(
     verbose: VerboseOption = False,
 ) -> None:
     """Run the whole pipeline offline against the bundled sample site."""
-    from demo import run_demo
+    from demo.run import run_demo
 
     if not verbose:
         # the progress lines tell the story; each stage's INFO log would repeat them

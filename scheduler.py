@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -44,13 +45,14 @@ from apscheduler.events import (
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-import instance
 from config import Config
-from configwatch import ConfigReloader
+from service import instance
+from service.configdiff import diff_configs
+from service.configwatch import ConfigReloader
+from service.tasks import Outcome, Tasks
+from service.timetable import desired_jobs
 from store import open_store
 from store.db import display_url
-from tasks import Outcome, Tasks
-from timetable import desired_jobs
 
 if TYPE_CHECKING:
     from store import Store
@@ -81,8 +83,8 @@ class Service:
     _abandon: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.tasks = Tasks(self.store, self.config)
-        self.reloader = ConfigReloader(self)
+        self.tasks = Tasks(self.store, lambda: self.config)
+        self.reloader = ConfigReloader(self.store, self.config.path or Path("config.yaml"))
         self.scheduler = BlockingScheduler(
             timezone=ZoneInfo(self.config.timezone),
             job_defaults={
@@ -203,7 +205,26 @@ class Service:
     # --- jobs of the service itself --------------------------------------------
 
     def reload(self) -> Outcome | None:
-        return self.reloader.poll()
+        """The ``config:reload`` job: apply a valid edit of config.yaml; an invalid
+        one is reported by the reloader and the last good config keeps running."""
+        change = self.reloader.poll(self.config)
+        if change is None:
+            return None
+        if change.config is None:
+            return Outcome(f"config_valid=false problems={len(change.problems)}", ok=False)
+        return self.apply_config(change.config)
+
+    def apply_config(self, new: Config) -> Outcome:
+        """Run on ``new`` from now on: jobs, subscribers, and re-matching what changed."""
+        diff = diff_configs(self.config, new)
+        self.config = new
+        self.apply_timetable(new)
+        self.tasks.sync_subscribers()
+        self.reloader.record_applied(new, datetime.now(UTC))
+        logger.info("config reloaded: %s", diff.summary())
+        for key in diff.restart_needed:
+            logger.warning("config: %s changed; restart `vnawatch run` to apply it", key)
+        return Outcome(f"config_valid=true {self.tasks.rematch(diff.rules_to_rematch)}")
 
     def renew_lock(self) -> Outcome | None:
         """Extend the lease and leave a heartbeat; stop at once if the lock was lost."""
@@ -232,7 +253,7 @@ class Service:
     def serve(self) -> int:
         now = datetime.now(UTC)
         self.write_process_state(now)
-        self.reloader.record_start(now)
+        self.reloader.record_start(self.config, now)
         try:
             self.tasks.sync_subscribers()
         except Exception:

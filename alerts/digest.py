@@ -24,7 +24,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.dedupe import cluster_duplicates
-from alerts.labels import Formatter
+from alerts.labels import Formatter, SourceHealth, Window
 from config import Config
 from store.records import Article, Match, Snippet, SourceState, Subscriber
 
@@ -32,15 +32,6 @@ PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEGRADED_EMPTY_STREAK = 3
 LEAD_CHARS = 260
-
-
-@dataclass(frozen=True)
-class Window:
-    """Publication-time window ``[start, end)`` (aware UTC) shown in ``timezone``."""
-
-    start: datetime
-    end: datetime
-    timezone: str
 
 
 @dataclass(frozen=True)
@@ -84,16 +75,6 @@ class RuleGroup:
     rule_id: str
     name: str
     entries: tuple[Entry, ...]
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    """One outlet's line in the footer."""
-
-    name: str
-    ok: bool
-    since: datetime | None = None
-    never: bool = False
 
 
 @dataclass(frozen=True)

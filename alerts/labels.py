@@ -1,20 +1,39 @@
 """Labels and formatting of the digest and alert emails, per subscriber language.
 
 French by default, English with ``language: en``; dates in the subscriber's
-zone with Babel. Pure: no I/O, ``now`` never read.
+zone with Babel. Pure: no I/O, ``now`` never read. The two values it formats
+for ``alerts.digest``, a :class:`Window` and a :class:`SourceHealth` line,
+are defined here so that the digest imports the labels and not the reverse.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
 from babel.dates import format_date, format_datetime, get_timezone_location
 
-if TYPE_CHECKING:
-    from alerts.digest import SourceHealth, Window
+
+@dataclass(frozen=True)
+class Window:
+    """Publication-time window ``[start, end)`` (aware UTC) shown in ``timezone``."""
+
+    start: datetime
+    end: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One outlet's line in the footer."""
+
+    name: str
+    ok: bool
+    since: datetime | None = None
+    never: bool = False
+
 
 HANOI_ZONES = {"Asia/Ho_Chi_Minh", "Asia/Saigon"}
 

@@ -4,7 +4,7 @@
     .venv/bin/python bench/crawl.py --pages 500      # quicker
 
 Writes N generated article pages and a sitemap listing them into a temporary
-directory, serves it with ``crawler.localsite`` in a child process, then runs
+directory, serves it with ``demo.localsite`` in a child process, then runs
 in the same invocation:
 
 1. the floor: a plain Scrapy spider that reads the sitemap and downloads every
@@ -41,7 +41,7 @@ import config as config_module
 from crawler import feeds
 from crawler.run import crawl
 from crawler.settings import settings_for
-from crawler.sitegen import Entry, article_page, sitemap
+from demo.sitegen import Entry, article_page, sitemap
 from store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +171,7 @@ def main() -> None:
         workdir = Path(tmp)
         write_site(workdir / "site", args.pages)
         server = subprocess.Popen(
-            [sys.executable, "-m", "crawler.localsite", str(workdir / "site")],
+            [sys.executable, "-m", "demo.localsite", str(workdir / "site")],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,

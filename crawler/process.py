@@ -1,6 +1,6 @@
 """The crawl child process: one Scrapy ``CrawlerProcess``, one crawler per source.
 
-``crawler.run`` starts ``python -m crawler.run REQUEST.json``; this module
+``crawler.run`` starts ``python -m crawler.process REQUEST.json``; this module
 reads the request (config, sources, database URL), runs the spiders, turns
 each crawler's stats into a :class:`~store.records.CrawlRun`, records it with
 ``Store.record_crawl`` and writes the runs and stats to the result file.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from twisted.internet.task import LoopingCall
 
 import config as config_module
-import logsetup
+from crawler import logsetup
 from crawler.run import run_to_json
 from crawler.settings import settings_for
 from crawler.spiders.base import SourceSpider
@@ -184,3 +185,16 @@ def _plain(stats: dict[str, Any]) -> dict[str, Any]:
         for key, value in stats.items()
         if isinstance(value, int | float | str | datetime)
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child entry point: crawl what REQUEST.json asks, write the result file."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m crawler.process REQUEST.json\n")
+        return 2
+    return run_request(Path(args[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import config as config_module
-import logsetup
+from crawler import logsetup
 from store import open_store
 from store.records import CrawlRun
 
@@ -131,7 +131,7 @@ def _run_child(request: Path, limit: float) -> tuple[int | None, bool]:
     """Run the child to completion or until ``limit``; (exit code, timed out)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "crawler.run", str(request)]
+    command = [sys.executable, "-m", "crawler.process", str(request)]
     child = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:
         return child.wait(timeout=limit), False
@@ -216,18 +216,3 @@ def run_to_json(run: CrawlRun) -> dict[str, Any]:
     values["finished_at"] = run.finished_at.isoformat()
     values["errors"] = list(run.errors)
     return values
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Child entry point: crawl what REQUEST.json asks, write the result file."""
-    from crawler.process import run_request
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        sys.stderr.write("usage: python -m crawler.run REQUEST.json\n")
-        return 2
-    return run_request(Path(args[0]))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

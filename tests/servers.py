@@ -3,7 +3,7 @@
 Modelled on Scrapy's ``BaseMockServer``: the child binds 127.0.0.1 port 0 and
 prints its URL on stdout; the test reads it and stops the child at exit. Each
 test serves its own copy (in ``tmp_path``), so it can edit feeds, add pages and
-set faults (``_faults.json``, see ``crawler.localsite``) while the site runs.
+set faults (``_faults.json``, see ``demo.localsite``) while the site runs.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from crawler.localsite import AGENT_LOG, FAULTS_FILE, REQUEST_LOG
-from crawler.sitegen import SAMPLE_SITE
+from demo.localsite import AGENT_LOG, FAULTS_FILE, REQUEST_LOG
+from demo.sitegen import SAMPLE_SITE
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class FixtureSite:
-    """A per-test copy of a site directory served by ``python -m crawler.localsite``."""
+    """A per-test copy of a site directory served by ``python -m demo.localsite``."""
 
     def __init__(self, directory: Path, source: Path = SAMPLE_SITE) -> None:
         self.root = directory
@@ -34,7 +34,7 @@ class FixtureSite:
 
     def __enter__(self) -> FixtureSite:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.localsite", str(self.root), "--request-log"],
+            [sys.executable, "-m", "demo.localsite", str(self.root), "--request-log"],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,

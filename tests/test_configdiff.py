@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from config import Config
-from configdiff import diff_configs
+from service.configdiff import diff_configs
 from tests.processes import base_config
 
 

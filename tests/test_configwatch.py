@@ -9,7 +9,7 @@ from pathlib import Path
 import time_machine
 import yaml
 
-from configwatch import ConfigChange, ConfigWatcher, file_digest
+from service.configwatch import ConfigChange, ConfigWatcher, file_digest
 from tests.processes import base_config, write_config
 
 SETTLE = 0.3

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import demo
+from demo import run as demo
 
 pytestmark = pytest.mark.slow
 

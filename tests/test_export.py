@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from crawler.run import crawl
-from export import ARTICLE_FIELDS
 from store import Store
+from store.export import ARTICLE_FIELDS
 from store.records import Article
 from tests.crawler.support import site_config
 from tests.servers import FixtureSite

@@ -224,7 +224,9 @@ def test_config_edits_are_applied_rejected_and_recovered(
 # the file named by VNAWATCH_TEST_TRACE. Everything else is the real scheduler.
 PATCHED_RUN = """
 import os, sys, threading, time
-import logsetup, scheduler, tasks
+import scheduler
+from crawler import logsetup
+from service import tasks
 from config import load_config
 
 def hang(self, source):

@@ -32,8 +32,8 @@ SUBSCRIBER = "alerte@vnawatch.example"
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[str]:
     """The bundled sample site, dates moved to yesterday, served on 127.0.0.1."""
-    from crawler.localsite import serve_directory
-    from demo import prepare_site
+    from demo.localsite import serve_directory
+    from demo.run import prepare_site
 
     today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
     with serve_directory(prepare_site(tmp_path / "site", today)) as url:
@@ -42,7 +42,7 @@ def site(tmp_path: Path) -> Iterator[str]:
 
 def _config(tmp_path: Path, site: str, smtp_port: int, env: dict[str, str] | None = None) -> Path:
     """The demo's config (three spiders on the local site) with one immediate subscriber."""
-    from demo import write_config as demo_config
+    from demo.run import write_config as demo_config
 
     work = tmp_path / "work"
     work.mkdir()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import alarms
 from config import Config
-from health import collect_status, render_status
+from service import alarms
+from service.health import collect_status, render_status
 from store import Store
 from store.records import Article, CrawlRun, DeliveryDraft, Subscriber
 from tests.processes import base_config, cli, write_config
@@ -184,7 +184,7 @@ def test_a_notice_retried_while_mail_is_down_is_logged_once(
         update={"mail": config.mail.model_copy(update={"outbox_dir": str(blocked)})}
     )
     store.set_conditions({"source:x:failing": "3 crawls failed"}, NOW, prefix="source:x:")
-    caplog.set_level(logging.INFO, logger="alarms")
+    caplog.set_level(logging.INFO, logger="service.alarms")
     for minutes in range(3):  # three health checks, the mail failing each time
         alarms.notify_operators(store, broken, NOW + timedelta(minutes=minutes))
     starts = [r for r in caplog.records if r.getMessage().startswith("needs attention")]
@@ -257,7 +257,7 @@ def test_a_scheduler_that_died_without_stopping_needs_attention(
 
 
 def test_housekeeping_drops_articles_past_retention(store: Store, config: Config) -> None:
-    from tasks import Tasks
+    from service.tasks import Tasks
 
     old = NOW - timedelta(days=config.retention_days + 1)
     _publish(store, "local", [old, NOW - timedelta(days=1)])

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from config import Subscriber
+from service.timetable import crawl_trigger, desired_jobs, digest_trigger
 from tests.processes import base_config
-from timetable import crawl_trigger, desired_jobs, digest_trigger
 
 
 def _fires(subscriber: Subscriber, start: str, count: int) -> list[str]:

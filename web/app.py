@@ -426,7 +426,7 @@ class WebApp:
         return self.render(request, "login", labels, status, error=error, enabled=enabled)
 
     def _operator_context(self) -> dict[str, Any]:
-        from health import collect_status
+        from service.health import collect_status
 
         subscribers = self.store.subscribers(active_only=False)
         names = {rule.id: rule.name for rule in self.config.rules}

@@ -18,7 +18,7 @@ import yaml
 from crawler import feeds
 from crawler.extract import article_id_from_url
 from crawler.run import CrawlReport, crawl
-from crawler.sitegen import Entry, article_page, build_sample_site, sitemap
+from demo.sitegen import Entry, article_page, build_sample_site, sitemap
 from store import Store
 from tests.crawler.support import ROOT, add_listing_link, is_article_path, site_config
 from tests.servers import FixtureSite

@@ -104,7 +104,7 @@ def _pattern(case: dict[str, Any]) -> str:
 
 def test_every_demo_article_is_in_the_manifest() -> None:
     """Each article id served by the demo site (under any URL form) has a manifest case."""
-    site = ROOT / "crawler/sample_site"
+    site = ROOT / "demo/sample_site"
     served = {_article_key(str(p.relative_to(site))) for p in site.rglob("*") if p.is_file()}
     listed = {_article_key(c["url"].split("127.0.0.1:8000/")[-1]) for c in EXPECTED}
     assert served - {None} <= listed

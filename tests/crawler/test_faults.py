@@ -21,7 +21,7 @@ import config as config_module
 from crawler import feeds
 from crawler.extract import article_id_from_url
 from crawler.run import CrawlReport, crawl
-from crawler.sitegen import article_page
+from demo.sitegen import article_page
 from store import Store, open_store
 from tests.crawler.support import ROOT, add_listing_link, site_config
 from tests.servers import FixtureSite

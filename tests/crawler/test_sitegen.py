@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from crawler.sitegen import SAMPLE_SITE, build_sample_site
+from demo.sitegen import SAMPLE_SITE, build_sample_site
 
 DISCOVERY_FILES = [
     "_aliases.json",
@@ -34,7 +34,7 @@ def test_discovery_files_are_up_to_date_with_the_article_pages(tmp_path: Path) -
         for name in DISCOVERY_FILES
         if (copy / name).read_bytes() != (SAMPLE_SITE / name).read_bytes()
     ]
-    assert not stale, f"run `python -m crawler.sitegen` to regenerate {stale}"
+    assert not stale, f"run `python -m demo.sitegen` to regenerate {stale}"
 
 
 def test_every_listing_has_a_second_page_linked_by_rel_next() -> None:

@@ -22,13 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-import alarms
 from config import Config, ConfigError, load_config
-from configdiff import diff_configs
-from tasks import Outcome
+from service import alarms
 
 if TYPE_CHECKING:
-    from scheduler import Service
+    from store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -145,33 +143,36 @@ def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 
 class ConfigReloader:
-    """The ``config:reload`` job: apply a valid edit, or keep the last good config.
+    """The ``config:reload`` job's watcher and record keeper.
 
-    An invalid file is logged once as one ERROR line naming file:line, remembered
-    as "invalid since" in the store for `vnawatch status`, and mailed to
-    operators (``config:invalid``); fixing the file clears it.
+    :meth:`poll` returns the change it noticed; ``scheduler.Service`` applies a
+    valid one and calls :meth:`record_applied`. An invalid file is handled here:
+    logged once as one ERROR line naming file:line, remembered as "invalid
+    since" in the store for `vnawatch status`, and mailed to operators
+    (``config:invalid``); fixing the file clears it.
     """
 
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        path = service.config.path or Path("config.yaml")
+    def __init__(self, store: Store, path: Path) -> None:
+        self.store = store
         self.watcher = ConfigWatcher(path, file_digest(path))
         self.state: dict[str, Any] = {}
 
-    def record_start(self, now: datetime) -> None:
+    def record_start(self, config: Config, now: datetime) -> None:
+        self.record_applied(config, now)
+
+    def record_applied(self, config: Config, now: datetime) -> None:
+        """``config`` is the one in force now: recorded as valid, its alarm cleared."""
         self._save(now, valid=True, loaded_at=now)
-        alarms.review_config(self.service.store, self.service.config, None, now)
+        alarms.review_config(self.store, config, None, now)
 
-    def poll(self) -> Outcome | None:
+    def poll(self, current: Config) -> ConfigChange | None:
+        """The edit noticed since the last poll; an invalid one is already reported."""
         change = self.watcher.poll()
-        if change is None:
-            return None
-        now = datetime.now(UTC)
-        if change.config is None:
-            return self._reject(change.problems, now)
-        return self._apply(change.config, now)
+        if change is not None and change.config is None:
+            self._reject(change.problems, current, datetime.now(UTC))
+        return change
 
-    def _reject(self, problems: tuple[str, ...], now: datetime) -> Outcome:
+    def _reject(self, problems: tuple[str, ...], current: Config, now: datetime) -> None:
         error = "; ".join(problems)
         logger.error(
             "config invalid, still running on the config loaded %s: %s",
@@ -179,23 +180,7 @@ class ConfigReloader:
             error,
         )
         self._save(now, valid=False, error=error, invalid_since=self.state.get("invalid_since"))
-        alarms.review_config(self.service.store, self.service.config, error, now)
-        return Outcome(f"config_valid=false problems={len(problems)}", ok=False)
-
-    def _apply(self, new: Config, now: datetime) -> Outcome:
-        service = self.service
-        diff = diff_configs(service.config, new)
-        service.config = new
-        service.tasks.config = new
-        service.apply_timetable(new)
-        service.tasks.sync_subscribers()
-        self._save(now, valid=True, loaded_at=now)
-        alarms.review_config(service.store, new, None, now)
-        logger.info("config reloaded: %s", diff.summary())
-        for key in diff.restart_needed:
-            logger.warning("config: %s changed; restart `vnawatch run` to apply it", key)
-        rematched = service.tasks.rematch(diff.rules_to_rematch)
-        return Outcome(f"config_valid=true {rematched}")
+        alarms.review_config(self.store, current, error, now)
 
     def _save(
         self,
@@ -218,4 +203,4 @@ class ConfigReloader:
             # what `vnawatch status` falls back on while the file on disk is invalid
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 self.state["good_text"] = self.watcher.path.read_text(encoding="utf-8")
-        self.service.store.set_service_state("config", dict(self.state), now)
+        self.store.set_service_state("config", dict(self.state), now)

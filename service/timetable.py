@@ -22,7 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config import Config, Subscriber
 
 if TYPE_CHECKING:
-    from tasks import Outcome, Tasks
+    from service.tasks import Outcome, Tasks
 
 
 class JobBodies(Protocol):

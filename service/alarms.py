@@ -22,7 +22,7 @@ from config import Config
 from store.records import Delivery
 
 if TYPE_CHECKING:
-    from health import StatusReport
+    from service.health import StatusReport
     from store import Store
     from store.health import Condition
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import alarms
-import health
+from service import alarms, health
 
 if TYPE_CHECKING:
     from config import Config
@@ -70,13 +69,27 @@ def _sent(report: object) -> str:
 
 
 class Tasks:
-    """The job bodies, sharing the store and the current (last good) config."""
+    """The job bodies, sharing the store and the current (last good) config.
 
-    def __init__(self, store: Store, config: Config, *, clock: Callable[[], datetime] = utc_now):
+    ``config`` is a config, or a function returning the one in force: the
+    scheduler passes its own, so a reload applied there is what every job reads.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config | Callable[[], Config],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.store = store
-        self.config = config
+        self._config = config if callable(config) else (lambda: config)
         self.clock = clock
         self.delivery_lock = threading.Lock()
+
+    @property
+    def config(self) -> Config:
+        return self._config()
 
     def crawl(self, source: str) -> Outcome:
         """Crawl one source in a child process, then match, alert and send."""

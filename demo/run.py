@@ -1,6 +1,6 @@
 """The offline demo: the whole pipeline against the bundled sample site.
 
-``vnawatch demo`` copies ``crawler/sample_site`` into its folder, moves the
+``vnawatch demo`` copies ``demo/sample_site`` into its folder, moves the
 sample's dates so that its newest articles are from yesterday (a digest
 covers publication time, so a sample frozen in 2026 would otherwise fall
 outside every window), serves it on 127.0.0.1, writes a config pointing the
@@ -19,9 +19,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import config as config_module
+from demo.sitegen import PROJECT_CONFIG, SAMPLE_SITE
 from store import open_store
 
-SAMPLE_SITE = Path(__file__).resolve().parent / "crawler" / "sample_site"
 SAMPLE_NEWEST_DAY = date(2026, 11, 23)
 DEMO_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MONTHS_FR = (
@@ -139,7 +139,7 @@ def run_demo(
 
     ``crawl_log_level`` is the crawl process's log level (``crawler.run.crawl``).
     """
-    from crawler.localsite import serve_directory
+    from demo.localsite import serve_directory
 
     workdir = workdir.resolve()
     result = DemoResult(workdir=workdir)
@@ -234,7 +234,7 @@ def shift_dates(text: str, shift: timedelta) -> str:
 
 def write_config(workdir: Path, site_url: str, now: datetime) -> config_module.Config:
     """The demo's config.yaml: shipped watchlists and rules, sources on the local site."""
-    shipped = config_module.load_config(Path(__file__).resolve().parent / "config.yaml")
+    shipped = config_module.load_config(PROJECT_CONFIG)
     local = now.astimezone(DEMO_ZONE)
     paris = now.astimezone(ZoneInfo("Europe/Paris"))
     text = DEMO_CONFIG.format(

@@ -23,7 +23,7 @@ redirect), the way VietnamPlus serves one article under two URL forms. With
 ``_requests.log`` at the served root, so a test can count what was fetched,
 and its User-Agent to ``_user_agents.log``.
 
-Use: ``python -m crawler.localsite DIR [--port N]`` prints the URL on stdout;
+Use: ``python -m demo.localsite DIR [--port N]`` prints the URL on stdout;
 in-process, ``with serve_directory(path) as url: ...``.
 """
 

@@ -1,6 +1,6 @@
 """Discovery files for a local copy of the outlets: RSS, sitemaps, listing pages.
 
-The bundled sample site (``crawler/sample_site``) holds article pages written
+The bundled sample site (``demo/sample_site``) holds article pages written
 by hand; this module writes what points at them, the way each outlet does:
 
 - ``vietnamplus/rss/home.rss`` (RSS 2.0, newest first; links in the legacy
@@ -15,7 +15,7 @@ by hand; this module writes what points at them, the way each outlet does:
 
 URLs inside these files are root-relative (``/vietnamplus/...``): the site is
 served on a random port, and the spiders resolve every link against the page
-it came from. Run ``python -m crawler.sitegen [ROOT]`` after adding an article
+it came from. Run ``python -m demo.sitegen [ROOT]`` after adding an article
 page. :func:`article_page` writes a minimal article page, for tests and the
 benchmark.
 """
@@ -31,7 +31,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from crawler.localsite import ALIASES_FILE
+from demo.localsite import ALIASES_FILE
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _build_vietnamplus(root: Path) -> int:
     """Listing and sitemap use one URL per id (the ``-post`` form when there is one).
 
     Every page is also served under its other URL form (``_aliases.json``, read
-    by ``crawler.localsite``), as the real site does; the feed links the newest
+    by ``demo.localsite``), as the real site does; the feed links the newest
     ``-post`` article by its legacy URL, so two channels show one id two ways.
     """
     pages = scan(root, "vietnamplus", "vietnamplus", (".vnp",))
