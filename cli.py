@@ -8,6 +8,7 @@ cannot break unrelated commands.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -64,6 +65,9 @@ class ExportKind(StrEnum):
 
 _global_config: Path | None = None
 _global_log_level = "INFO"
+# the long-running commands keep their INFO lines; the others print their own
+# results and log only warnings and errors, unless -v or --log-level says more
+SERVICE_COMMANDS = frozenset({"run", "web"})
 
 VerboseOption = Annotated[
     bool,
@@ -77,14 +81,27 @@ VerboseOption = Annotated[
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     config: ConfigOption = None,
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR")] = "INFO",
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            help="DEBUG, INFO, WARNING or ERROR [default: INFO for run and web, else WARNING]",
+            show_default=False,
+        ),
+    ] = None,
     log_format: Annotated[LogFormat, typer.Option(help="text or json lines")] = LogFormat.text,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log INFO lines too (what each stage did)")
+    ] = False,
 ) -> None:
     """Options shared by every command."""
     global _global_config, _global_log_level
     _global_config = config
-    _global_log_level = log_level
+    _global_log_level = log_level or "INFO"
+    if log_level is None:
+        loud = verbose or ctx.invoked_subcommand in SERVICE_COMMANDS
+        log_level = "INFO" if loud else "WARNING"
     configure_logging(log_level, json_lines=log_format is LogFormat.json)
 
 
@@ -107,7 +124,7 @@ def load(path: Path | None) -> Config:
 def opened_store(cfg: Config, *, require_schema: bool = True) -> Iterator[Store]:
     """The configured database; exit 1 with the fix when it cannot be used."""
     try:
-        store = open_store(cfg.database_url)
+        store = open_store(cfg.database_url, create=not require_schema)
     except StoreError as exc:
         fail(str(exc))
     try:
@@ -159,11 +176,18 @@ def init(config: ConfigOption = None) -> None:
         after = store.schema_revision()
     state = "created" if before is None else ("upgraded" if before != after else "up to date")
     typer.echo(f"database {state} (schema {after}): {display_url(cfg.database_url)}", err=True)
+    loaded = len(cfg.subscribers)
+    typer.echo(f"{loaded} subscriber{'s' if loaded != 1 else ''} loaded from {cfg.path}", err=True)
 
 
 @app.command("check-config")
-def check_config(config: ConfigOption = None) -> None:
-    """Validate config.yaml, compile its rules and print what was understood."""
+def check_config(
+    config: ConfigOption = None,
+    show: Annotated[
+        bool, typer.Option("--show", "--json", help="print what was understood, as JSON")
+    ] = False,
+) -> None:
+    """Validate config.yaml and compile its rules: one verdict line, then warnings."""
     cfg = load(config)
     from service.configwatch import rule_problems
 
@@ -172,13 +196,14 @@ def check_config(config: ConfigOption = None) -> None:
         for problem in problems:
             typer.echo(problem, err=True)
         raise typer.Exit(2)
-    typer.echo(cfg.model_dump_json(indent=2, exclude={"path"}))
-    warn_broad_rules(cfg)
-    typer.echo(
-        f"{cfg.path}: ok — {len(cfg.enabled_sources())} sources, {len(cfg.watchlists)} watchlists, "
-        f"{len(cfg.rules)} rules, {len(cfg.subscribers)} subscribers",
-        err=True,
+    verdict = (
+        f"{cfg.path}: ok — {len(cfg.enabled_sources())} sources, {len(cfg.watchlists)} "
+        f"watchlists, {len(cfg.rules)} rules, {len(cfg.subscribers)} subscribers"
     )
+    if show:  # stdout stays pure JSON
+        typer.echo(cfg.model_dump_json(indent=2, exclude={"path"}))
+    typer.echo(verdict, err=show)
+    warn_broad_rules(cfg)
 
 
 BROAD_RULE_SHARE = 0.3  # a rule matching more of the archive than this floods its readers
@@ -188,13 +213,15 @@ BROAD_RULE_DAYS = 30
 
 def warn_broad_rules(cfg: Config) -> None:
     """Warn about rules that match a very large share of the recent stored archive."""
-    if not _database_exists(cfg.database_url):
-        return  # checking a config must not create an empty SQLite file
+    try:  # checking a config must not create an empty SQLite file
+        store = open_store(cfg.database_url, create=False)
+    except StoreError:
+        return  # no database yet: nothing to measure, and the config itself is fine
     try:
-        store = open_store(cfg.database_url)
         store.require_current()
     except StoreError:
-        return  # no usable database yet: nothing to measure, and the config itself is fine
+        store.close()
+        return
     try:
         from alerts.matching import rule_shares
 
@@ -209,19 +236,6 @@ def warn_broad_rules(cfg: Config) -> None:
                 )
     finally:
         store.close()
-
-
-def _database_exists(url: str) -> bool:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return False
-    if parsed.get_backend_name() != "sqlite":
-        return True
-    return bool(parsed.database) and Path(parsed.database or "").is_file()
 
 
 @app.command()
@@ -327,8 +341,11 @@ def status(
         problems = exc.problems
         for problem in problems:
             typer.echo(problem, err=True)
-        last_good = last_good_config(config_module.config_path(config or _global_config))
+        path = config_module.config_path(config or _global_config)
+        last_good = last_good_config(path)
         if last_good is None:
+            if as_json:  # a monitor still gets JSON, with the reason in it
+                typer.echo(unreadable_config_json(path, problems))
             raise typer.Exit(2) from None
         cfg = last_good  # the scheduler's view: it runs on the last good config
     with opened_store(cfg) as store:
@@ -338,6 +355,16 @@ def status(
         raise typer.Exit(2)
     if report.needs_attention:
         raise typer.Exit(1)
+
+
+def unreadable_config_json(path: Path, problems: list[str]) -> str:
+    """`status --json` when config.yaml cannot be loaded and no good copy is known."""
+    report = {
+        "config": {"path": str(path), "valid": False, "error": "; ".join(problems)},
+        "needs_attention": True,
+        "problems": problems,
+    }
+    return json.dumps(report, ensure_ascii=False, indent=2)
 
 
 @app.command()
@@ -389,6 +416,8 @@ def rule_test(
             result = test_rule(store, cfg, query, since_at)
         except RuleError as exc:
             fail(str(exc), 2)
+        if not store.count_articles():  # the query is fine; there is nothing to test it on
+            fail(f"0 articles stored in {display_url(cfg.database_url)}; run `vnawatch crawl`")
     typer.echo(result.render(limit=limit))
 
 

@@ -261,7 +261,7 @@ def last_good_config(path: Path) -> Config | None:
     disk does not load; None when there is none (or no database to ask)."""
     url = os.environ.get(DATABASE_URL_ENV) or _database_url_in(path)
     try:
-        store = open_store(url)
+        store = open_store(url, create=False)
     except StoreError:
         return None
     try:

@@ -70,7 +70,10 @@ class Store(
         except OperationalError as exc:
             raise StoreError(f"cannot reach the database: {exc.orig}") from None
         if not current:
-            raise StoreError("the database schema is missing or out of date: run `vnawatch init`")
+            raise StoreError(
+                f"the database schema is missing or out of date in {display_url(self.url)}: "
+                "run `vnawatch init`"
+            )
 
     @property
     def url(self) -> str:
@@ -80,14 +83,20 @@ class Store(
         self.engine.dispose()
 
 
-def open_store(url: str, **engine_options: Any) -> Store:
-    """A Store for a SQLAlchemy URL; SQLite files get WAL and a busy timeout."""
+def open_store(url: str, *, create: bool = True, **engine_options: Any) -> Store:
+    """A Store for a SQLAlchemy URL; SQLite files get WAL and a busy timeout.
+
+    With ``create=False`` a SQLite file that does not exist is a StoreError
+    naming it, instead of an empty database left behind by a mistyped path.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(f"not a database URL: {url!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
+            if not create and not Path(parsed.database).is_file():
+                raise StoreError(f"no database at {display_url(url)}: run `vnawatch init`")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine_options.setdefault("poolclass", NullPool)
         engine = create_engine(parsed, **engine_options)

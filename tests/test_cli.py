@@ -29,12 +29,29 @@ def test_help_lists_every_command() -> None:
         assert command in out
 
 
-def test_check_config_prints_the_parsed_config(config_file: Path) -> None:
+def test_check_config_prints_one_verdict_line(config_file: Path) -> None:
+    assert invoke("init", "--config", str(config_file))[0] == 0  # rules then run on the archive
     code, out, err = invoke("check-config", "--config", str(config_file))
+    assert code == 0, err
+    assert out == (
+        f"{config_file}: ok — 3 sources, 3 watchlists, 5 rules, 2 subscribers\n"
+    ), out
+    assert "rules compiled" not in err  # INFO lines only with -v
+
+
+def test_check_config_show_prints_the_parsed_config(config_file: Path) -> None:
+    code, out, err = invoke("check-config", "--show", "--config", str(config_file))
     assert code == 0, err
     parsed = json.loads(out)
     assert parsed["sources"]["lecourrier"]["base_url"] == "https://lecourrier.vn"
     assert "ok — 3 sources" in err
+
+
+def test_verbose_shows_the_info_lines(config_file: Path) -> None:
+    assert invoke("init", "--config", str(config_file))[0] == 0
+    code, _, err = invoke("-v", "check-config", "--config", str(config_file))
+    assert code == 0
+    assert "rules compiled" in err
 
 
 def test_check_config_typo_is_one_line_and_exit_2(config_file: Path) -> None:
@@ -97,3 +114,37 @@ def test_bad_since_is_a_usage_error(config_file: Path) -> None:
     )
     assert code == 2
     assert "neither a duration" in err
+
+
+def test_commands_other_than_init_create_no_database(tmp_path: Path, config_file: Path) -> None:
+    database = tmp_path / "vnawatch.db"
+    assert not database.exists()
+    for command in (["rule", "test", "Chine"], ["status"], ["export", "articles"], ["match"]):
+        code, _, err = invoke(*command, "--config", str(config_file))
+        assert code == 1, (command, err)
+        assert f"no database at sqlite:///{database}: run `vnawatch init`" in err, err
+        assert not database.exists(), command
+
+
+def test_init_says_how_many_subscribers_it_loaded(config_file: Path) -> None:
+    code, _, err = invoke("init", "--config", str(config_file))
+    assert code == 0, err
+    assert f"2 subscribers loaded from {config_file}" in err
+
+
+def test_rule_test_on_an_empty_archive_says_to_crawl(config_file: Path, tmp_path: Path) -> None:
+    assert invoke("init", "--config", str(config_file))[0] == 0
+    code, _, err = invoke("rule", "test", "Chine", "--config", str(config_file))
+    assert code == 1
+    assert f"0 articles stored in sqlite:///{tmp_path / 'vnawatch.db'}; run `vnawatch crawl`" in err
+
+
+def test_status_json_with_an_unreadable_config_still_prints_json(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("sources: {}\nretention_dayz: 3\n", encoding="utf-8")
+    code, out, err = invoke("status", "--json", "--config", str(path))
+    assert code == 2
+    report = json.loads(out)
+    assert report["config"]["valid"] is False and report["needs_attention"] is True
+    assert "retention_dayz" in report["config"]["error"]
+    assert "retention_dayz" in err
