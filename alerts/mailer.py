@@ -201,13 +201,16 @@ Report = Callable[[Outcome], None]
 
 
 def write_files(deliveries: Sequence[Delivery], outbox_dir: Path, report: Report) -> None:
-    """File backend: ``<key>.eml`` and ``<key>.html`` per row, written atomically."""
+    """File backend: ``<key>.eml`` and, for a mail with an HTML part, ``<key>.html``
+    per row, written atomically."""
     outbox_dir.mkdir(parents=True, exist_ok=True)
     for delivery in deliveries:
         name = safe_key(delivery.key)
         eml = outbox_dir / f"{name}.eml"
         write_atomic(eml, delivery.message)
-        write_atomic(outbox_dir / f"{name}.html", html_part(delivery.message).encode("utf-8"))
+        html = html_part(delivery.message)
+        if html:  # a text-only mail (a confirmation) has no page to open
+            write_atomic(outbox_dir / f"{name}.html", html.encode("utf-8"))
         report(Outcome(delivery, "sent", f"written {eml}"))
 
 

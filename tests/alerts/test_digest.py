@@ -234,6 +234,15 @@ def test_html_has_inlined_styles_and_highlight(config: Config) -> None:
     assert "«\u00a0Tô Lâm\u00a0»" in rendered.text  # French spacing inside guillemets
 
 
+def test_several_terms_found_are_labelled_in_the_plural(config: Config) -> None:
+    item = _stored(article("1", datetime(2026, 11, 21, 14, tzinfo=HANOI)), 1)
+    pairs = [(match(1), item), (match(1, "chine", alias="Chine"), item)]
+    rendered = render_digest(_digest(config, pairs), brand="Veille VNA", unsubscribe_url="u")
+    assert "termes trouvés&nbsp;:</span> <b>Tô Lâm, Chine</b>" in rendered.html
+    assert "termes trouvés\u00a0: Tô Lâm, Chine" in rendered.text
+    assert "terme trouvé\u00a0:" not in rendered.text
+
+
 def test_title_match_highlights_the_title_and_shows_the_summary(config: Config) -> None:
     title = "Tô Lâm <reçoit> une délégation"
     item = _stored(

@@ -148,6 +148,23 @@ def test_file_backend_writes_eml_and_html(tmp_path: Path) -> None:
     )
 
 
+def test_file_backend_writes_no_html_file_for_a_text_only_mail(tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    confirmation = EmailMessage()
+    confirmation["Subject"] = "Confirmez votre abonnement"
+    confirmation.set_content("Cliquez sur le lien pour confirmer.")
+    outcomes: list[Outcome] = []
+    write_files(
+        [_delivery(2, "a@example.org", message_bytes(confirmation))],
+        tmp_path / "outbox",
+        outcomes.append,
+    )
+    assert [o.status for o in outcomes] == ["sent"]
+    assert (tmp_path / "outbox" / "daily-2.eml").is_file()
+    assert not (tmp_path / "outbox" / "daily-2.html").exists()
+
+
 # --- SMTP -------------------------------------------------------------------
 
 
