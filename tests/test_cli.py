@@ -33,9 +33,7 @@ def test_check_config_prints_one_verdict_line(config_file: Path) -> None:
     assert invoke("init", "--config", str(config_file))[0] == 0  # rules then run on the archive
     code, out, err = invoke("check-config", "--config", str(config_file))
     assert code == 0, err
-    assert out == (
-        f"{config_file}: ok — 3 sources, 3 watchlists, 5 rules, 2 subscribers\n"
-    ), out
+    assert out == (f"{config_file}: ok — 3 sources, 3 watchlists, 5 rules, 2 subscribers\n"), out
     assert "rules compiled" not in err  # INFO lines only with -v
 
 
