@@ -107,26 +107,37 @@ class DemoResult:
     crawl_summary: str = ""
     articles: int = 0
     matches: int = 0
-    mails: list[Path] = field(default_factory=list)
+    mails: list[Path] = field(default_factory=list)  # written by this run
+    # digests an earlier run in the same folder already wrote (not due again yet)
+    earlier: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and bool(self.mails)
+        return not self.problems and bool(self.mails or self.earlier)
 
     def describe(self) -> str:
         lines = [
             f"demo folder:  {self.workdir}",
             f"config:       {self.workdir / 'config.yaml'}",
             f"articles:     {self.articles} stored, {self.matches} matches",
-            f"digests:      {len(self.mails)} written to {self.workdir / 'outbox'}",
-            *(f"  {path}" for path in self.mails),
+            f"digests:      {self._digests_line()}",
+            *(f"  {path}" for path in self.mails or self.earlier),
         ]
         if self.problems:
             lines += [f"problem: {problem}" for problem in self.problems]
         else:
             lines.append("open the .html files in a browser, or the .eml files in a mail client")
         return "\n".join(lines)
+
+    def _digests_line(self) -> str:
+        outbox = self.workdir / "outbox"
+        if self.mails or not self.earlier:
+            return f"{len(self.mails)} written to {outbox}"
+        return (
+            f"none written: an earlier run in this folder wrote these {len(self.earlier)}, "
+            f"and the next ones are not due yet (remove {self.workdir} to start afresh)"
+        )
 
 
 def run_demo(
@@ -177,15 +188,20 @@ def _pipeline(
         progress(str(match_new_articles(store, cfg, now=now)))
         result.matches = store.count_matches()
         progress("building and writing the digests…")
-        progress(str(queue_due_digests(store, cfg, now=now)))
+        outbox = Path(cfg.mail.outbox_dir)
+        before = set(outbox.glob("*.eml")) if outbox.is_dir() else set()
+        queued = queue_due_digests(store, cfg, now=now)
+        progress(str(queued))
         progress(str(send_pending(store, cfg, now=now)))
     finally:
         store.close()
-    outbox = Path(cfg.mail.outbox_dir)
-    result.mails = sorted(outbox.glob("*.eml")) if outbox.is_dir() else []
+    written = set(outbox.glob("*.eml")) if outbox.is_dir() else set()
+    result.mails = sorted(written - before)
+    if queued.not_due:
+        result.earlier = sorted(before)
     if not result.articles:
         result.problems.append("no article was stored; see the crawl log above")
-    elif not result.mails:
+    elif not result.mails and not result.earlier:
         result.problems.append("no digest was written; see the log above")
 
 

@@ -82,3 +82,15 @@ def test_prepare_site_copies_without_touching_the_bundle(tmp_path: Path) -> None
         p.relative_to(demo.SAMPLE_SITE) for p in before
     }
     assert all(p.read_bytes() == content for p, content in before.items())
+
+
+def test_a_second_demo_in_the_same_folder_says_it_wrote_nothing_new(tmp_path: Path) -> None:
+    first = demo.run_demo(tmp_path / "demo")
+    assert first.ok and first.mails, first.describe()
+    again = demo.run_demo(tmp_path / "demo")
+    assert again.ok, again.describe()
+    assert again.mails == [] and again.earlier == first.mails
+    described = again.describe()
+    assert "none written: an earlier run in this folder wrote these 2" in described, described
+    assert "2 written" not in described
+
