@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from config import load_config
 from demo import run as demo
 
 pytestmark = pytest.mark.slow
@@ -94,3 +95,17 @@ def test_a_second_demo_in_the_same_folder_says_it_wrote_nothing_new(tmp_path: Pa
     assert "none written: an earlier run in this folder wrote these 2" in described, described
     assert "2 written" not in described
 
+
+def test_the_shipped_border_rule_finds_border_stories_only(demo_result: demo.DemoResult) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    config = str(demo_result.workdir / "config.yaml")
+    query = next(r.query for r in load_config(Path(config)).rules if r.id == "frontiere")
+    result = CliRunner().invoke(app, ["rule", "test", query, "--since", "60d", "-c", config])
+    assert result.exit_code == 0, result.stderr
+    assert "plaide pour une frontière Vietnam-Chine" in result.stdout
+    assert "postes frontaliers de Lang Son" in result.stdout
+    # a growth story naming "zones économiques frontalières" in passing is not a border story
+    assert "croissance à deux chiffres" not in result.stdout
