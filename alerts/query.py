@@ -23,6 +23,7 @@ from luqum import tree
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
+from alerts.syntax import SyntaxProblem, syntax_problem
 from alerts.text import fold_cased, words
 
 if TYPE_CHECKING:
@@ -51,12 +52,17 @@ class RuleError(ValueError):
 
 
 class RuleSyntaxError(RuleError):
-    """The rule text does not parse; ``line`` and ``column`` count from 1."""
+    """The rule text does not parse; ``line`` and ``column`` count from 1.
 
-    def __init__(self, rule_id: str, line: int, column: int, message: str) -> None:
-        super().__init__(rule_id, f"line {line}, column {column}: {message}")
+    ``problem`` says what is wrong in the rule language's terms, so a
+    front end can word it in its reader's language.
+    """
+
+    def __init__(self, rule_id: str, line: int, column: int, problem: SyntaxProblem) -> None:
+        super().__init__(rule_id, f"line {line}, column {column}: {problem.message(column)}")
         self.line = line
         self.column = column
+        self.problem = problem
 
 
 class RuleRefusedError(RuleError):
@@ -145,10 +151,9 @@ def parse_rule(rule_id: str, query: str, watchlists: Sequence[Watchlist] = ()) -
 def _syntax_error(rule_id: str, query: str, exc: ParseError) -> RuleSyntaxError:
     message = str(exc)
     found = _POSITION_RE.search(message)
-    offset = int(found.group(1)) if found else len(query)
-    line, column = line_column(query, offset)
-    reason = message.removeprefix("Syntax error in input : ").rstrip("!")
-    return RuleSyntaxError(rule_id, line, column, reason.strip())
+    problem = syntax_problem(query, message, int(found.group(1)) if found else len(query))
+    line, column = line_column(query, problem.offset)
+    return RuleSyntaxError(rule_id, line, column, problem)
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:

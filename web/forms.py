@@ -90,8 +90,9 @@ def query_error(config: Config, query: str, labels: Labels) -> str | None:
         return labels["err_query_long"].format(n=limit, got=len(query))
     try:
         parse_rule(QUERY_RULE_ID, query, config.watchlists)
-    except RuleSyntaxError as exc:
-        detail = re.sub(r"^.*?line \d+, column \d+: ", "", str(exc))
+    except RuleSyntaxError as exc:  # worded in the reader's language, never the parser's
+        problem = exc.problem
+        detail = labels[f"syntax_{problem.code}"].format(column=exc.column, **problem.values)
         return labels["err_query_syntax"].format(line=exc.line, column=exc.column, detail=detail)
     except RuleError as exc:
         return labels["err_query_refused"].format(detail=str(exc).split(": ", 1)[-1])

@@ -87,6 +87,16 @@ LABELS: dict[str, Labels] = {
         "err_query_long": "Requête trop longue : {got} caractères pour {n} au maximum.",
         "err_query_syntax": "Requête illisible ligne {line}, colonne {column} : {detail}",
         "err_query_refused": "Requête refusée : {detail}",
+        "syntax_unclosed_quote": "guillemet ouvert colonne {column} et jamais fermé",
+        "syntax_unopened_parenthesis": "la parenthèse fermante colonne {column} n’a pas d’ouvrante",
+        "syntax_unclosed_parenthesis": "parenthèse ouverte colonne {column} et jamais fermée",
+        "syntax_operator_at_end": "rien ne suit {operator} : ajoutez un mot ou une"
+        " expression, ou retirez-le",
+        "syntax_operator_at_start": "rien ne précède {operator} : ajoutez un mot ou une"
+        " expression, ou retirez-le",
+        "syntax_operators_in_a_row": "{operator} suit un autre opérateur : mettez un mot"
+        " ou une expression entre les deux",
+        "syntax_unreadable": "la requête ne se lit pas à cet endroit",
         "mail_confirm_subject": "Confirmez votre abonnement à la veille VNA",
         "mail_confirm_body": "Bonjour,\n\nPour recevoir les articles demandés, confirmez votre"
         " abonnement en ouvrant ce lien (valable {hours} heures) :\n\n{url}\n\nSi vous n’avez"
@@ -197,6 +207,17 @@ LABELS: dict[str, Labels] = {
         "err_query_long": "Query too long: {got} characters for {n} at most.",
         "err_query_syntax": "Query unreadable at line {line}, column {column}: {detail}",
         "err_query_refused": "Query refused: {detail}",
+        "syntax_unclosed_quote": "quote opened at column {column} and never closed",
+        "syntax_unopened_parenthesis": "the closing parenthesis at column {column} has no"
+        " opening one",
+        "syntax_unclosed_parenthesis": "parenthesis opened at column {column} and never closed",
+        "syntax_operator_at_end": "{operator} has nothing after it: add a word or phrase,"
+        " or remove it",
+        "syntax_operator_at_start": "{operator} has nothing before it: add a word or phrase,"
+        " or remove it",
+        "syntax_operators_in_a_row": "{operator} follows another operator: put a word or"
+        " phrase between them",
+        "syntax_unreadable": "the query cannot be read here",
         "mail_confirm_subject": "Confirm your VNA news watch subscription",
         "mail_confirm_body": "Hello,\n\nTo receive the articles you asked for, confirm your"
         " subscription by opening this link (valid {hours} hours):\n\n{url}\n\nIf you did not"

@@ -75,8 +75,32 @@ def test_watchlist_expands_to_its_entities() -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("Chine OR", "line 1, column 7: OR has nothing after it"),
+        ("Chine AND", "line 1, column 7: AND has nothing after it"),
+        ("OR Chine", "line 1, column 1: OR has nothing before it"),
+        ("(Chine OR) Laos", "line 1, column 8: OR has nothing after it"),
+        ("Chine NOT", "line 1, column 7: NOT has nothing after it"),
+        ("Chine AND OR Laos", "line 1, column 11: OR follows another operator"),
+        ('"Tô Lâm AND Chine', "line 1, column 1: unclosed quote opened at column 1"),
+        ('Chine AND "mer', "line 1, column 11: unclosed quote opened at column 11"),
+        ("Chine AND (Laos", "line 1, column 11: unclosed parenthesis opened at column 11"),
+        ("Chine) AND Laos", "line 1, column 6: the closing parenthesis at column 6 has no"),
+    ],
+)
+def test_syntax_errors_speak_the_rule_language(query: str, message: str) -> None:
+    with pytest.raises(RuleSyntaxError) as caught:
+        parse_rule("r", query)
+    assert message in str(caught.value)
+    assert "parenthesis" in message or "parenthesis" not in str(caught.value)
+    assert "position" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("query", "line", "column"),
-    [("Chine AND (Laos", 1, 16), ("Chine AND\n  )", 2, 3), ('"Tô Lâm', 1, 1)],
+    # an unclosed parenthesis or quote is pointed at where it opens
+    [("Chine AND (Laos", 1, 11), ("Chine AND\n  )", 2, 3), ('"Tô Lâm', 1, 1)],
 )
 def test_syntax_error_names_rule_line_and_column(query: str, line: int, column: int) -> None:
     with pytest.raises(RuleSyntaxError) as caught:

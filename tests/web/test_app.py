@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -250,6 +251,36 @@ def test_preview_counts_per_day_and_highlights(tmp_path: Path, sqlite_store: Sto
     assert not problem["ok"] and problem["line"] == 1 and problem["column"] >= 1
     long = client.get("/api/preview", params={"q": "x" * 600})
     assert long.status_code == 422 and "trop longue" in long.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("query", "french", "english"),
+    [
+        ("Chine OR", "rien ne suit OR", "OR has nothing after it"),
+        ('"Tô Lâm AND Chine', "guillemet ouvert colonne 1", "quote opened at column 1"),
+        ("Chine AND (Hanoï", "parenthèse ouverte colonne 11", "parenthesis opened at column 11"),
+        ("Chine AND OR Laos", "OR suit un autre opérateur", "OR follows another operator"),
+    ],
+)
+def test_preview_explains_a_syntax_error_in_the_readers_language(
+    tmp_path: Path, sqlite_store: Store, query: str, french: str, english: str
+) -> None:
+    client = client_for(web_config(tmp_path), sqlite_store)
+    error = client.get("/api/preview", params={"q": query}).json()["error"]
+    assert french in error, error
+    # French only: none of the parser's or the CLI's English words leak in
+    assert not re.search(r"\b(column|unexpected|position|nothing|parenthesis|quote)\b", error), (
+        error
+    )
+    error = client.get("/api/preview", params={"q": query, "lang": "en"}).json()["error"]
+    assert english in error, error
+
+
+def test_the_query_field_takes_what_the_server_accepts(tmp_path: Path, sqlite_store: Store) -> None:
+    config = web_config(tmp_path)
+    page = client_for(config, sqlite_store).get("/").text
+    field = re.search(r'<textarea id="query"[^>]*>', page)
+    assert field and f'maxlength="{config.web.max_query_length}"' in field.group(), page
 
 
 def test_operator_view_behind_login(
