@@ -17,6 +17,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -291,6 +292,17 @@ class Config(Model):
 
     def enabled_sources(self) -> dict[str, Source]:
         return {key: source for key, source in self.sources.items() if source.enabled}
+
+
+def article_id_from_url(url: str, pattern: str) -> str | None:
+    """The outlet's numeric id in ``url`` (first group of ``pattern``), or None.
+
+    The path is unquoted first, so percent-encoded slugs compare equal; the
+    scheme, query and fragment do not matter.
+    """
+    path = unquote(urlsplit(url.strip()).path)
+    match = re.search(pattern, path)
+    return match.group(1) if match else None
 
 
 def config_path(path: str | os.PathLike[str] | None = None) -> Path:

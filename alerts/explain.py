@@ -1,18 +1,22 @@
 """Why a rule did or did not match an article, clause by clause (matcher stage).
 
 Contract: :func:`explain_rule` returns human-readable lines for
-``vnawatch rule test --explain``: the verdict, whether the presearcher
-selected the rule, then one line per clause ("word 'chine' found in body
-at 120-125", "phrase 'to lam chine' not within 10 words", "office ... only
-counts from 2024-08-03; article published 2023-05-01").
+``vnawatch rule why``: the verdict, a plain sentence when the article was
+skipped because it holds none of the rule's required words, then one line
+per clause with the words found in their sentence ("word 'chine' found:
+body « … la délégation de la »Chine« … »"), or why not ("phrase 'to lam
+chine' not within 10 words", "office ... only counts from 2024-08-03;
+article published 2023-05-01").
 """
 
 from __future__ import annotations
 
-from alerts.evaluate import ArticleView, evaluate
+from alerts.evaluate import ArticleView, Hit, evaluate
 from alerts.query import All, Node, Not, Term
+from alerts.text import sentence_bounds
 
 INDENT = "  "
+SHOWN_HITS = 3
 
 
 def explain_rule(
@@ -25,26 +29,21 @@ def explain_rule(
     """The verdict, the presearch decision, then the clause tree."""
     verdict = "matches" if evaluate(tree, view) else "does not match"
     lines = [f"rule {rule_id!r} {verdict} article {view.article.url or view.article.title!r}"]
-    lines.append(_presearch_line(keys, selected))
+    if keys is not None and not selected:
+        shown = ", ".join(sorted({_show(kind, text) for kind, text in keys}))
+        lines.append(f"this article contains none of the rule's required words: {shown}")
     lines.extend(_explain(tree, view, 1))
     return lines
 
 
-def _presearch_line(keys: frozenset[tuple[str, str]] | None, selected: bool) -> str:
-    if keys is None:
-        return "presearch: the rule is verified on every article (no required word)"
-    shown = ", ".join(sorted(_show(kind, text) for kind, text in keys))
-    state = "selected" if selected else "skipped: the article has none of them"
-    return f"presearch: needs one of [{shown}]; {state}"
-
-
 def _show(kind: str, text: str) -> str:
+    """A required word as a reader would write it: "frontali…" for a prefix."""
     if kind in "fr":
         anchor, neighbour = text.split("\t")
-        return f"{anchor!r} {neighbour}*" if kind == "f" else f"*{neighbour} {anchor!r}"
+        return f"{anchor} {neighbour}…" if kind == "f" else f"…{neighbour} {anchor}"
     if kind == "s":
-        return f"*{text}"
-    return f"{text}*" if kind in "pe" else repr(text)
+        return f"…{text}"
+    return f"{text}…" if kind in "pe" else text
 
 
 def _explain(node: Node, view: ArticleView, depth: int) -> list[str]:
@@ -79,14 +78,25 @@ def describe_term(term: Term, view: ArticleView) -> str:
         return f"{name}: not counted, {_dates(term)}; article published {view.published}"
     hits = view.hits(term)
     if hits:
-        where = ", ".join(f"{h.zone} at {h.start}-{h.end}" for h in hits[:5])
-        more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
-        return f"{name}: found in {where}{more}"
+        where = "; ".join(_in_sentence(view, hit) for hit in hits[:SHOWN_HITS])
+        more = f" (and {len(hits) - SHOWN_HITS} more)" if len(hits) > SHOWN_HITS else ""
+        return f"{name}: found: {where}{more}"
     if term.kind == "near":
         return _near_failure(name, term, view, zones)
     if term.cased:
         return f"{name}: not found in {zones} with the case {term.cased!r}"
     return f"{name}: not found in {zones}"
+
+
+def _in_sentence(view: ArticleView, hit: Hit) -> str:
+    """The words found, marked »…« inside their sentence: ``body « … »Chine« … »``."""
+    text = view.zones[hit.zone].text
+    if hit.zone not in ("title", "lede", "body", "caption"):
+        return f"{hit.zone} {text!r}"  # source, section: the value itself
+    start, end = sentence_bounds(text, hit.start, hit.end)
+    before = "".join(f" {word}" for word in text[start : hit.start].split())
+    after = "".join(f" {word}" for word in text[hit.end : end].split())
+    return f"{hit.zone} «{before} »{text[hit.start : hit.end]}«{after} »"
 
 
 def _near_failure(name: str, term: Term, view: ArticleView, zones: str) -> str:

@@ -26,6 +26,7 @@ from alerts.evaluate import ZONE_ORDER, ArticleView, Hit, evaluate
 from alerts.explain import explain_rule
 from alerts.presearch import RuleIndex, WordFrequencies
 from alerts.query import Node, RuleError, iter_terms, parse_rule
+from alerts.text import sentence_bounds
 from store.records import Match, Snippet, Span
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 TEXT_ZONES = ("title", "lede", "body", "caption")
-SNIPPET_MAX = 280
-MARKS = (". ", "! ", "? ", "\n")  # where a sentence ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,25 +186,3 @@ def make_snippet(view: ArticleView, spans: tuple[Span, ...]) -> Snippet:
         if s.zone == first.zone and s.start >= start and s.end <= end
     )
     return Snippet(text[start:end], ranges)
-
-
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The sentence holding ``text[start:end]``, cut to about SNIPPET_MAX characters."""
-    # marks are searched within reach only: a sentence longer than that is cut
-    # below to the same place, wherever it starts or ends (long bodies have no "\n")
-    low, high = max(0, start - SNIPPET_MAX - 8), end + SNIPPET_MAX + 8
-    left = max(text.rfind(mark, low, start) for mark in MARKS)
-    left = low if left < 0 else left + (1 if text[left] == "\n" else 2)
-    rights = [i for mark in MARKS if (i := text.find(mark, end, high)) != -1]
-    right = min(rights) + 1 if rights else min(len(text), high)
-    if right - left > SNIPPET_MAX:
-        left = max(left, start - SNIPPET_MAX // 2)
-        right = min(right, max(end, left + SNIPPET_MAX))
-        left = _word_start(text, left)
-    return left, right
-
-
-def _word_start(text: str, offset: int) -> int:
-    while 0 < offset < len(text) and not text[offset - 1].isspace():
-        offset -= 1
-    return offset

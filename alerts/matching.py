@@ -28,12 +28,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from alerts.digest import snippet_parts
 from alerts.matcher import Matcher, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
-from config import Config, Rule
+from config import Config, Rule, Source, article_id_from_url
 from store.records import Article, Match
 
 if TYPE_CHECKING:
@@ -283,17 +284,41 @@ test_rule.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 def explain_rule(store: Store, config: Config, rule_id: str, url: str) -> list[str] | None:
-    """Lines saying why rule ``rule_id`` does or does not match the stored article at ``url``.
+    """Lines saying why rule ``rule_id`` does or does not match the stored article at ``url``
+    (any form :func:`find_article` accepts).
 
-    None when no article is stored at ``url``.
+    None when no such article is stored.
     """
     rules: Sequence[Rule] = [r for r in config.rules if r.id == rule_id]
     if not rules:
         return [f"unknown rule {rule_id!r}"]
-    article = store.article_by_url(url)
+    article = find_article(store, config, url)
     if article is None:
         return None
     return compile_rules(rules, config.watchlists).explain(rule_id, article)
+
+
+def find_article(store: Store, config: Config, reference: str) -> Article | None:
+    """The stored article a reader means: its URL as stored, the same URL in http or
+    https, with or without a trailing slash, another of the outlet's URL forms for the
+    same article id, or the outlet's article id alone."""
+    reference = reference.strip()
+    found = store.article_by_url(reference)
+    if found is not None:
+        return found
+    for source_id, source in config.sources.items():
+        article_id = reference if reference.isdigit() else _article_id_on(source, reference)
+        if article_id and (found := store.article_by_identity(source_id, article_id)):
+            return found
+    return None
+
+
+def _article_id_on(source: Source, url: str) -> str | None:
+    """The article id of ``url`` when it is a page of ``source`` (scheme aside)."""
+    page, base = urlsplit(url), urlsplit(source.base_url)
+    if page.hostname != base.hostname or not page.path.startswith(base.path.rstrip("/")):
+        return None
+    return article_id_from_url(page.path.rstrip("/"), source.article_url_pattern)
 
 
 def rule_shares(

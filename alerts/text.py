@@ -274,3 +274,31 @@ def tokenize(text: str) -> list[Token]:
 def words(text: str) -> list[str]:
     """The folded words of ``text`` (query terms use the same rules as articles)."""
     return [token.text for token in tokenize(text)]
+
+
+# --- sentences --------------------------------------------------------------
+
+SNIPPET_MAX = 280
+MARKS = (". ", "! ", "? ", "\n")  # where a sentence ends
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence holding ``text[start:end]``, cut to about SNIPPET_MAX characters."""
+    # marks are searched within reach only: a sentence longer than that is cut
+    # below to the same place, wherever it starts or ends (long bodies have no "\n")
+    low, high = max(0, start - SNIPPET_MAX - 8), end + SNIPPET_MAX + 8
+    left = max(text.rfind(mark, low, start) for mark in MARKS)
+    left = low if left < 0 else left + (1 if text[left] == "\n" else 2)
+    rights = [i for mark in MARKS if (i := text.find(mark, end, high)) != -1]
+    right = min(rights) + 1 if rights else min(len(text), high)
+    if right - left > SNIPPET_MAX:
+        left = max(left, start - SNIPPET_MAX // 2)
+        right = min(right, max(end, left + SNIPPET_MAX))
+        left = _word_start(text, left)
+    return left, right
+
+
+def _word_start(text: str, offset: int) -> int:
+    while 0 < offset < len(text) and not text[offset - 1].isspace():
+        offset -= 1
+    return offset

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import trafilatura
 from parsel import Selector
 
+from config import article_id_from_url as article_id_from_url  # the crawler's identity
 from crawler import cleanup, dates
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
@@ -64,17 +64,6 @@ class Body:
 
 
 # --------------------------------------------------------------------------- identity
-
-
-def article_id_from_url(url: str, pattern: str) -> str | None:
-    """The outlet's numeric id in ``url`` (first group of ``pattern``), or None.
-
-    The path is unquoted first, so percent-encoded slugs compare equal; the
-    scheme, query and fragment do not matter.
-    """
-    path = unquote(urlsplit(url.strip()).path)
-    match = re.search(pattern, path)
-    return match.group(1) if match else None
 
 
 def content_hash(fields: ArticleFields) -> str:

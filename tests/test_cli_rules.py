@@ -109,6 +109,28 @@ def test_rule_why_names_the_failed_proximity(config_file: Path, sqlite_url: str)
     assert "phrase 'to lam chine' not within 10 words" in out
 
 
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "https://lecourrier.vn/essai/4.html",
+        "http://lecourrier.vn/essai/4.html",
+        "https://lecourrier.vn/essai/4.html/",
+        "https://lecourrier.vn/un-autre-titre/4.html",  # the same article id under another slug
+        "4",
+    ],
+)
+def test_rule_why_finds_the_article_from_any_form_of_its_url(
+    config_file: Path, sqlite_url: str, reference: str
+) -> None:
+    _seed(sqlite_url, [_article(4, "Diplomatie", "Tô Lâm a reçu la délégation de la Chine.")])
+    code, out, err = invoke("rule", "why", "to_lam", reference, "--config", str(config_file))
+    assert code == 0, err
+    assert (
+        out.splitlines()[0] == "rule 'to_lam' matches article 'https://lecourrier.vn/essai/4.html'"
+    )
+    assert "found: body « »Tô Lâm« a reçu la délégation de la Chine. »" in out, out
+
+
 def test_rule_why_unknown_article_exit_1(config_file: Path) -> None:
     code, _, err = invoke(
         "rule", "why", "to_lam", "https://x.vn/1.html", "--config", str(config_file)
