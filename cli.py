@@ -447,22 +447,55 @@ def demo(
         Path, typer.Option("--dir", help="where the demo writes its database and mail")
     ] = Path("demo-output"),
     verbose: VerboseOption = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="then keep the sample site and the web app running, so every link in the "
+            "digests answers; Ctrl-C stops",
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="the web app's port with --serve [any free]")] = 0,
 ) -> None:
     """Run the whole pipeline offline against the bundled sample site."""
-    from demo.run import run_demo
+    from demo.run import DEMO_PUBLIC_URL, DemoResult, run_demo
 
     if not verbose:
         # the progress lines tell the story; each stage's INFO log would repeat them
         root = logging.getLogger()
         root.setLevel(max(root.level, logging.WARNING))
+    port = port or (free_port() if serve else 0)
+    public_url = f"http://127.0.0.1:{port}" if serve else DEMO_PUBLIC_URL
+
+    def serve_links(result: DemoResult, cfg: Config) -> None:
+        typer.echo(result.describe())
+        typer.echo(
+            f"serving the sample site at {result.site_url}/ and the web app at {public_url}/ "
+            "(the digests' links point there); Ctrl-C stops",
+            err=True,
+        )
+        serve_web(cfg, "127.0.0.1", port)
+
     result = run_demo(
         directory,
         progress=lambda line: typer.echo(line, err=True),
         crawl_log_level=crawl_log_level(verbose),
+        public_url=public_url,
+        then=serve_links if serve else None,
     )
-    typer.echo(result.describe())
+    if not serve:
+        typer.echo(result.describe())
     if not result.ok:
         raise typer.Exit(1)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @app.command()
@@ -472,19 +505,19 @@ def web(
     port: Annotated[int | None, typer.Option(help="port to listen on (config web.port)")] = None,
 ) -> None:
     """Serve the subscription pages and the operator view (uvicorn)."""
+    cfg = load(config)
+    serve_web(cfg, host or cfg.web.host, port or cfg.web.port)
+
+
+def serve_web(cfg: Config, host: str, port: int) -> None:
+    """The web app over ``cfg``'s database until Ctrl-C or SIGTERM."""
     import uvicorn
 
     from web.app import create_app
 
-    cfg = load(config)
     with opened_store(cfg) as store:
-        app = create_app(cfg, store)
         uvicorn.run(
-            app,
-            host=host or cfg.web.host,
-            port=port or cfg.web.port,
-            proxy_headers=True,
-            log_config=None,
+            create_app(cfg, store), host=host, port=port, proxy_headers=True, log_config=None
         )
 
 

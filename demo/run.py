@@ -24,6 +24,8 @@ from store import open_store
 
 SAMPLE_NEWEST_DAY = date(2026, 11, 23)
 DEMO_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+# where the mails' manage and unsubscribe links point unless `--serve` serves them
+DEMO_PUBLIC_URL = "http://localhost:8080"
 MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
     "septembre", "octobre", "novembre", "décembre",
@@ -95,6 +97,7 @@ mail:
   outbox_dir: {workdir}/outbox
   from_address: veille@vnawatch.example
   from_name: Veille VNA (démo)
+  public_url: {public_url}
 """
 
 
@@ -128,6 +131,10 @@ class DemoResult:
             lines += [f"problem: {problem}" for problem in self.problems]
         else:
             lines.append("open the .html files in a browser, or the .eml files in a mail client")
+            lines.append(
+                "`vnawatch demo --serve` keeps the sample site and the web app running, "
+                "so the links in the digests answer"
+            )
         return "\n".join(lines)
 
     def _digests_line(self) -> str:
@@ -145,10 +152,15 @@ def run_demo(
     *,
     progress: Callable[[str], None] = lambda _: None,
     crawl_log_level: str | None = None,
+    public_url: str = DEMO_PUBLIC_URL,
+    then: Callable[[DemoResult, config_module.Config], None] | None = None,
 ) -> DemoResult:
     """Crawl the sample site, match, and write the digests into ``workdir/outbox``.
 
-    ``crawl_log_level`` is the crawl process's log level (``crawler.run.crawl``).
+    ``crawl_log_level`` is the crawl process's log level (``crawler.run.crawl``);
+    the mails' manage and unsubscribe links point under ``public_url``. ``then``
+    runs while the sample site is still served (`vnawatch demo --serve` serves
+    the web app there until Ctrl-C, so every link in the digests answers).
     """
     from demo.localsite import serve_directory
 
@@ -159,8 +171,10 @@ def run_demo(
     with serve_directory(site_dir) as site_url:
         result.site_url = site_url
         progress(f"sample site served at {site_url}")
-        cfg = write_config(workdir, site_url, now)
+        cfg = write_config(workdir, site_url, now, public_url)
         _pipeline(cfg, result, now, progress, crawl_log_level)
+        if then is not None:
+            then(result, cfg)
     return result
 
 
@@ -248,14 +262,18 @@ def shift_dates(text: str, shift: timedelta) -> str:
     return re.sub(rf"\b(1er|\d{{1,2}}) ({'|'.join(MONTHS_FR)})\b", french, text)
 
 
-def write_config(workdir: Path, site_url: str, now: datetime) -> config_module.Config:
-    """The demo's config.yaml: shipped watchlists and rules, sources on the local site."""
+def write_config(
+    workdir: Path, site_url: str, now: datetime, public_url: str = DEMO_PUBLIC_URL
+) -> config_module.Config:
+    """The demo's config.yaml: shipped watchlists and rules, sources on the local site,
+    and the mails' manage and unsubscribe links under ``public_url``."""
     shipped = config_module.load_config(PROJECT_CONFIG)
     local = now.astimezone(DEMO_ZONE)
     paris = now.astimezone(ZoneInfo("Europe/Paris"))
     text = DEMO_CONFIG.format(
         workdir=workdir.as_posix(),
         site=site_url.rstrip("/"),
+        public_url=public_url,
         weekday_hanoi=WEEKDAYS[local.weekday()],
         weekday_paris=WEEKDAYS[paris.weekday()],
         watchlists_and_rules=_shipped_sections(shipped),

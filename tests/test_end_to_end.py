@@ -109,3 +109,43 @@ def test_the_shipped_border_rule_finds_border_stories_only(demo_result: demo.Dem
     assert "postes frontaliers de Lang Son" in result.stdout
     # a growth story naming "zones économiques frontalières" in passing is not a border story
     assert "croissance à deux chiffres" not in result.stdout
+
+
+def test_demo_serve_keeps_every_link_of_the_digests_answering(tmp_path: Path) -> None:
+    import re
+    import signal
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.processes import SchedulerProcess, wait_for
+
+    def status(link: str) -> int | None:
+        try:
+            with urllib.request.urlopen(link, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as answer:
+            return answer.code
+        except urllib.error.URLError:  # not listening yet
+            return None
+
+    command = [sys.executable, "-m", "cli", "demo", "--serve", "--dir", str(tmp_path / "demo")]
+    process = SchedulerProcess(tmp_path, tmp_path / "demo.log", command=command)
+    try:
+        process.wait_log("Ctrl-C stops", timeout=120)
+        pages = sorted((tmp_path / "demo" / "outbox").glob("*.html"))
+        assert pages, process.log
+        html = pages[0].read_text(encoding="utf-8").replace("&amp;", "&")
+        links = set(re.findall(r'href="(http://127\.0\.0\.1:\d+/[^"]+)"', html))
+        served = {
+            kind for kind in ("manage", "unsubscribe") if any(f"/{kind}/" in x for x in links)
+        }
+        assert served == {"manage", "unsubscribe"}, links  # the web app's links, served here
+        assert any(link.endswith((".vnp", ".html")) for link in links)  # and the articles'
+        manage = next(link for link in links if "/manage/" in link)
+        wait_for(lambda: status(manage), 30, "the web app", context=lambda: process.log)
+        assert {link: status(link) for link in links} == dict.fromkeys(links, 200)
+        process.signal(signal.SIGINT)
+        assert process.wait_exit(30) == 0, process.log
+    finally:
+        process.stop()
