@@ -9,11 +9,11 @@ are defined here so that the digest imports the labels and not the reverse.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
-from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.dates import format_date, format_datetime, format_skeleton, get_timezone_location
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,10 @@ class Formatter:
     def short(self, moment: datetime) -> str:
         """ "21 nov. 07:00" (window bounds)."""
         return format_datetime(moment, "d MMM HH:mm", tzinfo=self.zone, locale=self.locale)
+
+    def day_month(self, day: date) -> str:
+        """ "4 déc." (a chart's axis)."""
+        return format_skeleton("MMMd", day, locale=self.locale)  # the locale's own order
 
     def day(self, moment: datetime) -> str:
         """ "22 novembre 2026"."""

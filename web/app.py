@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
@@ -28,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from alerts.digest import snippet_parts
 from alerts.jobs import test_rule
+from alerts.labels import Formatter
 from alerts.mailer import (
     manage_token,
     secret_key,
@@ -233,7 +233,8 @@ class WebApp:
             )
         except RuleError as exc:  # parsed above; kept for a watchlist edited meanwhile
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=422)
-        return JSONResponse(_preview_body(result, self.config, now))
+        language = "en" if request.query_params.get("lang") == "en" else "fr"
+        return JSONResponse(_preview_body(result, self.config, now, language))
 
     # --- confirm ---------------------------------------------------------------
 
@@ -512,16 +513,22 @@ def _query_problem(config: Config, query: str, problem: str) -> dict[str, Any]:
     return body
 
 
-def _preview_body(result: Any, config: Config, now: datetime) -> dict[str, Any]:
-    zone = ZoneInfo(config.timezone)
-    today = now.astimezone(zone).date()
+def _preview_body(result: Any, config: Config, now: datetime, language: str) -> dict[str, Any]:
+    """Counts per day (each with its label for the chart) and the newest hits, with
+    dates written in the reader's language in the service's zone."""
+    fmt = Formatter(language, config.timezone)
+    today = now.astimezone(fmt.zone).date()
     counts = Counter(dict(result.per_day))
     days = [today - timedelta(days=n) for n in range(PREVIEW_DAYS - 1, -1, -1)]
     hits = sorted(result.hits, key=lambda hit: hit.article.published_at, reverse=True)
     return {
         "ok": True,
         "total": len(result.hits),
-        "days": [{"day": day.isoformat(), "count": counts.get(day, 0)} for day in days],
+        "most": max(counts.values(), default=0),
+        "days": [
+            {"day": day.isoformat(), "label": fmt.day_month(day), "count": counts.get(day, 0)}
+            for day in days
+        ],
         "hits": [
             {
                 "title": hit.article.title,
@@ -529,7 +536,7 @@ def _preview_body(result: Any, config: Config, now: datetime) -> dict[str, Any]:
                 "source": config.sources[hit.article.source].name
                 if hit.article.source in config.sources
                 else hit.article.source,
-                "published": hit.article.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "published": fmt.when(hit.article.published_at),
                 "parts": [[text, marked] for text, marked in snippet_parts(hit.match.snippet)],
             }
             for hit in hits[:PREVIEW_HITS]

@@ -36,6 +36,7 @@ LABELS: dict[str, Labels] = {
         "preview": "Aperçu sur les 30 derniers jours",
         "preview_none": "Aucun article ne correspond sur cette période.",
         "preview_count": "{n} article(s) sur 30 jours",
+        "preview_axis": "Articles par jour sur les 30 derniers jours (au plus {n} par jour)",
         "submit_subscribe": "M’abonner",
         "sent_title": "Vérifiez votre boîte de réception",
         "sent_body": "Si cette adresse peut être abonnée, un courriel vient d’y être envoyé."
@@ -157,6 +158,7 @@ LABELS: dict[str, Labels] = {
         "preview": "Preview over the last 30 days",
         "preview_none": "No article matches over this period.",
         "preview_count": "{n} article(s) over 30 days",
+        "preview_axis": "Articles per day over the last 30 days (at most {n} a day)",
         "submit_subscribe": "Subscribe",
         "sent_title": "Check your inbox",
         "sent_body": "If this address can be subscribed, an email has just been sent to it."

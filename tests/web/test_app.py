@@ -245,6 +245,11 @@ def test_preview_counts_per_day_and_highlights(tmp_path: Path, sqlite_store: Sto
     assert [d["count"] for d in data["days"] if d["day"] == "2026-11-19"] == [2]
     marked = [text for text, on in data["hits"][0]["parts"] if on]
     assert "Tô Lâm" in marked
+    # dates as a French reader writes them, for the list and the chart's axis
+    assert data["days"][-1]["label"] == "20 nov." and data["most"] == 2
+    assert re.fullmatch(r"19 nov\. 2026, \d\d:\d\d", data["hits"][0]["published"])
+    english = client.get("/api/preview", params={"q": "délégation", "lang": "en"}).json()
+    assert english["days"][-1]["label"] == "Nov 20"
     bad = client.get("/api/preview", params={"q": "Chine AND (Hanoï"})
     assert bad.status_code == 422
     problem = bad.json()

@@ -11,6 +11,7 @@ width, go to $VNAWATCH_SCREENSHOTS (else the test's tmp dir).
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import urllib.request
@@ -209,6 +210,13 @@ def test_subscribe_preview_confirm_digest_manage_unsubscribe(
         preview = page.inner_text("#preview")
         assert "4 article(s) sur 30 jours" in preview
         assert page.locator("#preview .bars span").count() == 30
+        # the chart says what it shows: days under the bars, the busiest day's count
+        assert page.locator("#preview .x-axis span").count() == 3
+        assert "Articles par jour sur les 30 derniers jours" in preview
+        assert re.search(
+            r"\d{1,2} (janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)\.? \d{4}, \d\d:\d\d",
+            page.inner_text("#preview .meta"),
+        )
         assert page.inner_text("#preview mark").startswith("Tô Lâm")
         snap(page, shots, "03-preview")
         tab_to(page, "button[type=submit]")

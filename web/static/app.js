@@ -36,16 +36,7 @@
       return;
     }
     box.appendChild(el("p", box.dataset.count.replace("{n}", data.total)));
-    var bars = el("div", null, "bars");
-    var max = Math.max.apply(null, data.days.map(function (d) { return d.count; }).concat([1]));
-    data.days.forEach(function (d) {
-      var bar = el("span");
-      bar.style.height = Math.round((d.count / max) * 100) + "%";
-      bar.title = d.day + " : " + d.count;
-      bars.appendChild(bar);
-    });
-    bars.setAttribute("aria-hidden", "true");
-    box.appendChild(bars);
+    box.appendChild(chart(data));
     if (!data.hits.length) { box.appendChild(el("p", box.dataset.none)); return; }
     var list = el("ol");
     data.hits.forEach(function (hit) {
@@ -63,6 +54,33 @@
       list.appendChild(item);
     });
     box.appendChild(list);
+  }
+
+  // Articles per day: bars with the busiest day's count on the left and the
+  // first, middle and last days under them; the caption says what is shown.
+  function chart(data) {
+    var figure = el("figure", null, "chart");
+    var max = Math.max(data.most || 0, 1);
+    var plot = el("div", null, "plot");
+    plot.appendChild(el("span", String(data.most || 0), "y-max"));
+    var bars = el("div", null, "bars");
+    data.days.forEach(function (d) {
+      var bar = el("span");
+      bar.style.height = Math.round((d.count / max) * 100) + "%";
+      bar.title = d.label + box.dataset.colon + " " + d.count;
+      bars.appendChild(bar);
+    });
+    bars.setAttribute("aria-hidden", "true");
+    plot.appendChild(bars);
+    figure.appendChild(plot);
+    var axis = el("div", null, "x-axis");
+    var last = data.days.length - 1;
+    [0, Math.floor(last / 2), last].forEach(function (i) {
+      if (data.days[i]) { axis.appendChild(el("span", data.days[i].label)); }
+    });
+    figure.appendChild(axis);
+    figure.appendChild(el("figcaption", box.dataset.axis.replace("{n}", data.most || 0)));
+    return figure;
   }
 
   function run() {
