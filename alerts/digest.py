@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from alerts.dedupe import cluster_duplicates
 from alerts.labels import Formatter, SourceHealth, Window
+from alerts.text import fold
 from config import Config
 from store.records import Article, Match, Snippet, SourceState, Subscriber
 
@@ -204,6 +205,30 @@ def _chronological(article: Article) -> tuple[datetime, int]:
     return (article.published_at, article.id or 0)
 
 
+def _term_found(match: Match, by_article: dict[int, tuple[Article, list[Match]]]) -> str:
+    """The term as the article writes it, with the alias that matched beside it when
+    the two differ ("Hoang Sa / Hoàng Sa"); the alias alone when no span shows it."""
+    span = next((s for s in match.spans if s.term == match.alias), None)
+    if span is None or match.article_id not in by_article:
+        return match.alias
+    article = by_article[match.article_id][0]
+    zones = {
+        "title": article.title,
+        "lede": article.summary,
+        "body": article.body,
+        "caption": "\n".join(article.captions),
+    }
+    written = " ".join(zones.get(span.zone, "")[span.start : span.end].split())
+    if written == match.alias or _letters(written) != _letters(match.alias):
+        return match.alias  # the same, or the text changed since it was matched
+    return f"{written} / {match.alias}"
+
+
+def _letters(text: str) -> str:
+    """Folded letters without spaces: "TôLâm" and "TO LAM" are "tolam"."""
+    return "".join(fold(text).split())
+
+
 def _entry(
     cluster: Sequence[Article],
     by_article: dict[int, tuple[Article, list[Match]]],
@@ -220,7 +245,7 @@ def _entry(
         source_name=source_name(config, primary.source),
         rule_ids=rule_ids,
         rule_names=tuple(config.rule(rule_id).name for rule_id in rule_ids),
-        aliases=tuple(dict.fromkeys(m.alias for m in matches if m.alias)),
+        aliases=tuple(dict.fromkeys(_term_found(m, by_article) for m in matches if m.alias)),
         snippet=matches[0].snippet,
         late=window is not None and primary.published_at < window.start,
         also=tuple(Link(a.source, source_name(config, a.source), a.url) for a in cluster[1:]),

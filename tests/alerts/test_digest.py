@@ -243,6 +243,28 @@ def test_several_terms_found_are_labelled_in_the_plural(config: Config) -> None:
     assert "terme trouvé\u00a0:" not in rendered.text
 
 
+def test_the_term_found_is_shown_as_written_with_the_alias_beside_it(config: Config) -> None:
+    from alerts.matcher import compile_rules
+
+    body = "Hanoï (VNA) – Le dirigeant To Lam a reçu une délégation chinoise."
+    title = "Le dirigeant reçoit une délégation"
+    item = _stored(
+        article("1", datetime(2026, 11, 21, 14, tzinfo=HANOI), title=title, body=body), 1
+    )
+    (found,) = compile_rules([config.rule("to_lam")], config.watchlists).match(item)
+    rendered = render_digest(
+        _digest(config, [(found, item)]), brand="Veille VNA", unsubscribe_url="u"
+    )
+    assert "terme trouvé&nbsp;:</span> <b>To Lam / Tô Lâm</b>" in rendered.html
+    # written as the alias: shown once
+    same = _stored(article("2", datetime(2026, 11, 21, 15, tzinfo=HANOI)), 2)
+    (exact,) = compile_rules([config.rule("to_lam")], config.watchlists).match(same)
+    html = render_digest(
+        _digest(config, [(exact, same)]), brand="Veille VNA", unsubscribe_url="u"
+    ).html
+    assert "terme trouvé&nbsp;:</span> <b>Tô Lâm</b>" in html
+
+
 def test_title_match_highlights_the_title_and_shows_the_summary(config: Config) -> None:
     title = "Tô Lâm <reçoit> une délégation"
     item = _stored(
