@@ -11,7 +11,8 @@ the pure digest and mailer stages:
 - :func:`send_pending` claims due outbox rows and sends them (SMTP or files);
 - :func:`preview_digests` renders what would be sent, recording nothing.
 
-Every function takes ``now``; one subscriber's failure is logged and counted,
+Queueing and previews see config.yaml's rules plus the web subscribers' stored
+ones. Every function takes ``now``; one subscriber's failure is logged and counted,
 never fatal to the others.
 """
 
@@ -37,6 +38,7 @@ from alerts.mailer import (
     unsubscribe_url,
     write_files,
 )
+from alerts.subscriptions import with_stored_rules
 from config import Config
 from config import Subscriber as SubscriberSpec
 from store import Store
@@ -72,6 +74,10 @@ class QueueReport:
             f"errors={self.errors}"
         )
 
+    def summary(self) -> str:
+        """The counts a scheduler job line carries, keyed by kind (``digests_queued``)."""
+        return f"{self.kind}_queued={self.queued} {self.kind}_errors={self.errors}"
+
 
 @dataclass
 class SendReport:
@@ -84,6 +90,10 @@ class SendReport:
 
     def __str__(self) -> str:
         return f"outbox sent={self.sent} retried={self.retried} failed={self.failed}"
+
+    def summary(self) -> str:
+        """The counts a scheduler job line carries (``send_failed``: not a queue's)."""
+        return f"sent={self.sent} retried={self.retried} send_failed={self.failed}"
 
 
 def subscriber_record(spec: SubscriberSpec) -> Subscriber:
@@ -112,6 +122,7 @@ def sync_subscribers(store: Store, config: Config, now: datetime) -> None:
 
 def queue_due_digests(store: Store, config: Config, *, now: datetime) -> QueueReport:
     """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
+    config = with_stored_rules(store, config)
     report = QueueReport(kind="digests")
     states = store.source_states()
     for subscriber in store.subscribers():
@@ -150,6 +161,7 @@ def _queue_digest(
 
 def queue_immediate_alerts(store: Store, config: Config, *, now: datetime) -> QueueReport:
     """One short email per immediate subscriber with new matches, rate-limited."""
+    config = with_stored_rules(store, config)
     report = QueueReport(kind="alerts")
     interval = timedelta(minutes=config.mail.immediate_min_interval_minutes)
     states = store.source_states()
@@ -342,6 +354,7 @@ def preview_digests(
     subscriber: str | None = None,
 ) -> list[Path]:
     """Render each subscriber's next digest (or alert) as .eml + .html; record nothing."""
+    config = with_stored_rules(store, config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []

@@ -16,7 +16,9 @@ the pure matcher stage:
 - :func:`archive_frequencies` samples the newest stored articles so that,
   with many rules, each is indexed under its rarest words (alerts.presearch).
 
-One article's failure is logged and counted, never fatal to the run.
+Matching sees config.yaml's rules plus the web subscribers' stored ones
+(:func:`alerts.subscriptions.with_stored_rules`). One article's failure is
+logged and counted, never fatal to the run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from zoneinfo import ZoneInfo
 from alerts.digest import snippet_parts
 from alerts.matcher import Matcher, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
+from alerts.subscriptions import with_stored_rules
 from config import Config, Rule, Source, article_id_from_url
 from store.records import Article, Match
 
@@ -68,6 +71,14 @@ class MatchReport:
             f"matching articles={self.articles} matched_articles={self.matched_articles} "
             f"matches={self.matches} rules={self.rules} errors={self.errors} "
             f"seconds={self.seconds:.2f}"
+        )
+
+    def summary(self) -> str:
+        """The counts a scheduler job line carries; ``match_errors`` names the stage, so
+        a line joining several reports never repeats a key."""
+        return (
+            f"matched_articles={self.matched_articles} matches={self.matches} "
+            f"match_errors={self.errors}"
         )
 
 
@@ -183,8 +194,10 @@ def compile_for_archive(store: Store, config: Config, rules: Sequence[Rule]) -> 
 def match_new_articles(
     store: Store, config: Config, *, now: datetime, batch: int = MATCH_BATCH
 ) -> MatchReport:
-    """Match every unmatched article against the config's rules and store the matches."""
+    """Match every unmatched article against the rules (config.yaml's and the stored
+    ones) and store the matches."""
     started = time.perf_counter()
+    config = with_stored_rules(store, config)
     matcher = compile_for_archive(store, config, config.rules)
     counts: Counter[str] = Counter()
     while True:
@@ -215,6 +228,7 @@ def rematch_since(
     creates duplicates; a rule id absent from the config loses its matches.
     """
     started = time.perf_counter()
+    config = with_stored_rules(store, config)
     wanted = None if rule_ids is None else set(rule_ids)
     rules = [r for r in config.rules if wanted is None or r.id in wanted]
     matcher = compile_for_archive(store, config, rules)

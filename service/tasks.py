@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from service import alarms, health
 
@@ -37,35 +37,15 @@ class Outcome:
     ok: bool = True
 
 
-def _text(result: object) -> str:
-    """A stage report as one key=value line: its summary(), else its __str__."""
-    summary = getattr(result, "summary", None)
-    return str(summary()) if callable(summary) else str(result)
+class Report(Protocol):
+    """A stage's report: crawl, match, queue or send."""
+
+    def summary(self) -> str: ...
 
 
-def _value(value: object) -> str:
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
-
-
-# A job line joins several stage reports; each key names its stage so that no
-# key appears twice in one key=value line (``errors`` of matching vs queueing).
-def _counts(report: object, **keys: str) -> str:
-    return " ".join(f"{key}={_value(getattr(report, attr, 0))}" for key, attr in keys.items())
-
-
-def _matched(report: object) -> str:
-    return _counts(
-        report, matched_articles="matched_articles", matches="matches", match_errors="errors"
-    )
-
-
-def _queued(report: object) -> str:
-    kind = getattr(report, "kind", "queue")
-    return _counts(report, **{f"{kind}_queued": "queued", f"{kind}_errors": "errors"})
-
-
-def _sent(report: object) -> str:
-    return _counts(report, sent="sent", retried="retried", send_failed="failed")
+def _line(*reports: Report) -> str:
+    """Stage reports joined into one key=value job line (their keys never collide)."""
+    return " ".join(report.summary() for report in reports)
 
 
 class Tasks:
@@ -96,16 +76,15 @@ class Tasks:
         from crawler.run import crawl
 
         report = crawl(self.config, source)
-        crawled = _text(report)
-        ok = bool(getattr(report, "ok", True))
-        if getattr(report, "timed_out", False):  # crawler.run killed the hung crawl
+        ok = report.ok
+        if report.timed_out:  # crawler.run killed the hung crawl
             logger.error(
                 "crawl killed after crawl_timeout_minutes=%d source=%s",
                 self.config.crawl.crawl_timeout_minutes,
                 source,
             )
             ok = False
-        return Outcome(f"{crawled} {self.deliver_new()}", ok)
+        return Outcome(f"{report.summary()} {self.deliver_new()}", ok)
 
     def deliver_new(self) -> str:
         """Match new articles, queue immediate alerts, send what is pending."""
@@ -116,7 +95,7 @@ class Tasks:
             matched = match_new_articles(self.store, self.config, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
             sent = send_pending(self.store, self.config, now=self.clock())
-        return f"{_matched(matched)} {_queued(alerts)} {_sent(sent)}"
+        return _line(matched, alerts, sent)
 
     def catch_up(self) -> Outcome:
         """At start: whatever a stop or crash left owed (idempotent per digest window)."""
@@ -133,7 +112,7 @@ class Tasks:
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
             digests = queue_due_digests(self.store, self.config, now=now)
             sent = send_pending(self.store, self.config, now=self.clock())
-        return Outcome(f"{_matched(matched)} {_queued(alerts)} {_queued(digests)} {_sent(sent)}")
+        return Outcome(_line(matched, alerts, digests, sent))
 
     def digest(self, email: str) -> Outcome:
         """A subscriber's digest time: queue every due digest, then send."""
@@ -142,7 +121,7 @@ class Tasks:
         with self.delivery_lock:
             queued = queue_due_digests(self.store, self.config, now=self.clock())
             sent = send_pending(self.store, self.config, now=self.clock())
-        return Outcome(f"subscriber={email} {_queued(queued)} {_sent(sent)}")
+        return Outcome(f"subscriber={email} {_line(queued, sent)}")
 
     def send(self) -> Outcome:
         """Retry what is pending (SMTP outages, rows due for another attempt)."""
@@ -150,7 +129,7 @@ class Tasks:
 
         with self.delivery_lock:
             sent = send_pending(self.store, self.config, now=self.clock())
-        return Outcome(_sent(sent))
+        return Outcome(sent.summary())
 
     def sync_subscribers(self) -> None:
         from alerts.jobs import sync_subscribers
@@ -173,8 +152,8 @@ class Tasks:
             alerts = queue_immediate_alerts(self.store, self.config, now=self.clock())
             sent = send_pending(self.store, self.config, now=self.clock())
         return (
-            f"rematch rules={','.join(ids)} since={since:%Y-%m-%dT%H:%MZ} {_matched(report)} "
-            f"{_queued(alerts)} {_sent(sent)}"
+            f"rematch rules={','.join(ids)} since={since:%Y-%m-%dT%H:%MZ} "
+            f"{_line(report, alerts, sent)}"
         )
 
     def check_health(self) -> Outcome:
