@@ -16,7 +16,7 @@ import os
 import re
 from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,6 +40,11 @@ SECRET_KEY_ENV = "VNAWATCH_SECRET_KEY"
 WEB_PASSWORD_ENV = "VNAWATCH_WEB_PASSWORD"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# how a rule query names a watchlist (``@leaders``) and an entity (``entity:to_lam``)
+WATCHLIST_SIGIL = "@"
+ENTITY_FIELD = "entity"
+WATCHLIST_REFERENCE = re.compile(re.escape(WATCHLIST_SIGIL) + r"([A-Za-z_]\w*)")
+ENTITY_REFERENCE = re.compile(rf"\b{ENTITY_FIELD}:([A-Za-z_]\w*)")
 
 
 class ConfigError(Exception):
@@ -200,6 +205,25 @@ class Rule(Model):
     name: str
     query: str = Field(min_length=1, max_length=4000)
 
+    @property
+    def references(self) -> QueryReferences:
+        return query_references(self.query)
+
+
+class QueryReferences(NamedTuple):
+    """The watchlist and entity ids a rule query names, in the order written."""
+
+    watchlists: tuple[str, ...]
+    entities: tuple[str, ...]
+
+
+def query_references(query: str) -> QueryReferences:
+    """``@list`` and ``entity:id`` references in a rule query, found as the parser
+    (alerts.query) reads them; the one place that knows the two forms."""
+    return QueryReferences(
+        tuple(WATCHLIST_REFERENCE.findall(query)), tuple(ENTITY_REFERENCE.findall(query))
+    )
+
 
 class Subscriber(Model):
     """Someone who receives digests or alerts."""
@@ -340,7 +364,7 @@ def parse_config(text: str, file: Path) -> Config:
         config = Config.model_validate({**data, "path": file})
     except ValidationError as exc:
         raise ConfigError([_pydantic_problem(file, root, err) for err in exc.errors()]) from None
-    problems = [_located(file, root, loc, msg) for loc, msg in _reference_problems(config)]
+    problems = [locate(file, root, loc, msg) for loc, msg in _reference_problems(config)]
     if problems:
         raise ConfigError(problems)
     return config
@@ -356,10 +380,11 @@ def _reference_problems(config: Config) -> list[Problem]:
     watchlists = {w.id for w in config.watchlists}
     entities = {e.id for w in config.watchlists for e in w.entities}
     for i, rule in enumerate(config.rules):
-        for name in re.findall(r"@([A-Za-z_]\w*)", rule.query):
+        references = rule.references
+        for name in references.watchlists:
             if name not in watchlists:
                 problems.append((("rules", i, "query"), f"unknown watchlist '@{name}'"))
-        for name in re.findall(r"\bentity:([A-Za-z_]\w*)", rule.query):
+        for name in references.entities:
             if name not in entities:
                 problems.append((("rules", i, "query"), f"unknown entity {name!r}"))
     for i, subscriber in enumerate(config.subscribers):
@@ -399,7 +424,16 @@ def _duplicate_ids(config: Config) -> list[Problem]:
     return problems
 
 
-def _located(file: Path, root: yaml.Node | None, loc: tuple[str | int, ...], msg: str) -> str:
+def compose_file(file: Path) -> yaml.Node | None:
+    """The YAML node tree of a config file, for :func:`locate`; None when unreadable."""
+    try:
+        return yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def locate(file: Path, root: yaml.Node | None, loc: tuple[str | int, ...], msg: str) -> str:
+    """``file:line: key.path: msg`` for the node at ``loc`` (as deep as the file goes)."""
     node, key_path = _node_at(root, list(loc))
     line = f":{node.start_mark.line + 1}" if node is not None else ""
     where = f" {key_path}:" if key_path else ""
@@ -420,7 +454,7 @@ def _pydantic_problem(file: Path, root: yaml.Node | None, error: Any) -> str:
         message = "unknown key (check the spelling)"
     elif error["type"] == "missing":
         message = "required key is missing"
-    return _located(file, root, loc, message)
+    return locate(file, root, loc, message)
 
 
 def _node_at(root: yaml.Node | None, loc: list[Any]) -> tuple[yaml.Node | None, str]:

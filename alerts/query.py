@@ -3,7 +3,8 @@
 Contract: :func:`parse_rule` parses a rule with luqum (Lucene syntax) and
 returns a tree of :class:`Term`, :class:`All`, :class:`AnyOf` and
 :class:`Not`. Watchlists (``@id``) and entities (``entity:id``) are expanded
-here from config, so the matcher sees plain terms. A rule that does not parse
+here from config, so the matcher sees plain terms (``config.query_references``
+finds the same references without parsing). A rule that does not parse
 raises :class:`RuleSyntaxError` (rule id, line, column); a rule that parses
 but cannot be accepted (unknown field, leading wildcard, too many clauses,
 nesting too deep, nothing positive to look for) raises
@@ -25,6 +26,7 @@ from luqum.parser import parser
 
 from alerts.syntax import SyntaxProblem, syntax_problem
 from alerts.text import fold_cased, words
+from config import ENTITY_FIELD, WATCHLIST_SIGIL
 
 if TYPE_CHECKING:
     from config import Entity, Watchlist
@@ -237,7 +239,7 @@ def _near_operators(
 
 def _near_operand(item: tree.Item | Term, context: _Context) -> str:
     if isinstance(item, tree.Word) and not _NEAR_RE.fullmatch(item.value):
-        if "*" in item.value or item.value.startswith("@"):
+        if "*" in item.value or item.value.startswith(WATCHLIST_SIGIL):
             raise _refuse(context, item, "NEAR/n takes plain words or phrases")
         return str(item.value)
     if isinstance(item, tree.Phrase):
@@ -251,20 +253,20 @@ def _near_operand(item: tree.Item | Term, context: _Context) -> str:
 
 def _field(item: tree.SearchField, context: _Context, fields: frozenset[str], depth: int) -> Node:
     name = item.name.lower()
-    if name == "entity":
+    if name == ENTITY_FIELD:
         if not isinstance(item.expr, tree.Word):
             raise _refuse(context, item, "entity: takes one entity id, e.g. entity:to_lam")
         return _entity(item, item.expr.value, context, fields)
     if name not in FIELDS:
-        known = ", ".join(sorted(FIELDS | {"entity"}))
+        known = ", ".join(sorted(FIELDS | {ENTITY_FIELD}))
         raise _refuse(context, item, f"unknown field {item.name!r} (known: {known})")
     return _convert(item.expr, context, frozenset([name]), depth + 1)
 
 
 def _word(item: tree.Word, context: _Context, fields: frozenset[str]) -> Node:
     value = item.value
-    if value.startswith("@"):
-        return _watchlist(item, value[1:], context, fields)
+    if value.startswith(WATCHLIST_SIGIL):
+        return _watchlist(item, value.removeprefix(WATCHLIST_SIGIL), context, fields)
     if "?" in value or "*" in value.rstrip("*") or value.endswith("**"):
         raise _refuse(context, item, f"wildcard only at the end of a word: {value!r}")
     if value.endswith("*"):

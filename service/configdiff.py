@@ -9,7 +9,6 @@ watchlist or entity whose spellings changed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -41,7 +40,7 @@ def diff_configs(old: Config, new: Config) -> ConfigDiff:
     rule_changes, edited_rules = _diff_rules(old.rules, new.rules)
     watchlist_changes, touched_names = _diff_watchlists(old.watchlists, new.watchlists)
     rematch = set(edited_rules)
-    rematch.update(rule.id for rule in new.rules if _references(rule) & touched_names)
+    rematch.update(rule.id for rule in new.rules if _uses(rule, touched_names))
     restart = ("database_url",) if old.database_url != new.database_url else ()
     changes = [
         *rule_changes,
@@ -103,11 +102,10 @@ def _diff_watchlists(old: list[Watchlist], new: list[Watchlist]) -> tuple[list[s
     return phrases, touched
 
 
-def _references(rule: Rule) -> set[str]:
-    """Watchlist and entity ids a rule's query names (``@list``, ``entity:id``)."""
-    return set(re.findall(r"@([A-Za-z_]\w*)", rule.query)) | set(
-        re.findall(r"\bentity:([A-Za-z_]\w*)", rule.query)
-    )
+def _uses(rule: Rule, names: set[str]) -> bool:
+    """The rule's query names one of the watchlist or entity ids ``names``."""
+    watchlists, entities = rule.references
+    return not names.isdisjoint(watchlists) or not names.isdisjoint(entities)
 
 
 def _diff_sources(old: Mapping[str, Source], new: Mapping[str, Source]) -> list[str]:

@@ -11,14 +11,13 @@ from zoneinfo import available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from alerts.query import RuleError, RuleSyntaxError, parse_rule
-from config import Config
+from config import ENTITY_FIELD, ENTITY_REFERENCE, Config
 from web.labels import Labels
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LANGUAGES = ("fr", "en")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-ENTITY_QUERY = re.compile(r"^entity:([A-Za-z0-9_-]+)$")
 NAME_LIMIT = 200
 QUERY_RULE_ID = "web_query"
 
@@ -60,7 +59,7 @@ class Choice:
     def rules(self, config: Config) -> list[tuple[str, str]]:
         """(name, query) pairs: one per picked watchlist entry, one for the own query."""
         names = {e.id: e.name for w in config.watchlists for e in w.entities}
-        pairs = [(names[e], f"entity:{e}") for e in self.entities if e in names]
+        pairs = [(names[e], f"{ENTITY_FIELD}:{e}") for e in self.entities if e in names]
         if self.query:
             pairs.append(
                 (self.query if len(self.query) <= 60 else self.query[:59] + "…", self.query)
@@ -73,7 +72,7 @@ def choice_from_rules(rules: list[tuple[str, str]]) -> tuple[list[str], str]:
     entities: list[str] = []
     queries: list[str] = []
     for _name, query in rules:
-        found = ENTITY_QUERY.match(query)
+        found = ENTITY_REFERENCE.fullmatch(query)
         if found:
             entities.append(found.group(1))
         elif query:
