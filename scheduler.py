@@ -26,7 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ from service.tasks import Outcome, Tasks
 from service.timetable import desired_jobs
 from store import open_store
 from store.db import display_url
+from store.records import SchedulerState
 
 if TYPE_CHECKING:
     from store import Store
@@ -241,12 +242,11 @@ class Service:
         return None
 
     def write_process_state(self, now: datetime, *, stopped: bool = False) -> None:
-        state = self.store.service_state("scheduler") or {}
-        if state.get("holder") != self.lock.holder:
-            state = {"holder": self.lock.holder, "pid": os.getpid(), "started_at": now.isoformat()}
-        state["heartbeat_at"] = now.isoformat()
-        state["stopped_at"] = now.isoformat() if stopped else None
-        self.store.set_service_state("scheduler", state, now)
+        state = self.store.scheduler_state()
+        if state is None or state.holder != self.lock.holder:
+            state = SchedulerState(holder=self.lock.holder, pid=os.getpid(), started_at=now)
+        state = replace(state, heartbeat_at=now, stopped_at=now if stopped else None)
+        self.store.set_scheduler_state(state, now)
 
     # --- start and stop ---------------------------------------------------------
 

@@ -15,15 +15,14 @@ import contextlib
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import yaml
-
-from config import Config, ConfigError, load_config
+from config import Config, ConfigError, compose_file, load_config, locate
 from service import alarms
+from store.records import ConfigState
 
 if TYPE_CHECKING:
     from store import Store
@@ -112,34 +111,12 @@ def rule_problems(config: Config) -> list[str]:
         logger.debug("alerts.matcher not available; rules not compiled")
         return []
     index = {rule.id: i for i, rule in enumerate(config.rules)}
-    problems = []
-    for error in check_rules(config.rules, config.watchlists):
-        i = index.get(error.rule_id, 0)
-        problems.append(f"{_rule_line(config, i)}: rules[{i}].query: {error}")
-    return problems
-
-
-def _rule_line(config: Config, index: int) -> str:
-    """``file:line`` of the query of rule ``index``, or just the file."""
+    errors = check_rules(config.rules, config.watchlists)
+    if not errors:
+        return []
     path = config.path or Path("config.yaml")
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, yaml.YAMLError):
-        return str(path)
-    node = _mapping_value(root, "rules")
-    if isinstance(node, yaml.SequenceNode) and index < len(node.value):
-        rule = node.value[index]
-        target = _mapping_value(rule, "query") or rule
-        return f"{path}:{target.start_mark.line + 1}"
-    return str(path)
-
-
-def _mapping_value(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
-            if key_node.value == key:
-                return value
-    return None
+    root = compose_file(path)
+    return [locate(path, root, ("rules", index.get(e.rule_id, 0), "query"), str(e)) for e in errors]
 
 
 class ConfigReloader:
@@ -155,7 +132,7 @@ class ConfigReloader:
     def __init__(self, store: Store, path: Path) -> None:
         self.store = store
         self.watcher = ConfigWatcher(path, file_digest(path))
-        self.state: dict[str, Any] = {}
+        self.state: ConfigState | None = None
 
     def record_start(self, config: Config, now: datetime) -> None:
         self.record_applied(config, now)
@@ -174,12 +151,14 @@ class ConfigReloader:
 
     def _reject(self, problems: tuple[str, ...], current: Config, now: datetime) -> None:
         error = "; ".join(problems)
+        loaded_at = self.state.loaded_at if self.state else None
         logger.error(
             "config invalid, still running on the config loaded %s: %s",
-            self.state.get("loaded_at"),
+            loaded_at.isoformat() if loaded_at else None,
             error,
         )
-        self._save(now, valid=False, error=error, invalid_since=self.state.get("invalid_since"))
+        since = self.state.invalid_since if self.state else None
+        self._save(now, valid=False, error=error, invalid_since=since)
         alarms.review_config(self.store, current, error, now)
 
     def _save(
@@ -189,18 +168,22 @@ class ConfigReloader:
         valid: bool,
         loaded_at: datetime | None = None,
         error: str | None = None,
-        invalid_since: str | None = None,
+        invalid_since: datetime | None = None,
     ) -> None:
-        self.state.update(
-            path=str(self.watcher.path),
+        path = str(self.watcher.path)
+        state = replace(
+            self.state or ConfigState(path=path),
+            path=path,
             digest=self.watcher.digest,
             valid=valid,
             error=error,
-            invalid_since=None if valid else (invalid_since or now.isoformat()),
+            invalid_since=None if valid else (invalid_since or now),
         )
         if loaded_at is not None:
-            self.state["loaded_at"] = loaded_at.isoformat()
+            good_text = state.good_text
             # what `vnawatch status` falls back on while the file on disk is invalid
             with contextlib.suppress(OSError, UnicodeDecodeError):
-                self.state["good_text"] = self.watcher.path.read_text(encoding="utf-8")
-        self.store.set_service_state("config", dict(self.state), now)
+                good_text = self.watcher.path.read_text(encoding="utf-8")
+            state = replace(state, loaded_at=loaded_at, good_text=good_text)
+        self.state = state
+        self.store.set_config_state(state, now)

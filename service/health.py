@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
 from store import StoreError, open_store
 from store.health import SourceActivity
-from store.records import SourceState
+from store.records import ConfigState, JobRun, SchedulerState, SourceState
 
 if TYPE_CHECKING:
     from store import Store
@@ -62,16 +62,6 @@ class SourceStatus:
 
 
 @dataclass(frozen=True)
-class JobStatus:
-    job_id: str
-    last_started_at: datetime | None
-    last_finished_at: datetime | None
-    last_ok: bool | None
-    last_result: str | None
-    next_run_at: datetime | None
-
-
-@dataclass(frozen=True)
 class OutboxStatus:
     pending: int
     failed: int
@@ -104,7 +94,7 @@ class SchedulerStatus:
 class StatusReport:
     generated_at: datetime
     sources: list[SourceStatus]
-    jobs: list[JobStatus]
+    jobs: list[JobRun]
     outbox: OutboxStatus
     config: ConfigStatus
     scheduler: SchedulerStatus
@@ -167,7 +157,7 @@ def collect_status(
     return StatusReport(
         generated_at=now,
         sources=sources,
-        jobs=[JobStatus(**asdict(run)) for run in store.job_runs()],
+        jobs=store.job_runs(),
         outbox=OutboxStatus(
             pending=counts.pending,
             failed=counts.failed,
@@ -175,9 +165,9 @@ def collect_status(
             sent_24h=counts.sent_recent,
             oldest_pending_at=counts.oldest_pending_at,
         ),
-        config=config_status(store.service_state("config"), config, config_problems),
+        config=config_status(store.config_state(), config, config_problems),
         scheduler=scheduler_status(
-            store.service_state("scheduler"),
+            store.scheduler_state(),
             now=now,
             stale_after=max(
                 STALE_HEARTBEAT, timedelta(seconds=2 * config.scheduler.lock_lease_seconds)
@@ -243,16 +233,15 @@ def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dic
 
 
 def config_status(
-    state: dict[str, Any] | None, config: Config, problems: Sequence[str] = ()
+    state: ConfigState | None, config: Config, problems: Sequence[str] = ()
 ) -> ConfigStatus:
-    state = state or {}
-    path = str(config.path or "config.yaml")
+    state = state or ConfigState(path=str(config.path or "config.yaml"))
     return ConfigStatus(
-        path=state.get("path", path),
-        valid=bool(state.get("valid", True)) and not problems,
-        loaded_at=_parse(state.get("loaded_at")),
-        invalid_since=_parse(state.get("invalid_since")),
-        error="; ".join(problems) or state.get("error"),
+        path=state.path,
+        valid=state.valid and not problems,
+        loaded_at=state.loaded_at,
+        invalid_since=state.invalid_since,
+        error="; ".join(problems) or state.error,
     )
 
 
@@ -265,13 +254,13 @@ def last_good_config(path: Path) -> Config | None:
     except StoreError:
         return None
     try:
-        state = store.service_state("config") or {}
+        state = store.config_state()
     except SQLAlchemyError:
         return None
     finally:
         store.close()
     try:
-        return parse_config(state["good_text"], path) if state.get("good_text") else None
+        return parse_config(state.good_text, path) if state and state.good_text else None
     except ConfigError:
         return None
 
@@ -287,24 +276,19 @@ def _database_url_in(path: Path) -> str:
 
 
 def scheduler_status(
-    state: dict[str, Any] | None, *, now: datetime, stale_after: timedelta = STALE_HEARTBEAT
+    state: SchedulerState | None, *, now: datetime, stale_after: timedelta = STALE_HEARTBEAT
 ) -> SchedulerStatus:
-    if not state:
+    if state is None:
         return SchedulerStatus(running=False)
-    heartbeat = _parse(state.get("heartbeat_at"))
-    stopped = _parse(state.get("stopped_at"))
+    heartbeat, stopped = state.heartbeat_at, state.stopped_at
     running = stopped is None and heartbeat is not None and now - heartbeat < stale_after
     return SchedulerStatus(
         running=running,
-        holder=state.get("holder"),
-        started_at=_parse(state.get("started_at")),
+        holder=state.holder,
+        started_at=state.started_at,
         heartbeat_at=heartbeat,
         stopped_at=stopped,
     )
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _when(value: datetime | None) -> str:
@@ -406,7 +390,7 @@ def _source_row(s: SourceStatus) -> list[str]:
     ]
 
 
-def _job_row(job: JobStatus) -> list[str]:
+def _job_row(job: JobRun) -> list[str]:
     result = "—" if job.last_ok is None else ("ok" if job.last_ok else "FAILED")
     detail = (job.last_result or "")[:60]
     return [

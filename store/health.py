@@ -8,28 +8,20 @@ together with counts over ``articles`` and ``deliveries``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, func, select, text
 
 from store.base import StoreBase
 from store.models import ArticleRow, ConditionRow, DeliveryRow, JobRunRow, ServiceStateRow
+from store.records import ConfigState, JobRun, SchedulerState
 
 RESULT_LIMIT = 2000
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """The latest run and the next planned run of one scheduler job."""
-
-    job_id: str
-    last_started_at: datetime | None = None
-    last_finished_at: datetime | None = None
-    last_ok: bool | None = None
-    last_result: str | None = None
-    next_run_at: datetime | None = None
+SCHEDULER_STATE = "scheduler"  # service_state rows, by name
+CONFIG_STATE = "config"
+State = TypeVar("State", SchedulerState, ConfigState)
 
 
 @dataclass(frozen=True)
@@ -117,15 +109,29 @@ class HealthQueries(StoreBase):
                 for row in rows
             ]
 
-    def service_state(self, name: str) -> dict[str, Any] | None:
+    def scheduler_state(self) -> SchedulerState | None:
+        return self._service_state(SchedulerState, SCHEDULER_STATE)
+
+    def set_scheduler_state(self, state: SchedulerState, now: datetime) -> None:
+        self._set_service_state(SCHEDULER_STATE, state, now)
+
+    def config_state(self) -> ConfigState | None:
+        return self._service_state(ConfigState, CONFIG_STATE)
+
+    def set_config_state(self, state: ConfigState, now: datetime) -> None:
+        self._set_service_state(CONFIG_STATE, state, now)
+
+    def _service_state(self, kind: type[State], name: str) -> State | None:
         with self._transaction() as session:
             row = session.get(ServiceStateRow, name)
-            return dict(row.value) if row else None
+            return state_from_json(kind, row.value) if row else None
 
-    def set_service_state(self, name: str, value: dict[str, Any], now: datetime) -> None:
+    def _set_service_state(
+        self, name: str, state: SchedulerState | ConfigState, now: datetime
+    ) -> None:
         with self._transaction() as session:
             row = session.get(ServiceStateRow, name) or ServiceStateRow(name=name)
-            row.value = value
+            row.value = json_from_state(state)
             row.updated_at = now
             session.add(row)
 
@@ -222,6 +228,27 @@ class HealthQueries(StoreBase):
             for statement in statements:
                 conn.execute(text(statement))
         return " ".join(statements)
+
+
+def json_from_state(state: SchedulerState | ConfigState) -> dict[str, Any]:
+    """The service_state column's JSON: the record's fields, times as ISO 8601 text."""
+    return {
+        f.name: value.isoformat() if isinstance(value, datetime) else value
+        for f in fields(state)
+        for value in [getattr(state, f.name)]
+    }
+
+
+def state_from_json(kind: type[State], value: dict[str, Any]) -> State:
+    """The record back from its JSON; keys the record does not know are ignored."""
+    known = {f.name: "datetime" in str(f.type) for f in fields(kind)}
+    return kind(
+        **{
+            name: datetime.fromisoformat(item) if known[name] and item else item
+            for name, item in value.items()
+            if name in known
+        }
+    )
 
 
 def _utc(value: Any) -> datetime | None:

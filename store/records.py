@@ -2,7 +2,9 @@
 
 The store hands these out and takes them in; ORM objects never leave
 ``store``. The crawler produces :class:`Article`, the matcher :class:`Match`,
-the digest stage reads both and the mailer works on :class:`Delivery`.
+the digest stage reads both and the mailer works on :class:`Delivery`. The
+scheduler leaves :class:`JobRun`, :class:`SchedulerState` and
+:class:`ConfigState` for `vnawatch status` to read back.
 """
 
 from __future__ import annotations
@@ -194,3 +196,40 @@ class StoredRule:
     rule_id: str
     name: str
     query: str
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """The latest run and the next planned run of one scheduler job."""
+
+    job_id: str
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_ok: bool | None = None
+    last_result: str | None = None
+    next_run_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SchedulerState:
+    """The `vnawatch run` process holding the lock: who, since when, its last heartbeat."""
+
+    holder: str
+    pid: int | None = None
+    started_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    stopped_at: datetime | None = None  # None while it runs (or after a crash)
+
+
+@dataclass(frozen=True)
+class ConfigState:
+    """The config file as the scheduler last saw it: valid, or invalid since when."""
+
+    path: str
+    digest: str = ""
+    valid: bool = True
+    error: str | None = None
+    invalid_since: datetime | None = None
+    loaded_at: datetime | None = None
+    # the text of the config in force, for `vnawatch status` while the file is invalid
+    good_text: str | None = None

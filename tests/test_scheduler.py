@@ -188,8 +188,8 @@ def test_config_edits_are_applied_rejected_and_recovered(
     try:
         # the ERROR is logged first; the state, the alarm and its mail follow
         mails = wait_for(lambda: list((tmp_path / "outbox" / "operators").glob("*.eml")), 10)
-        state = store.service_state("config") or {}
-        assert state["valid"] is False and state["invalid_since"]
+        state = store.config_state()
+        assert state is not None and state.valid is False and state.invalid_since
         conditions = {c.key: c for c in store.conditions()}
         assert conditions["config:invalid"].active
         assert len(mails) == 1 and "PROBL" in mails[0].read_text()
@@ -204,7 +204,7 @@ def test_config_edits_are_applied_rejected_and_recovered(
         # fixed: applied, the invalid state and the alarm cleared (and mailed once)
         write_config(config, data | {"retention_days": 365})
         process.wait_log("config reloaded:", count=2)
-        wait_for(lambda: store.service_state("config")["valid"], 5, "config valid again")
+        wait_for(lambda: store.config_state().valid, 5, "config valid again")
         mails = wait_for(
             lambda: sorted((tmp_path / "outbox" / "operators").glob("*.eml"))[1:], 5, "clear mail"
         )

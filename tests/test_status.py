@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -14,7 +15,14 @@ from config import Config
 from service import alarms
 from service.health import collect_status, render_status
 from store import Store
-from store.records import Article, CrawlRun, DeliveryDraft, Subscriber
+from store.records import (
+    Article,
+    ConfigState,
+    CrawlRun,
+    DeliveryDraft,
+    SchedulerState,
+    Subscriber,
+)
 from tests.processes import base_config, cli, write_config
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -195,15 +203,14 @@ def test_a_notice_retried_while_mail_is_down_is_logged_once(
 
 
 def test_config_state_and_failed_jobs_are_reported(store: Store, config: Config) -> None:
-    store.set_service_state(
-        "config",
-        {
-            "path": "config.yaml",
-            "valid": False,
-            "invalid_since": NOW.isoformat(),
-            "loaded_at": (NOW - timedelta(hours=1)).isoformat(),
-            "error": "config.yaml:12: rules[0].qurey: unknown key (check the spelling)",
-        },
+    store.set_config_state(
+        ConfigState(
+            path="config.yaml",
+            valid=False,
+            invalid_since=NOW,
+            loaded_at=NOW - timedelta(hours=1),
+            error="config.yaml:12: rules[0].qurey: unknown key (check the spelling)",
+        ),
         NOW,
     )
     store.record_job_result("send:pending", NOW, ok=False, result="raised OSError: disk full")
@@ -240,8 +247,8 @@ def test_status_command_exits_1_when_something_needs_attention(tmp_path: Path) -
 def test_a_scheduler_that_died_without_stopping_needs_attention(
     store: Store, config: Config
 ) -> None:
-    beat = {"holder": "host:1:ab", "started_at": NOW.isoformat(), "stopped_at": None}
-    store.set_service_state("scheduler", beat | {"heartbeat_at": NOW.isoformat()}, NOW)
+    beat = SchedulerState(holder="host:1:ab", started_at=NOW, stopped_at=None)
+    store.set_scheduler_state(replace(beat, heartbeat_at=NOW), NOW)
     assert collect_status(store, config, now=NOW + timedelta(minutes=1)).scheduler.running
     report = collect_status(store, config, now=NOW + timedelta(minutes=10))
     assert not report.scheduler.running
@@ -249,8 +256,8 @@ def test_a_scheduler_that_died_without_stopping_needs_attention(
         "scheduler stopped without a clean shutdown (last heartbeat 2026-11-24 12:00 UTC): "
         "is `vnawatch run` running?"
     ]
-    stopped = beat | {"heartbeat_at": NOW.isoformat(), "stopped_at": NOW.isoformat()}
-    store.set_service_state("scheduler", stopped, NOW)
+    stopped = replace(beat, heartbeat_at=NOW, stopped_at=NOW)
+    store.set_scheduler_state(stopped, NOW)
     report = collect_status(store, config, now=NOW + timedelta(minutes=10))
     assert not report.problems
     assert "scheduler  stopped at 2026-11-24 12:00 UTC" in render_status(report)
