@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from store.records import Extraction
+from store.records import ARTICLE_FIELDS, Article, Extraction
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,20 @@ class ArticleItem:
     backfill: bool = False
     # set by NormalisePipeline
     content_hash: str = ""
+
+
+# the page's fields the record keeps, by name (canonical_url only served identity)
+RECORD_FIELDS = tuple(f.name for f in fields(ArticleFields) if f.name in ARTICLE_FIELDS)
+
+
+def record_from_item(item: ArticleItem) -> Article:
+    """The store record of a normalised item (ValidatePipeline dropped undated ones)."""
+    page = item.fields
+    assert page.published_at is not None
+    return Article(
+        source=item.source,
+        article_id=item.article_id,
+        url=item.url,
+        content_hash=item.content_hash,
+        **{name: getattr(page, name) for name in RECORD_FIELDS},
+    )

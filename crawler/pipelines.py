@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.extract import content_hash
-from crawler.items import ArticleItem
-from store.records import Article
+from crawler.items import ArticleItem, record_from_item
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -140,7 +139,7 @@ class StorePipeline(_Pipeline):
         assert published is not None  # ValidatePipeline ran first
         item.backfill = self.first_crawl and published < self.cutoff
         outcome = self.spider.store.save_article(
-            article_record(item), datetime.now(UTC), backfill=item.backfill
+            record_from_item(item), datetime.now(UTC), backfill=item.backfill
         )
         self.stats.inc_value(f"vnawatch/articles/{outcome}")
         if item.backfill:
@@ -153,27 +152,3 @@ class StorePipeline(_Pipeline):
             item.url,
         )
         return item
-
-
-def article_record(item: ArticleItem) -> Article:
-    """The store record for a normalised item."""
-    fields = item.fields
-    assert fields.published_at is not None
-    return Article(
-        source=item.source,
-        article_id=item.article_id,
-        url=item.url,
-        title=fields.title,
-        published_at=fields.published_at,
-        summary=fields.summary,
-        body=fields.body,
-        captions=fields.captions,
-        section=fields.section,
-        credit=fields.credit,
-        dateline=fields.dateline,
-        language=fields.language,
-        updated_at=fields.updated_at,
-        extraction=fields.extraction,
-        extraction_note=fields.extraction_note,
-        content_hash=item.content_hash,
-    )

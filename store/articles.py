@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from store.base import StoreBase
 from store.models import ArticleRow
-from store.records import Article, SaveOutcome
+from store.records import ARTICLE_FIELDS, Article, SaveOutcome
 
 BATCH = 500
 
@@ -78,12 +79,12 @@ class ArticleQueries(StoreBase):
     def article(self, article_pk: int) -> Article | None:
         with self._transaction() as session:
             row = session.get(ArticleRow, article_pk)
-            return article_record(row) if row else None
+            return article_from_row(row) if row else None
 
     def article_by_url(self, url: str) -> Article | None:
         with self._transaction() as session:
             row = session.scalar(select(ArticleRow).where(ArticleRow.url == url).limit(1))
-            return article_record(row) if row else None
+            return article_from_row(row) if row else None
 
     def article_by_identity(self, source: str, article_id: str) -> Article | None:
         with self._transaction() as session:
@@ -92,7 +93,7 @@ class ArticleQueries(StoreBase):
                     ArticleRow.source == source, ArticleRow.article_id == article_id
                 )
             )
-            return article_record(row) if row else None
+            return article_from_row(row) if row else None
 
     def count_articles(self, source: str | None = None, since: datetime | None = None) -> int:
         query = select(func.count()).select_from(ArticleRow)
@@ -125,7 +126,7 @@ class ArticleQueries(StoreBase):
                 )
             with self._transaction() as session:
                 rows = session.scalars(query.limit(batch)).all()
-                records = [article_record(row) for row in rows]
+                records = [article_from_row(row) for row in rows]
             yield from records
             if len(rows) < batch:
                 return
@@ -139,7 +140,7 @@ class ArticleQueries(StoreBase):
                 .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
                 .limit(limit)
             ).all()
-            return [article_record(row) for row in rows]
+            return [article_from_row(row) for row in rows]
 
     def unmatched_articles(self, limit: int = BATCH) -> list[Article]:
         """Articles not matched since they were stored or last updated."""
@@ -150,7 +151,7 @@ class ArticleQueries(StoreBase):
                 .order_by(ArticleRow.id)
                 .limit(limit)
             ).all()
-            return [article_record(row) for row in rows]
+            return [article_from_row(row) for row in rows]
 
     def mark_matched(self, article_pks: Iterable[int], now: datetime) -> None:
         pks = list(article_pks)
@@ -176,53 +177,41 @@ class ArticleQueries(StoreBase):
             return len(rows)
 
 
-def _copy_into(row: ArticleRow, article: Article, now: datetime) -> None:
-    row.source = article.source
-    row.article_id = article.article_id
-    row.url = article.url
-    row.title = article.title
-    row.summary = article.summary
-    row.body = article.body
-    row.captions = list(article.captions)
-    row.section = article.section
-    row.credit = article.credit
-    row.dateline = article.dateline
-    row.language = article.language
-    row.published_at = article.published_at
+# set by the store when it saves a row, never copied from the record being saved
+STORE_SET = frozenset({"id", "first_seen_at", "last_seen_at", "backfill"})
+COPIED_TO_ROW = tuple(name for name in ARTICLE_FIELDS if name not in STORE_SET)
+
+
+def row_values_from_article(article: Article, now: datetime) -> dict[str, Any]:
+    """The column values saving ``article`` writes (an absent ``updated_at`` keeps the row's)."""
+    values = {name: getattr(article, name) for name in COPIED_TO_ROW}
+    values["captions"] = list(article.captions)
     offset = article.published_at.utcoffset() or timedelta(0)
-    row.published_offset_minutes = int(offset.total_seconds() // 60)
-    row.content_hash = article.content_hash
-    row.extraction = article.extraction
-    row.extraction_note = article.extraction_note
-    row.story_key = article.story_key
-    row.last_seen_at = now
-    if article.updated_at is not None:
-        row.updated_at = article.updated_at
+    values["published_offset_minutes"] = int(offset.total_seconds() // 60)
+    values["last_seen_at"] = now
+    if article.updated_at is None:
+        del values["updated_at"]
+    return values
 
 
-def article_record(row: ArticleRow) -> Article:
-    """The record of an article row (the match and outbox queries use it too)."""
+def _copy_into(row: ArticleRow, article: Article, now: datetime) -> None:
+    for name, value in row_values_from_article(article, now).items():
+        setattr(row, name, value)
+
+
+def article_from_row(row: ArticleRow) -> Article:
+    """The record of an article row (the match and outbox queries use it too); times
+    in the outlet's offset, the store's own times in UTC."""
     zone = timezone(timedelta(minutes=row.published_offset_minutes))
+    values = {name: getattr(row, name) for name in ARTICLE_FIELDS}
     return Article(
-        id=row.id,
-        source=row.source,
-        article_id=row.article_id,
-        url=row.url,
-        title=row.title,
-        summary=row.summary,
-        body=row.body,
-        captions=tuple(row.captions or ()),
-        section=row.section,
-        credit=row.credit,
-        dateline=row.dateline,
-        language=row.language,
-        published_at=row.published_at.astimezone(zone),
-        updated_at=row.updated_at.astimezone(zone) if row.updated_at else None,
-        first_seen_at=row.first_seen_at.astimezone(UTC),
-        last_seen_at=row.last_seen_at.astimezone(UTC) if row.last_seen_at else None,
-        backfill=bool(row.backfill),
-        content_hash=row.content_hash,
-        extraction=row.extraction,  # type: ignore[arg-type]
-        extraction_note=row.extraction_note,
-        story_key=row.story_key,
+        **values
+        | {
+            "captions": tuple(row.captions or ()),
+            "published_at": row.published_at.astimezone(zone),
+            "updated_at": row.updated_at.astimezone(zone) if row.updated_at else None,
+            "first_seen_at": row.first_seen_at.astimezone(UTC),
+            "last_seen_at": row.last_seen_at.astimezone(UTC) if row.last_seen_at else None,
+            "backfill": bool(row.backfill),
+        }
     )

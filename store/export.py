@@ -1,7 +1,8 @@
 """Export: stored articles or matches as JSON lines or CSV, one record per line.
 
 The order is stable (publication time, then storage id) so two exports of
-the same archive are identical; times are ISO 8601 with their offset.
+the same archive are identical; times are ISO 8601 with their offset. The
+article columns are :data:`store.records.ARTICLE_FIELDS`, the record's own fields.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from store.records import ARTICLE_FIELDS
+
 if TYPE_CHECKING:
     from store import Store
     from store.records import Article, Match
 
-ARTICLE_FIELDS = (
-    "url", "source", "article_id", "title", "summary", "body", "published_at", "updated_at",
-    "section", "credit", "dateline", "language", "captions", "first_seen_at", "extraction",
-    "extraction_note", "content_hash", "id", "story_key", "last_seen_at", "backfill",
-)  # fmt: skip
 MATCH_FIELDS = (
     "rule_id", "url", "source", "article_id", "title", "published_at", "zones", "alias",
     "snippet", "spans", "matched_at",
@@ -44,33 +42,12 @@ def write_export(
     return _write_jsonl(rows, stream) if fmt == "jsonl" else _write_csv(fields, rows, stream)
 
 
-def article_dict(article: Article) -> dict[str, Any]:
-    return {
-        "url": article.url,
-        "source": article.source,
-        "article_id": article.article_id,
-        "title": article.title,
-        "summary": article.summary,
-        "body": article.body,
-        "published_at": article.published_at.isoformat(),
-        "updated_at": _iso(article.updated_at),
-        "section": article.section,
-        "credit": article.credit,
-        "dateline": article.dateline,
-        "language": article.language,
-        "captions": list(article.captions),
-        "first_seen_at": _iso(article.first_seen_at),
-        "extraction": article.extraction,
-        "extraction_note": article.extraction_note,
-        "content_hash": article.content_hash,
-        "id": article.id,
-        "story_key": article.story_key,
-        "last_seen_at": _iso(article.last_seen_at),
-        "backfill": article.backfill,
-    }
+def export_row_from_article(article: Article) -> dict[str, Any]:
+    """Every field of the record, in its order: times ISO 8601, tuples as lists."""
+    return {name: _exported(getattr(article, name)) for name in ARTICLE_FIELDS}
 
 
-def match_dict(match: Match, article: Article) -> dict[str, Any]:
+def export_row_from_match(match: Match, article: Article) -> dict[str, Any]:
     return {
         "rule_id": match.rule_id,
         "url": article.url,
@@ -90,14 +67,14 @@ def _article_rows(
     store: Store, since: datetime | None, source: str | None
 ) -> Iterator[dict[str, Any]]:
     for article in store.iter_articles(since=since, source=source):
-        yield article_dict(article)
+        yield export_row_from_article(article)
 
 
 def _match_rows(
     store: Store, since: datetime | None, source: str | None
 ) -> Iterator[dict[str, Any]]:
     for match, article in store.iter_matches(since=since, source=source):
-        yield match_dict(match, article)
+        yield export_row_from_match(match, article)
 
 
 def _write_jsonl(rows: Iterator[dict[str, Any]], stream: TextIO) -> int:
@@ -125,3 +102,9 @@ def _write_csv(fields: tuple[str, ...], rows: Iterator[dict[str, Any]], stream: 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _exported(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value

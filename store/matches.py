@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select
 
-from store.articles import article_record
+from store.articles import article_from_row
 from store.base import StoreBase
 from store.models import ArticleRow, MatchRow
 from store.records import Article, Match, Snippet, Span
@@ -72,7 +72,7 @@ class MatchQueries(StoreBase):
                 query = query.where(ArticleRow.source == source)
             with self._transaction() as session:
                 rows = session.execute(query.offset(offset).limit(batch)).all()
-                pairs = [(match_record(m), article_record(a)) for m, a in rows]
+                pairs = [(match_record(m), article_from_row(a)) for m, a in rows]
             yield from pairs
             if len(rows) < batch:
                 return

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.articles import article_record
+from store.articles import article_from_row
 from store.base import StoreBase
 from store.matches import match_record
 from store.models import (
@@ -121,7 +121,7 @@ class OutboxQueries(StoreBase):
         )
         with self._transaction() as session:
             rows = session.execute(query).all()
-            return [(match_record(m), article_record(a)) for m, a in rows]
+            return [(match_record(m), article_from_row(a)) for m, a in rows]
 
     def delivered_since(self, subscriber_id: int, channel: str, since: datetime) -> list[Article]:
         """Articles queued for a subscriber on ``channel`` by deliveries created since ``since``."""
@@ -137,7 +137,7 @@ class OutboxQueries(StoreBase):
             .order_by(ArticleRow.published_at, ArticleRow.id)
         )
         with self._transaction() as session:
-            return [article_record(row) for row in session.scalars(query)]
+            return [article_from_row(row) for row in session.scalars(query)]
 
     def queue_delivery(self, draft: DeliveryDraft, now: datetime) -> int | None:
         """Record one email and the articles it carries, in one transaction.

@@ -9,7 +9,7 @@ scheduler leaves :class:`JobRun`, :class:`SchedulerState` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Literal
 
@@ -19,32 +19,39 @@ DeliveryStatus = Literal["pending", "sent", "failed"]
 SaveOutcome = Literal["new", "updated", "unchanged"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Article:
-    """One article of one outlet; identity is (source, article_id)."""
+    """One article of one outlet; identity is (source, article_id).
 
+    The one list of an article's fields: the crawl item's converter, the row
+    converters and the export (whose columns keep this order) all derive theirs
+    from ``dataclasses.fields(Article)`` (:data:`ARTICLE_FIELDS`).
+    """
+
+    url: str
     source: str
     article_id: str
-    url: str
     title: str
-    published_at: datetime
     summary: str = ""
     body: str = ""
-    captions: tuple[str, ...] = ()
+    published_at: datetime
+    updated_at: datetime | None = None
     section: str | None = None
     credit: str | None = None
     dateline: str | None = None
     language: str = "fr"
-    updated_at: datetime | None = None
+    captions: tuple[str, ...] = ()
+    first_seen_at: datetime | None = None  # set by the store
     extraction: Extraction = "ok"
     extraction_note: str = ""
     content_hash: str = ""
-    # set by the store
-    id: int | None = None
-    first_seen_at: datetime | None = None
+    id: int | None = None  # set by the store
     story_key: str | None = None
-    last_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None  # set by the store
     backfill: bool = False  # stored by a source's first crawl: kept, never mailed
+
+
+ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))
 
 
 @dataclass(frozen=True)

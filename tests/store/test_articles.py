@@ -37,6 +37,25 @@ def test_save_article_keeps_offset_and_identity(store: Store) -> None:
     assert store.count_articles() == 1
 
 
+def test_every_record_field_is_stored_and_read_back(store: Store) -> None:
+    full = _article(
+        updated_at=datetime(2026, 11, 21, 16, 0, tzinfo=HANOI),
+        section="Politique",
+        credit="VNA/CVN",
+        dateline="Hanoï",
+        language="fr",
+        captions=("Une légende.",),
+        extraction="partial",
+        extraction_note="selector overruled",
+        story_key="story-1",
+    )
+    assert store.save_article(full, NOW) == "new"
+    stored = store.article_by_identity("vietnamplus", "256133")
+    assert stored is not None and stored.id is not None
+    set_by_store = {"id": stored.id, "first_seen_at": NOW, "last_seen_at": NOW}
+    assert stored == replace(full, **set_by_store)  # type: ignore[arg-type]
+
+
 def test_same_id_under_another_url_is_not_a_second_article(store: Store) -> None:
     store.save_article(_article(), NOW)
     legacy = _article(url="https://fr.vietnamplus.vn/exemple/256133.vnp")
