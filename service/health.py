@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
 from store import StoreError, open_store
-from store.health import SourceActivity
-from store.records import ConfigState, JobRun, SchedulerState, SourceState
+from store.health import JobRun, SourceActivity
+from store.records import ConfigState, SchedulerState, SourceState
 
 if TYPE_CHECKING:
     from store import Store
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 RECENT = timedelta(hours=24)
 BASELINE_DAYS = 14
 STALE_HEARTBEAT = timedelta(minutes=3)
+SCHEDULER_FIELDS = tuple(f.name for f in fields(SchedulerState))
 JOB_RAISED = "raised "  # scheduler.RAISED: the job ended in an exception (a bug or an outage)
 
 
@@ -71,23 +72,22 @@ class OutboxStatus:
 
 
 @dataclass(frozen=True)
-class ConfigStatus:
-    """The config file and what the scheduler made of it."""
-
-    path: str
-    valid: bool = True
-    loaded_at: datetime | None = None
-    invalid_since: datetime | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class SchedulerStatus:
+    """Whether the scheduler runs now, and its last record (None: it never ran here)."""
+
     running: bool
-    holder: str | None = None
-    started_at: datetime | None = None
-    heartbeat_at: datetime | None = None
-    stopped_at: datetime | None = None
+    last: SchedulerState | None = None
+
+    @property
+    def crashed(self) -> bool:
+        """It stopped beating without recording a stop (killed, host down)."""
+        last = self.last
+        return not self.running and bool(last and last.heartbeat_at and not last.stopped_at)
+
+    def as_json(self) -> dict[str, Any]:
+        """``running`` and the record's fields, flat (null ones when it never ran)."""
+        last = asdict(self.last) if self.last else dict.fromkeys(SCHEDULER_FIELDS)
+        return {"running": self.running, **last}
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class StatusReport:
     sources: list[SourceStatus]
     jobs: list[JobRun]
     outbox: OutboxStatus
-    config: ConfigStatus
+    config: ConfigState  # the file on disk and what the scheduler made of it
     scheduler: SchedulerStatus
 
     @property
@@ -112,11 +112,10 @@ class StatusReport:
             for job in self.jobs
             if job.last_ok is False and (job.last_result or "").startswith(JOB_RAISED)
         ]
-        crashed = self.scheduler
-        if not crashed.running and crashed.heartbeat_at and not crashed.stopped_at:
+        if self.scheduler.crashed and self.scheduler.last:
             found.append(
-                f"scheduler stopped without a clean shutdown "
-                f"(last heartbeat {_when(crashed.heartbeat_at)}): is `vnawatch run` running?"
+                f"scheduler stopped without a clean shutdown (last heartbeat "
+                f"{_when(self.scheduler.last.heartbeat_at)}): is `vnawatch run` running?"
             )
         if not self.config.valid:
             found.append(f"config invalid since {_when(self.config.invalid_since)}")
@@ -128,6 +127,8 @@ class StatusReport:
 
     def to_json(self) -> str:
         data = asdict(self)
+        del data["config"]["good_text"]  # the whole file, kept for last_good_config
+        data["scheduler"] = self.scheduler.as_json()
         data["needs_attention"] = self.needs_attention
         data["problems"] = self.problems
         return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
@@ -234,14 +235,11 @@ def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dic
 
 def config_status(
     state: ConfigState | None, config: Config, problems: Sequence[str] = ()
-) -> ConfigStatus:
+) -> ConfigState:
+    """The scheduler's record, overruled by ``problems`` of the file on disk."""
     state = state or ConfigState(path=str(config.path or "config.yaml"))
-    return ConfigStatus(
-        path=state.path,
-        valid=state.valid and not problems,
-        loaded_at=state.loaded_at,
-        invalid_since=state.invalid_since,
-        error="; ".join(problems) or state.error,
+    return replace(
+        state, valid=state.valid and not problems, error="; ".join(problems) or state.error
     )
 
 
@@ -282,13 +280,7 @@ def scheduler_status(
         return SchedulerStatus(running=False)
     heartbeat, stopped = state.heartbeat_at, state.stopped_at
     running = stopped is None and heartbeat is not None and now - heartbeat < stale_after
-    return SchedulerStatus(
-        running=running,
-        holder=state.holder,
-        started_at=state.started_at,
-        heartbeat_at=heartbeat,
-        stopped_at=stopped,
-    )
+    return SchedulerStatus(running, state)
 
 
 def _when(value: datetime | None) -> str:
@@ -347,16 +339,19 @@ def render_status(report: StatusReport) -> str:
 
 
 def _scheduler_line(status: SchedulerStatus) -> str:
+    last = status.last
+    if last is None:
+        return "never ran on this database"
     if status.running:
-        return f"running ({status.holder}), heartbeat {_when(status.heartbeat_at)}"
-    if status.stopped_at:
-        return f"stopped at {_when(status.stopped_at)}"
-    if status.heartbeat_at:
-        return f"not running? last heartbeat {_when(status.heartbeat_at)}"
+        return f"running ({last.holder}), heartbeat {_when(last.heartbeat_at)}"
+    if last.stopped_at:
+        return f"stopped at {_when(last.stopped_at)}"
+    if last.heartbeat_at:
+        return f"not running? last heartbeat {_when(last.heartbeat_at)}"
     return "never ran on this database"
 
 
-def _config_line(status: ConfigStatus) -> str:
+def _config_line(status: ConfigState) -> str:
     if not status.valid:
         return (
             f"{status.path} INVALID since {_when(status.invalid_since)} "

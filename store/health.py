@@ -16,12 +16,24 @@ from sqlalchemy import case, delete, func, select, text
 
 from store.base import StoreBase
 from store.models import ArticleRow, ConditionRow, DeliveryRow, JobRunRow, ServiceStateRow
-from store.records import ConfigState, JobRun, SchedulerState
+from store.records import ConfigState, SchedulerState
 
 RESULT_LIMIT = 2000
 SCHEDULER_STATE = "scheduler"  # service_state rows, by name
 CONFIG_STATE = "config"
 State = TypeVar("State", SchedulerState, ConfigState)
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """The latest run and the next planned run of one scheduler job."""
+
+    job_id: str
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_ok: bool | None = None
+    last_result: str | None = None
+    next_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 The store hands these out and takes them in; ORM objects never leave
 ``store``. The crawler produces :class:`Article`, the matcher :class:`Match`,
 the digest stage reads both and the mailer works on :class:`Delivery`. The
-scheduler leaves :class:`JobRun`, :class:`SchedulerState` and
-:class:`ConfigState` for `vnawatch status` to read back.
+scheduler leaves :class:`SchedulerState` and :class:`ConfigState` for
+`vnawatch status` to read back.
 """
 
 from __future__ import annotations
@@ -203,18 +203,6 @@ class StoredRule:
     rule_id: str
     name: str
     query: str
-
-
-@dataclass(frozen=True)
-class JobRun:
-    """The latest run and the next planned run of one scheduler job."""
-
-    job_id: str
-    last_started_at: datetime | None = None
-    last_finished_at: datetime | None = None
-    last_ok: bool | None = None
-    last_result: str | None = None
-    next_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)
