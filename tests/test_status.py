@@ -302,3 +302,14 @@ def test_operator_notice_waits_while_smtp_is_down(sqlite_store: Store, config: C
     smtp = config.model_copy(update={"mail": mail})
     assert alarms.review_config(sqlite_store, smtp, "config.yaml:7: rules: bad", NOW) == 0
     assert sqlite_store.conditions()[0].needs_notice
+
+
+def test_catch_up_line_names_each_stage_in_its_keys(store: Store, config: Config) -> None:
+    from service.tasks import Tasks
+
+    outcome = Tasks(store, config, clock=lambda: NOW).catch_up()
+    assert outcome.ok
+    assert outcome.summary == (
+        "matched_articles=0 matches=0 match_errors=0 alerts_queued=0 alerts_errors=0 "
+        "digests_queued=0 digests_errors=0 sent=0 retried=0 send_failed=0"
+    )
