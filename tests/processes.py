@@ -22,9 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
+# Limits are generous: they cost time only when a test fails anyway, and a
+# loaded CI machine (the second core busy) may take several times longer.
+WAIT = 60.0
+
+
 def wait_for(
     condition: Callable[[], T],
-    timeout: float = 20.0,
+    timeout: float = WAIT,
     what: str = "condition",
     context: Callable[[], str] | None = None,
 ) -> T:
@@ -129,7 +134,7 @@ class SchedulerProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def wait_log(self, text: str, timeout: float = 20.0, *, count: int = 1) -> str:
+    def wait_log(self, text: str, timeout: float = WAIT, *, count: int = 1) -> str:
         """Wait until ``text`` appears ``count`` times in the log."""
 
         def seen() -> bool:
@@ -146,7 +151,7 @@ class SchedulerProcess:
     def signal(self, sig: int = signal.SIGTERM) -> None:
         self.process.send_signal(sig)
 
-    def wait_exit(self, timeout: float = 20.0) -> int:
+    def wait_exit(self, timeout: float = WAIT) -> int:
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -122,7 +122,7 @@ def test_crawl_match_and_alert_arrive_by_smtp(
         assert message.get_content_type() == "multipart/alternative"
         assert "crawl finished source=vietnamplus new=" in process.log
         process.signal(signal.SIGTERM)
-        assert process.wait_exit(30) == 0
+        assert process.wait_exit(60) == 0
     status = cli(config, "status", "--json", env=env)
     assert '"running": false' in status.stdout
 
@@ -137,7 +137,7 @@ def test_alert_pending_at_a_sigkill_is_sent_once_after_restart(
     first = _start(config, "first", started)
     first.wait_log("delivery will be retried", timeout=180)
     first.signal(signal.SIGKILL)
-    first.wait_exit(10)
+    first.wait_exit(60)
     pending = _deliveries(config)
     assert [d.status for d in pending] == ["pending"] * len(pending) and pending
 
@@ -151,7 +151,7 @@ def test_alert_pending_at_a_sigkill_is_sent_once_after_restart(
         )
         second.wait_log("job finished job=crawl:vietnamplus", timeout=120)
         second.signal(signal.SIGTERM)
-        assert second.wait_exit(30) == 0
+        assert second.wait_exit(60) == 0
         sent = _deliveries(config)
         assert [d.id for d in sent] == [d.id for d in pending]  # the crawl found nothing new
         assert len(handler.messages) == len(pending)
@@ -161,7 +161,7 @@ def test_alert_pending_at_a_sigkill_is_sent_once_after_restart(
         third.wait_log("job finished job=startup:catch_up")
         third.wait_log("job finished job=crawl:vietnamplus", timeout=120)
         third.signal(signal.SIGTERM)
-        assert third.wait_exit(30) == 0
+        assert third.wait_exit(60) == 0
         assert len(handler.messages) == len(pending)
         assert len(_deliveries(config)) == len(pending)
 
@@ -212,7 +212,7 @@ def test_failing_source_alarm_starts_and_clears_after_a_config_fix(
     ]
     assert "crawl finished source=lecourrier new=" in process.log
     process.signal(signal.SIGTERM)
-    assert process.wait_exit(30) == 0
+    assert process.wait_exit(60) == 0
 
 
 def _store_of(config: Path) -> Any:
@@ -245,12 +245,12 @@ def test_sigkill_mid_crawl_loses_no_article_and_mails_each_once(
         first = _start(config, "first", started)
         children = wait_for(lambda: _crawl_in_progress(first, config), 120, "a crawl under way")
         first.signal(signal.SIGKILL)
-        first.wait_exit(10)
+        first.wait_exit(60)
         store = _store_of(config)
         at_kill = store.count_articles("vietnamplus")
         store.close()
         # the orphaned Scrapy process notices and stops instead of crawling on
-        _gone, alive = psutil.wait_procs(children, timeout=30)
+        _gone, alive = psutil.wait_procs(children, timeout=60)
         assert not alive, first.log
         assert "crawl stopping: parent process" in first.log
 
@@ -258,7 +258,7 @@ def test_sigkill_mid_crawl_loses_no_article_and_mails_each_once(
         second.wait_log("job finished job=crawl:vietnamplus", timeout=120)
         wait_for(lambda: _all_sent(config), 60, "every alert sent")
         second.signal(signal.SIGTERM)
-        assert second.wait_exit(30) == 0
+        assert second.wait_exit(60) == 0
 
         store = _store_of(config)
         try:
@@ -321,6 +321,6 @@ def test_a_rule_added_while_running_rematches_recent_articles_once(
             store.close()
         process.wait_log("job finished job=send:pending", count=3)
         process.signal(signal.SIGTERM)
-        assert process.wait_exit(30) == 0
+        assert process.wait_exit(60) == 0
     assert len(handler.messages) == 2
     assert len(_deliveries(config)) == 2
