@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import IO, Annotated, Any, NoReturn
 
 import typer
 
@@ -56,6 +56,7 @@ class LogFormat(StrEnum):
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 class ExportKind(StrEnum):
@@ -372,25 +373,51 @@ def export(
     kind: Annotated[ExportKind, typer.Argument(help="articles or matches")],
     config: ConfigOption = None,
     format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel",
+            help="CSV that Excel opens as it is: UTF-8 with a BOM, ';', CRLF, local times",
+        ),
+    ] = False,
     since: Annotated[str | None, typer.Option(help="published since (7d, 2026-11-01)")] = None,
+    until: Annotated[str | None, typer.Option(help="published before (1d, 2026-12-01)")] = None,
     source: Annotated[str | None, typer.Option(help="only this source id")] = None,
+    rule: Annotated[str | None, typer.Option(help="only what this rule matched")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file [stdout]")] = None,
 ) -> None:
-    """Write stored articles or matches as JSON lines or CSV, in a stable order."""
+    """Write stored articles or matches as JSON lines, CSV or an Excel workbook, in a stable
+    order; progress on stderr for large archives."""
     cfg = load(config)
-    since_at = parse_since(since) if since else None
-    from store.export import write_export
+    from store.export import ExportFilter, write_export
+
+    fmt = "excel" if excel else format.value
+    if excel and format is ExportFormat.xlsx:
+        fail("--excel is a CSV for Excel; for a workbook use --format xlsx", 2)
+    if fmt == "xlsx" and output is None:
+        fail("--format xlsx writes a file: give --output FILE.xlsx", 2)
+    if rule is not None and rule not in {r.id for r in cfg.rules}:
+        fail(f"no rule {rule!r} in {cfg.path}", 2)
+    only = ExportFilter(
+        since=parse_since(since) if since else None,
+        until=parse_since(until) if until else None,
+        source=source,
+        rule=rule,
+    )
+
+    def progress(count: int) -> None:
+        typer.echo(f"… {count} {kind.value} exported", err=True)
 
     with opened_store(cfg) as store:
-        stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        if output is None:
+            stream: IO[Any] = sys.stdout
+        elif fmt == "xlsx":
+            stream = output.open("wb")
+        else:
+            stream = output.open("w", encoding="utf-8", newline="")
         try:
             count = write_export(
-                store,
-                kind.value,
-                format.value,
-                stream,
-                since=since_at,
-                source=source,
+                store, kind.value, fmt, stream, only=only, timezone=cfg.timezone, progress=progress
             )
         finally:
             if output:

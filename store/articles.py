@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from store.base import StoreBase
-from store.models import ArticleRow
+from store.models import ArticleRow, MatchRow
 from store.records import ARTICLE_FIELDS, Article, SaveOutcome
 
 BATCH = 500
@@ -108,17 +108,25 @@ class ArticleQueries(StoreBase):
         self,
         *,
         since: datetime | None = None,
+        until: datetime | None = None,
         source: str | None = None,
+        rule: str | None = None,
         batch: int = BATCH,
     ) -> Iterator[Article]:
-        """Articles published since ``since``, in a stable order, fetched in batches."""
+        """Articles published in ``[since, until)`` (of ``source``, matched by ``rule``),
+        in a stable order, fetched in batches."""
         last: tuple[datetime, int] | None = None
         while True:
             query = select(ArticleRow).order_by(ArticleRow.published_at, ArticleRow.id)
             if since:
                 query = query.where(ArticleRow.published_at >= since)
+            if until:
+                query = query.where(ArticleRow.published_at < until)
             if source:
                 query = query.where(ArticleRow.source == source)
+            if rule:
+                matched = select(MatchRow.article_pk).where(MatchRow.rule_id == rule)
+                query = query.where(ArticleRow.id.in_(matched))
             if last:
                 query = query.where(
                     (ArticleRow.published_at > last[0])

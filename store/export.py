@@ -1,17 +1,23 @@
-"""Export: stored articles or matches as JSON lines or CSV, one record per line.
+"""Export: stored articles or matches, one record per line or row.
 
+Formats: JSON lines, CSV (UTF-8, comma, times ISO 8601 with their offset),
+CSV for Excel (UTF-8 with a BOM, ";" as French-locale Excel expects, CRLF,
+times as local ``YYYY-MM-DD HH:MM:SS`` in the service's zone, which the
+column name states) and an Excel workbook (real date cells, same zone).
 The order is stable (publication time, then storage id) so two exports of
-the same archive are identical; times are ISO 8601 with their offset. The
-article columns are :data:`store.records.ARTICLE_FIELDS`, the record's own fields.
+the same archive are identical. The article columns are
+:data:`store.records.ARTICLE_FIELDS`, the record's own fields.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
+from zoneinfo import ZoneInfo
 
 from store.records import ARTICLE_FIELDS
 
@@ -23,85 +29,164 @@ MATCH_FIELDS = (
     "rule_id", "url", "source", "article_id", "title", "published_at", "zones", "alias",
     "snippet", "spans", "matched_at",
 )  # fmt: skip
+TEXT_FORMATS = ("jsonl", "csv", "excel")  # "xlsx" is written to a binary stream
+PROGRESS_EVERY = 5000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which records: published in ``[since, until)``, of ``source``, matched by ``rule``."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    source: str | None = None
+    rule: str | None = None
 
 
 def write_export(
     store: Store,
     kind: str,
     fmt: str,
-    stream: TextIO,
+    stream: IO[Any],
     *,
-    since: datetime | None = None,
-    source: str | None = None,
+    only: ExportFilter = ExportFilter(),
+    timezone: str = "UTC",
+    progress: Progress | None = None,
 ) -> int:
-    """Write every record of ``kind`` ("articles" or "matches"); return how many."""
+    """Write every record of ``kind`` ("articles" or "matches") that ``only`` keeps,
+    as ``fmt``; ``progress`` hears the count every :data:`PROGRESS_EVERY` records.
+    Return how many were written."""
     if kind == "articles":
-        fields, rows = ARTICLE_FIELDS, _article_rows(store, since, source)
+        fields = ARTICLE_FIELDS
+        rows = (article_values(a) for a in store.iter_articles(**_filters(only)))
     else:
-        fields, rows = MATCH_FIELDS, _match_rows(store, since, source)
-    return _write_jsonl(rows, stream) if fmt == "jsonl" else _write_csv(fields, rows, stream)
+        fields = MATCH_FIELDS
+        rows = (match_values(m, a) for m, a in store.iter_matches(**_filters(only)))
+    counted = _counted(rows, progress)
+    if fmt == "jsonl":
+        return _write_jsonl(counted, stream)
+    if fmt == "csv":
+        return _write_csv(
+            fields, ({k: _json_cell(v) for k, v in r.items()} for r in counted), stream
+        )
+    zone = ZoneInfo(timezone)
+    if fmt == "excel":
+        return _write_excel_csv(fields, counted, stream, zone)
+    return _write_xlsx(kind, fields, counted, stream, zone)
+
+
+def _filters(only: ExportFilter) -> dict[str, Any]:
+    return {"since": only.since, "until": only.until, "source": only.source, "rule": only.rule}
+
+
+def article_values(article: Article) -> dict[str, Any]:
+    """Every field of the record, in its order, as stored (datetimes, tuples)."""
+    return {name: getattr(article, name) for name in ARTICLE_FIELDS}
 
 
 def export_row_from_article(article: Article) -> dict[str, Any]:
     """Every field of the record, in its order: times ISO 8601, tuples as lists."""
-    return {name: _exported(getattr(article, name)) for name in ARTICLE_FIELDS}
+    return {name: _exported(value) for name, value in article_values(article).items()}
 
 
-def export_row_from_match(match: Match, article: Article) -> dict[str, Any]:
+def match_values(match: Match, article: Article) -> dict[str, Any]:
     return {
         "rule_id": match.rule_id,
         "url": article.url,
         "source": article.source,
         "article_id": article.article_id,
         "title": article.title,
-        "published_at": article.published_at.isoformat(),
-        "zones": list(match.zones),
+        "published_at": article.published_at,
+        "zones": match.zones,
         "alias": match.alias,
         "snippet": match.snippet.text,
         "spans": [[s.zone, s.start, s.end, s.term] for s in match.spans],
-        "matched_at": _iso(match.matched_at),
+        "matched_at": match.matched_at,
     }
 
 
-def _article_rows(
-    store: Store, since: datetime | None, source: str | None
-) -> Iterator[dict[str, Any]]:
-    for article in store.iter_articles(since=since, source=source):
-        yield export_row_from_article(article)
-
-
-def _match_rows(
-    store: Store, since: datetime | None, source: str | None
-) -> Iterator[dict[str, Any]]:
-    for match, article in store.iter_matches(since=since, source=source):
-        yield export_row_from_match(match, article)
+def _counted(rows: Iterator[dict[str, Any]], progress: Progress | None) -> Iterator[dict[str, Any]]:
+    for count, row in enumerate(rows, 1):
+        yield row
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
 
 
 def _write_jsonl(rows: Iterator[dict[str, Any]], stream: TextIO) -> int:
     count = 0
     for row in rows:
-        stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        stream.write(json.dumps({k: _exported(v) for k, v in row.items()}, ensure_ascii=False))
+        stream.write("\n")
         count += 1
     return count
 
 
-def _write_csv(fields: tuple[str, ...], rows: Iterator[dict[str, Any]], stream: TextIO) -> int:
-    writer = csv.DictWriter(stream, fieldnames=fields)
+def _write_csv(
+    fields: tuple[str, ...], rows: Iterator[dict[str, Any]], stream: TextIO, **dialect: str
+) -> int:
+    writer = csv.DictWriter(stream, fieldnames=fields, **dialect)  # type: ignore[arg-type]
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v
-                for k, v in row.items()
-            }
-        )
+        writer.writerow(row)
         count += 1
     return count
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _write_excel_csv(
+    fields: tuple[str, ...], rows: Iterator[dict[str, Any]], stream: TextIO, zone: ZoneInfo
+) -> int:
+    """The CSV that French-locale Excel opens as columns with the accents right."""
+    stream.write("\ufeff")  # the BOM tells Excel the file is UTF-8
+    named = _zone_named(fields, zone)
+    cells = ({named[k]: _excel_text(v, zone) for k, v in row.items()} for row in rows)
+    return _write_csv(tuple(named.values()), cells, stream, delimiter=";", lineterminator="\r\n")
+
+
+def _write_xlsx(
+    kind: str,
+    fields: tuple[str, ...],
+    rows: Iterator[dict[str, Any]],
+    stream: IO[bytes],
+    zone: ZoneInfo,
+) -> int:
+    from openpyxl import Workbook  # only this format needs it
+
+    book = Workbook(write_only=True)  # rows are streamed: memory stays flat
+    sheet = book.create_sheet(kind)
+    sheet.freeze_panes = "A2"
+    sheet.append(list(_zone_named(fields, zone).values()))
+    count = 0
+    for row in rows:
+        sheet.append([_excel_value(row[name], zone) for name in fields])
+        count += 1
+    book.save(stream)
+    return count
+
+
+def _zone_named(fields: tuple[str, ...], zone: ZoneInfo) -> dict[str, str]:
+    """Column names for Excel: a time column says its zone, "published_at (Asia/…)"."""
+    return {f: f"{f} ({zone.key})" if f.endswith("_at") else f for f in fields}
+
+
+def _excel_value(value: object, zone: ZoneInfo) -> object:
+    """A cell: a datetime local to ``zone`` without its offset (Excel has none)."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).replace(tzinfo=None)
+    if isinstance(value, tuple | list):
+        return json.dumps(list(value), ensure_ascii=False)
+    return value
+
+
+def _excel_text(value: object, zone: ZoneInfo) -> object:
+    local = _excel_value(value, zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S") if isinstance(local, datetime) else local
+
+
+def _json_cell(value: object) -> object:
+    exported = _exported(value)
+    return json.dumps(exported, ensure_ascii=False) if isinstance(exported, list) else exported
 
 
 def _exported(value: object) -> object:

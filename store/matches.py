@@ -56,9 +56,16 @@ class MatchQueries(StoreBase):
             return int(session.scalar(query) or 0)
 
     def iter_matches(
-        self, *, since: datetime | None = None, source: str | None = None, batch: int = 500
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        source: str | None = None,
+        rule: str | None = None,
+        batch: int = 500,
     ) -> Iterator[tuple[Match, Article]]:
-        """Matches with their articles, by publication time then id, fetched in batches."""
+        """Matches with their articles (published in ``[since, until)``, of ``source``,
+        of ``rule``), by publication time then id, fetched in batches."""
         offset = 0
         while True:
             query = (
@@ -68,8 +75,12 @@ class MatchQueries(StoreBase):
             )
             if since:
                 query = query.where(ArticleRow.published_at >= since)
+            if until:
+                query = query.where(ArticleRow.published_at < until)
             if source:
                 query = query.where(ArticleRow.source == source)
+            if rule:
+                query = query.where(MatchRow.rule_id == rule)
             with self._transaction() as session:
                 rows = session.execute(query.offset(offset).limit(batch)).all()
                 pairs = [(match_record(m), article_from_row(a)) for m, a in rows]
