@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config import Config, ConfigError, compose_file, load_config, locate
+from config import Config, ConfigError, compose_file, load_config, locate, parse_config
 from service import alarms
 from store.records import ConfigState
 
@@ -78,24 +78,45 @@ class ConfigWatcher:
             return None
         if signature is not None and 0 <= time.time_ns() - signature[0] < self.settle_ns:
             return None  # still being written, perhaps
+        content = _read(self.path)
+        if self._signature() != signature:
+            return None  # written to while we read it: read again once it rests
         self._stat = signature
-        digest = file_digest(self.path)
+        digest = hashlib.sha256(content).hexdigest() if content is not None else ""
         if digest == self.digest:
             return None
         self.digest = digest
-        return check_config_file(self.path, digest)
+        return check_config_bytes(self.path, content, digest)
 
 
-def check_config_file(path: Path, digest: str = "") -> ConfigChange:
-    """Load and validate ``path`` and compile its rules, as the scheduler would."""
+def _read(path: Path) -> bytes | None:
     try:
-        config = load_config(path)
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def check_config_bytes(path: Path, content: bytes | None, digest: str = "") -> ConfigChange:
+    """Validate ``content``, read once from ``path``, and compile its rules, as the
+    scheduler would: what is checked is exactly what was hashed."""
+    try:
+        if content is None:
+            config = load_config(path)  # says why the file cannot be read
+        else:
+            config = parse_config(_decoded(path, content), path)
     except ConfigError as exc:
         return ConfigChange(digest, problems=tuple(exc.problems))
     problem = rule_problem(config)
     if problem:
         return ConfigChange(digest, problems=(problem,))
     return ConfigChange(digest, config=config)
+
+
+def _decoded(path: Path, content: bytes) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text: {exc.reason}"]) from None
 
 
 def rule_problem(config: Config) -> str | None:

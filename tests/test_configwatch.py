@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 import time_machine
 import yaml
 
@@ -67,3 +68,24 @@ def test_an_edit_saved_long_ago_is_read_at_once(tmp_path: Path) -> None:
     os.utime(path, (old, old))
     change = watcher.poll()
     assert change is not None and change.valid and change.config.retention_days == 400
+
+
+def test_a_file_written_while_it_is_read_is_read_again_once_it_rests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.configwatch
+
+    path, data, watcher = _watcher(tmp_path)
+    write_config(path, data | {"retention_days": 300})
+    real_read = service.configwatch._read
+
+    def read_then_overwritten(target: Path) -> bytes | None:
+        content = real_read(target)  # what we got is already out of date:
+        write_config(target, data | {"retention_days": 301})  # a writer saves again
+        return content
+
+    monkeypatch.setattr(service.configwatch, "_read", read_then_overwritten)
+    assert _poll_after(watcher, SETTLE + 0.05) is None  # not reported half-known
+    monkeypatch.setattr(service.configwatch, "_read", real_read)
+    change = _poll_after(watcher, SETTLE + 0.05)
+    assert change is not None and change.valid and change.config.retention_days == 301
