@@ -33,12 +33,12 @@ from alerts.mailer import (
     manage_url,
     message_bytes,
     safe_key,
-    secret_key,
     send_smtp,
     unsubscribe_url,
     write_files,
 )
 from alerts.subscriptions import with_stored_rules
+from alerts.tokens import secret_key
 from config import Config
 from config import Subscriber as SubscriberSpec
 from store import Store

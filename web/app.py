@@ -19,23 +19,25 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from alerts.digest import snippet_parts
 from alerts.jobs import test_rule
 from alerts.labels import Formatter
-from alerts.mailer import (
+from alerts.query import RuleError, RuleSyntaxError
+from alerts.tokens import (
+    Signer,
+    TokenError,
     manage_token,
     secret_key,
     unsubscribe_token,
     verify_manage_token,
     verify_unsubscribe_token,
 )
-from alerts.query import RuleError, RuleSyntaxError
 from config import WEB_PASSWORD_ENV, Config
 from store import Store
 from store.records import Subscriber
@@ -56,8 +58,6 @@ from web.security import (
     OPERATOR_HOURS,
     RateLimiter,
     SecurityHeadersMiddleware,
-    Signer,
-    TokenError,
     csrf_ok,
     new_csrf_token,
 )
@@ -564,7 +564,20 @@ def create_app(
         Route("/operator/logout", web.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    hsts = config.mail.public_url.startswith("https://")
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware, hsts=hsts)])
+    app = _HeadedStarlette(routes=routes)
+    app.hsts = config.mail.public_url.startswith("https://")
     app.state.web = web
     return app
+
+
+class _HeadedStarlette(Starlette):
+    """Starlette with the security headers outermost, around its error handler too.
+
+    ``Starlette(middleware=...)`` puts user middleware inside
+    ``ServerErrorMiddleware``, so a 500 page would go out without the headers.
+    """
+
+    hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), hsts=self.hsts)
