@@ -50,9 +50,14 @@ def suppressed_addresses(store: Store, emails: Iterable[str], key: bytes | None 
 
 
 def lift(store: Store, email: str, key: bytes | None = None) -> Suppression | None:
-    """The operator's explicit lift: remove ``email`` from the list, and log it."""
+    """The operator's explicit lift: remove ``email`` from the list, and log it.
+
+    The subscriber's unsubscribe mark goes too: lifting means "mail them again".
+    """
     digest = address_hash(email, key or secret_key())
     lifted = store.lift_suppression(digest)
+    if lifted is not None:
+        store.forget_unsubscribe(email)
     if lifted is None:
         logger.info("suppression not lifted: not on the list address_hash=%s", digest[:16])
         return None

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 DEVELOPMENT_KEY = b"vnawatch-development-key-NOT-SECRET"
 # purposes whose tokens never expire (links in sent mail)
 LASTING = frozenset({"unsubscribe", "manage"})
+_TOKEN = re.compile(r"[A-Za-z0-9_\-.]+", re.ASCII)
 _warned_no_secret = False
 
 
@@ -96,6 +98,10 @@ class Signer:
     def loads(self, purpose: str, token: str, max_age_seconds: float | None = None) -> Any:
         """The payload; raises :class:`TokenError` for a forged, altered, malformed or
         expired token (``max_age_seconds`` applies to timed purposes)."""
+        if not _TOKEN.fullmatch(token):
+            # itsdangerous would skip non-ASCII and non-alphabet characters when
+            # decoding: refuse them, so only the exact token it issued opens anything
+            raise TokenError(expired=False)
         serializer = self._serializer(purpose)
         try:
             if isinstance(serializer, URLSafeTimedSerializer):
