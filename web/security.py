@@ -105,7 +105,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(self.headers)
-                if not static:
+                # static files may be cached; nothing else, errors under /static/ included
+                if not static or message["status"] >= 400:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
