@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
 from alerts.jobs import match_new_articles, queue_due_digests, send_pending, sync_subscribers
 from alerts.suppression import suppress
@@ -23,7 +25,7 @@ from alerts.tokens import (
     manage_token,
     unsubscribe_token,
 )
-from config import SECRET_KEY_ENV
+from config import SECRET_KEY_ENV, Config
 from store import Store
 from tests.alerts.delivery_support import article, utc
 from tests.web.support import (
@@ -50,14 +52,19 @@ def shared_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_KEY_ENV, KEY.decode())
 
 
+def synced(tmp_path: Path, store: Store, **options: Any) -> tuple[Config, TestClient]:
+    """The test config synced into ``store`` (the analyst is active) and a client of the app."""
+    config = web_config(tmp_path)
+    sync_subscribers(store, config, NOW)
+    return config, client_for(config, store, **options)
+
+
 @pytest.mark.parametrize("kind", TOKEN_KINDS)
 def test_unsubscribe_works_once_is_idempotent_and_the_sync_never_reactivates(
     tmp_path: Path, store: Store, kind: str
 ) -> None:
     make_unsubscribe, _ = TOKEN_KINDS[kind]
-    config = web_config(tmp_path)
-    sync_subscribers(store, config, NOW)
-    client = client_for(config, store)
+    config, client = synced(tmp_path, store)
     url = f"/unsubscribe/{make_unsubscribe(ANALYST, KEY)}"
     assert client.get(url).status_code == 200  # a GET only asks
     assert store.subscriber(ANALYST).active  # type: ignore[union-attr]
@@ -79,9 +86,7 @@ def test_delete_my_data_is_not_undone_by_the_config_sync(
     tmp_path: Path, store: Store, kind: str
 ) -> None:
     _, make_manage = TOKEN_KINDS[kind]
-    config = web_config(tmp_path)
-    sync_subscribers(store, config, NOW)
-    client = client_for(config, store)
+    config, client = synced(tmp_path, store)
     manage = f"/manage/{make_manage(ANALYST, KEY)}"
     token = csrf_token(client, manage)
     answer = client.post(manage, data={"csrf_token": token, "action": "delete"})
@@ -97,9 +102,7 @@ def test_delete_my_data_is_not_undone_by_the_config_sync(
 def test_one_click_unsubscribe_then_deletion_keeps_the_first_reason(
     tmp_path: Path, sqlite_store: Store
 ) -> None:
-    config = web_config(tmp_path)
-    sync_subscribers(sqlite_store, config, NOW)
-    client = client_for(config, sqlite_store)
+    config, client = synced(tmp_path, sqlite_store)
     client.post(f"/unsubscribe/{unsubscribe_token(ANALYST, KEY)}")
     manage = f"/manage/{manage_token(ANALYST, KEY)}"
     client.post(manage, data={"csrf_token": csrf_token(client, manage), "action": "delete"})
@@ -176,9 +179,7 @@ def test_malformed_links_answer_400_or_404_never_500(
     tmp_path: Path, sqlite_store: Store, kind: str
 ) -> None:
     make_unsubscribe, make_manage = TOKEN_KINDS[kind]
-    config = web_config(tmp_path)
-    sync_subscribers(sqlite_store, config, NOW)
-    client = client_for(config, sqlite_store, raise_server_exceptions=False)
+    _config, client = synced(tmp_path, sqlite_store, raise_server_exceptions=False)
     tried = 0
     for route, make in (("unsubscribe", make_unsubscribe), ("manage", make_manage)):
         for bad in _malformed(make(ANALYST, KEY)):
