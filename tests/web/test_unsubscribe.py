@@ -27,6 +27,7 @@ from alerts.tokens import (
 )
 from config import SECRET_KEY_ENV, Config
 from store import Store
+from store.records import Subscriber
 from tests.alerts.delivery_support import article, utc
 from tests.web.support import (
     KEY,
@@ -191,3 +192,22 @@ def test_malformed_links_answer_400_or_404_never_500(
     assert tried == 2 * 2 * len(_malformed("a.b"))
     assert sqlite_store.subscriber(ANALYST).active  # type: ignore[union-attr]
     assert sqlite_store.suppressions() == []
+
+
+def test_a_suppressed_web_subscriber_cannot_resume_or_save_from_the_manage_page(
+    tmp_path: Path, sqlite_store: Store
+) -> None:
+    email = "lectrice@example.org"
+    spec = Subscriber(email=email, rules=(), origin="web", active=True)
+    sqlite_store.save_web_subscriber(spec, [("Chine", "Chine")], NOW)
+    _config, client = synced(tmp_path, sqlite_store)
+    assert client.post(f"/unsubscribe/{legacy_token(email, KEY)}").status_code == 200
+    manage = f"/manage/{manage_token(email, KEY)}"
+    token = csrf_token(client, manage)
+    for action in ("resume", "save"):
+        form = {"csrf_token": token, "action": action, "frequency": "daily", "query": "Chine"}
+        refused = client.post(manage, data=form, follow_redirects=False)
+        assert refused.status_code == 409 and "désinscrite" in refused.text
+    assert not sqlite_store.subscriber(email).active  # type: ignore[union-attr]
+    paused = client.post(manage, data={"csrf_token": token, "action": "pause"})
+    assert paused.status_code == 200  # pausing stays allowed: it sends nothing
