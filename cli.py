@@ -36,6 +36,11 @@ app = typer.Typer(
 )
 rule_app = typer.Typer(help="Try watch rules against the stored archive.", no_args_is_help=True)
 app.add_typer(rule_app, name="rule")
+suppression_app = typer.Typer(
+    help="The suppression list: addresses that get no mail, kept only as keyed hashes.",
+    no_args_is_help=True,
+)
+app.add_typer(suppression_app, name="suppression")
 
 ConfigOption = Annotated[
     Path | None,
@@ -546,6 +551,40 @@ def serve_web(cfg: Config, host: str, port: int) -> None:
         uvicorn.run(
             create_app(cfg, store), host=host, port=port, proxy_headers=True, log_config=None
         )
+
+
+@suppression_app.command("list")
+def suppression_list(config: ConfigOption = None) -> None:
+    """Counts per reason, then each entry's hash, reason and date (no address is kept)."""
+    from collections import Counter
+
+    cfg = load(config)
+    with opened_store(cfg) as store:
+        entries = store.suppressions()
+    counts = Counter(entry.reason for entry in entries)
+    summary = ", ".join(f"{reason} {count}" for reason, count in sorted(counts.items()))
+    typer.echo(f"{len(entries)} suppressed" + (f" ({summary})" if summary else ""))
+    for entry in entries:
+        typer.echo(f"{entry.address_hash}  {entry.reason:<12} {entry.created_at:%Y-%m-%d %H:%M}")
+
+
+@suppression_app.command("lift")
+def suppression_lift(
+    email: Annotated[str, typer.Argument(help="the address to mail again")],
+    config: ConfigOption = None,
+) -> None:
+    """Take an address off the list, so sign-ups, the config sync and sends accept it again."""
+    from alerts.suppression import lift
+
+    cfg = load(config)
+    with opened_store(cfg) as store:
+        lifted = lift(store, email)
+    if lifted is None:
+        fail(f"{email} is not on the suppression list")
+    typer.echo(
+        f"lifted: {email} (suppressed since {lifted.created_at:%Y-%m-%d %H:%M}, "
+        f"reason {lifted.reason})"
+    )
 
 
 def main() -> None:

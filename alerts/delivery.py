@@ -33,16 +33,17 @@ from alerts.mailer import (
     manage_url,
     message_bytes,
     safe_key,
-    secret_key,
     send_smtp,
     unsubscribe_url,
     write_files,
 )
 from alerts.subscriptions import with_stored_rules
+from alerts.suppression import suppressed_addresses
+from alerts.tokens import normalise_address, secret_key
 from config import Config
 from config import Subscriber as SubscriberSpec
 from store import Store
-from store.records import DeliveryDraft, SourceState, Subscriber
+from store.records import Delivery, DeliveryDraft, SourceState, Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +114,20 @@ def subscriber_record(spec: SubscriberSpec) -> Subscriber:
 
 
 def sync_subscribers(store: Store, config: Config, now: datetime) -> None:
-    """Make config.yaml's subscribers the stored ones (removed ones are deactivated)."""
-    store.sync_subscribers([subscriber_record(spec) for spec in config.subscribers], now)
+    """Make config.yaml's subscribers the stored ones (removed ones are deactivated).
+
+    A suppressed address (unsubscribed in one click, or its data deleted) is
+    left out: never created again, and deactivated if its row is still there.
+    """
+    records = [subscriber_record(spec) for spec in config.subscribers]
+    blocked = suppressed_addresses(store, [record.email for record in records])
+    if blocked:
+        logger.warning(
+            "config subscribers suppressed count=%d: they get no mail; remove them from "
+            "config.yaml (`vnawatch status` lists them)",
+            len(blocked),
+        )
+    store.sync_subscribers([r for r in records if r.email not in blocked], now)
 
 
 # --- queueing ---------------------------------------------------------------
@@ -298,13 +311,29 @@ def send_pending(
     """Send every due pending row, batch by batch, one SMTP connection per batch."""
     report = SendReport()
     record = _recorder(store, now, report)
-    while batch := store.claim_deliveries(now, limit=batch_size, lease=CLAIM_LEASE):
+    while claimed := store.claim_deliveries(now, limit=batch_size, lease=CLAIM_LEASE):
+        batch = _without_suppressed(store, claimed)
+        if not batch:
+            continue
         if config.mail.backend == "file":
             write_files(batch, Path(config.mail.outbox_dir), record)
         else:
             asyncio.run(send_smtp(batch, config.mail, record))
     logger.info("outbox sent=%d retried=%d failed=%d", report.sent, report.retried, report.failed)
     return report
+
+
+def _without_suppressed(store: Store, batch: Sequence[Delivery]) -> list[Delivery]:
+    """The rows whose address is not suppressed; the others are dropped unsent."""
+    blocked = suppressed_addresses(store, {delivery.subscriber for delivery in batch})
+    kept: list[Delivery] = []
+    for delivery in batch:
+        if normalise_address(delivery.subscriber) in blocked:
+            store.discard_delivery(delivery.id)
+            logger.info("delivery dropped: address suppressed id=%s", delivery.id)
+        else:
+            kept.append(delivery)
+    return kept
 
 
 def _recorder(store: Store, now: datetime, report: SendReport) -> Callable[[Outcome], None]:

@@ -14,11 +14,7 @@ server's acceptance and the database commit. Failures are typed:
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,16 +29,15 @@ from typing import Literal
 import aiosmtplib
 
 from alerts.digest import Rendered
-from config import SECRET_KEY_ENV, Mail
+from alerts.tokens import manage_token, unsubscribe_token
+from config import Mail
 from store.records import Delivery
 
 logger = logging.getLogger(__name__)
 
-DEVELOPMENT_KEY = b"vnawatch-development-key-NOT-SECRET"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
 _ENCODED_WORD = re.compile(r"=\?", re.ASCII)
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9._-]+")
-_warned_no_secret = False
 
 OutcomeStatus = Literal["sent", "retry", "failed"]
 
@@ -86,64 +81,13 @@ def header_text(value: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def secret_key() -> bytes:
-    """The unsubscribe signing key from $VNAWATCH_SECRET_KEY, else a public development key."""
-    global _warned_no_secret
-    value = os.environ.get(SECRET_KEY_ENV)
-    if value:
-        return value.encode("utf-8")
-    if not _warned_no_secret:
-        _warned_no_secret = True
-        logger.warning(
-            "%s is not set: unsubscribe links are signed with a public development key "
-            "and can be forged; set it before sending to real subscribers",
-            SECRET_KEY_ENV,
-        )
-    return DEVELOPMENT_KEY
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unsubscribe_token(email: str, key: bytes) -> str:
-    """``<base64url(email)>.<base64url(HMAC-SHA256(key, email))>``."""
-    address = email.strip().lower().encode("utf-8")
-    signature = hmac.new(key, address, hashlib.sha256).digest()
-    return f"{_b64(address)}.{_b64(signature)}"
-
-
-def verify_unsubscribe_token(token: str, key: bytes) -> str | None:
-    """The email a token was signed for, or None if it is forged or malformed."""
-    try:
-        encoded, _signature = token.split(".", 1)
-        email = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return email if hmac.compare_digest(unsubscribe_token(email, key), token) else None
-
-
 def unsubscribe_url(mail: Mail, email: str, key: bytes) -> str:
     return f"{mail.public_url.rstrip('/')}/unsubscribe/{unsubscribe_token(email, key)}"
-
-
-def manage_token(email: str, key: bytes) -> str:
-    """Like :func:`unsubscribe_token`, signed for another purpose so neither opens the other."""
-    return unsubscribe_token(email, _purpose_key(key, b"manage"))
-
-
-def verify_manage_token(token: str, key: bytes) -> str | None:
-    """The email a manage token was signed for, or None."""
-    return verify_unsubscribe_token(token, _purpose_key(key, b"manage"))
 
 
 def manage_url(mail: Mail, email: str, key: bytes) -> str:
     """The subscriber's settings page (the web app), signed: every email carries it."""
     return f"{mail.public_url.rstrip('/')}/manage/{manage_token(email, key)}"
-
-
-def _purpose_key(key: bytes, purpose: bytes) -> bytes:
-    return hmac.new(key, b"vnawatch-purpose:" + purpose, hashlib.sha256).digest()
 
 
 def safe_key(text: str) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.suppression import suppressed_addresses
 from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
 from store import StoreError, open_store
 from store.health import JobRun, SourceActivity
@@ -98,6 +99,9 @@ class StatusReport:
     outbox: OutboxStatus
     config: ConfigState  # the file on disk and what the scheduler made of it
     scheduler: SchedulerStatus
+    # config.yaml subscribers on the suppression list: they get no mail, and the
+    # operator should remove them from the file (not a fault, so not a problem)
+    suppressed_subscribers: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -167,6 +171,9 @@ def collect_status(
             oldest_pending_at=counts.oldest_pending_at,
         ),
         config=config_status(store.config_state(), config, config_problems),
+        suppressed_subscribers=sorted(
+            suppressed_addresses(store, [str(spec.email) for spec in config.subscribers])
+        ),
         scheduler=scheduler_status(
             store.scheduler_state(),
             now=now,
@@ -333,6 +340,12 @@ def render_status(report: StatusReport) -> str:
         f"outbox     pending {out.pending} (oldest {_when(out.oldest_pending_at)}), "
         f"failed {out.failed} ({out.failed_24h} in 24 h), sent in 24 h {out.sent_24h}"
     )
+    if report.suppressed_subscribers:
+        lines += [
+            "",
+            "suppressed (unsubscribed or data deleted; no mail is sent to them): "
+            "remove from config.yaml",
+        ] + [f"  - {email}" for email in report.suppressed_subscribers]
     if report.problems:
         lines += ["", "needs attention:"] + [f"  - {problem}" for problem in report.problems]
     return "\n".join(lines)

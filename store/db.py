@@ -28,6 +28,7 @@ from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
 from store.subscriptions import SubscriptionQueries
+from store.suppressions import SuppressionQueries
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -43,6 +44,7 @@ class Store(
     CrawlStateQueries,
     OutboxQueries,
     SubscriptionQueries,
+    SuppressionQueries,
     HealthQueries,
     LockQueries,
 ):

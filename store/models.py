@@ -135,6 +135,19 @@ class SubscriberRow(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class SuppressionRow(Base):
+    """An address that gets no mail: only its keyed hash, and when and why.
+
+    No foreign key and no address, so deleting a subscriber's data keeps it.
+    """
+
+    __tablename__ = "suppressions"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class SubscriptionRow(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (

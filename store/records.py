@@ -228,3 +228,12 @@ class ConfigState:
     loaded_at: datetime | None = None
     # the text of the config in force, for `vnawatch status` while the file is invalid
     good_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """An address on the suppression list, known only by its keyed hash."""
+
+    address_hash: str
+    reason: str
+    created_at: datetime

@@ -107,6 +107,19 @@ class SubscriptionQueries(StoreBase):
             _drop_pending(session, row.id)
             return True
 
+    def forget_unsubscribe(self, email: str) -> bool:
+        """Clear the unsubscribe mark (an operator lifted the suppression); False if unknown.
+
+        A config subscriber is active again at the next config sync; a web
+        subscriber stays paused until they resume from their manage link.
+        """
+        with self._transaction() as session:
+            row = _by_email(session, email)
+            if row is None:
+                return False
+            row.unsubscribed_at = None
+            return True
+
     def delete_subscriber(self, email: str) -> bool:
         """Erase a subscriber, their rules, their rules' matches and their mail history."""
         with self._transaction() as session:

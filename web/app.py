@@ -19,23 +19,26 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from alerts.digest import snippet_parts
 from alerts.jobs import test_rule
 from alerts.labels import Formatter
-from alerts.mailer import (
+from alerts.query import RuleError, RuleSyntaxError
+from alerts.suppression import DELETION, UNSUBSCRIBE, is_suppressed, suppress
+from alerts.tokens import (
+    Signer,
+    TokenError,
     manage_token,
     secret_key,
     unsubscribe_token,
     verify_manage_token,
     verify_unsubscribe_token,
 )
-from alerts.query import RuleError, RuleSyntaxError
 from config import WEB_PASSWORD_ENV, Config
 from store import Store
 from store.records import Subscriber
@@ -56,8 +59,6 @@ from web.security import (
     OPERATOR_HOURS,
     RateLimiter,
     SecurityHeadersMiddleware,
-    Signer,
-    TokenError,
     csrf_ok,
     new_csrf_token,
 )
@@ -190,6 +191,10 @@ class WebApp:
             logger.warning("subscribe rate-limited ip=%s", ip)
             return self.message(request, labels, "rate_title", "rate_body", 429)
         now = self.clock()
+        if is_suppressed(self.store, choice.email, self.key):
+            # the same answer as for anyone, so the page does not tell who unsubscribed
+            logger.info("sign-up of a suppressed address: nothing sent")
+            return self.message(request, labels, "sent_title", "sent_body")
         raw = await run_in_threadpool(self._link_mail, choice, now)
         key = f"confirm-{now:%Y%m%dT%H%M%S%f}-{hashlib.sha256(raw).hexdigest()[:12]}"
         outcome = await send_link_mail(self.config.mail, choice.email, raw, key, now)
@@ -262,6 +267,8 @@ class WebApp:
         labels = labels_for(choice.language)
         if not csrf_ok(request.cookies.get(CSRF_COOKIE), str(form.get(CSRF_FIELD, ""))):
             return self.message(request, labels, "csrf_title", "csrf_body", 403)
+        if is_suppressed(self.store, choice.email, self.key):
+            return self.message(request, labels, "suppressed_title", "suppressed_body", 409)
         known = self.store.subscriber(choice.email)
         if known is None or known.origin != "config":
             self._save(choice, active=True)
@@ -361,6 +368,8 @@ class WebApp:
             return self.message(request, labels, "csrf_title", "csrf_body", 403)
         action = str(form.get("action", "save"))
         if action == "delete":
+            # on the list first: a crash in between leaves the address suppressed, not back
+            suppress(self.store, email, DELETION, self.clock(), self.key)
             self.store.delete_subscriber(email)
             logger.info("web subscriber deleted their data")
             return self.message(request, labels, "deleted_title", "deleted_body")
@@ -368,6 +377,8 @@ class WebApp:
             return self._manage(
                 request, labels, subscriber, self._current_choice(subscriber), {}, ""
             )
+        if action != "pause" and is_suppressed(self.store, email, self.key):
+            return self.message(request, labels, "suppressed_title", "suppressed_body", 409)
         if action in ("pause", "resume"):
             self.store.set_subscriber_active(email, action == "resume")
             return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
@@ -397,6 +408,7 @@ class WebApp:
                 request, labels, "bad_link_title", "bad_link_body", 400, cookie=False
             )
         subscriber = self.store.subscriber(email)
+        suppress(self.store, email, UNSUBSCRIBE, self.clock(), self.key)
         self.store.unsubscribe(email, self.clock())
         logger.info("unsubscribed known=%s", subscriber is not None)
         labels = labels_for(subscriber.language if subscriber else None)
@@ -564,7 +576,20 @@ def create_app(
         Route("/operator/logout", web.logout, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    hsts = config.mail.public_url.startswith("https://")
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware, hsts=hsts)])
+    app = _HeadedStarlette(routes=routes)
+    app.hsts = config.mail.public_url.startswith("https://")
     app.state.web = web
     return app
+
+
+class _HeadedStarlette(Starlette):
+    """Starlette with the security headers outermost, around its error handler too.
+
+    ``Starlette(middleware=...)`` puts user middleware inside
+    ``ServerErrorMiddleware``, so a 500 page would go out without the headers.
+    """
+
+    hsts = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack(), hsts=self.hsts)

@@ -68,6 +68,9 @@ LABELS: dict[str, Labels] = {
         "bad_link_body": "Ce lien n’est pas valide. Vérifiez qu’il a été copié en entier.",
         "expired_title": "Lien expiré",
         "expired_body": "Ce lien de confirmation a expiré. Abonnez-vous de nouveau.",
+        "suppressed_title": "Adresse désinscrite",
+        "suppressed_body": "Cette adresse a été désinscrite et ne reçoit plus de courriels. "
+        "Pour vous réabonner, écrivez à l’équipe de veille.",
         "unknown_title": "Abonnement introuvable",
         "unknown_body": "Aucun abonnement ne correspond à ce lien.",
         "csrf_title": "Formulaire expiré",
@@ -189,6 +192,9 @@ LABELS: dict[str, Labels] = {
         "bad_link_body": "This link is not valid. Check that it was copied whole.",
         "expired_title": "Link expired",
         "expired_body": "This confirmation link has expired. Please subscribe again.",
+        "suppressed_title": "Address unsubscribed",
+        "suppressed_body": "This address was unsubscribed and gets no more email. "
+        "To subscribe again, write to the monitoring team.",
         "unknown_title": "No such subscription",
         "unknown_body": "No subscription matches this link.",
         "csrf_title": "Form expired",

@@ -1,21 +1,19 @@
-"""Signed tokens, CSRF, rate limits and security headers for the web app.
+"""CSRF, rate limits and security headers for the web app.
 
-Every token is signed with the key from ``$VNAWATCH_SECRET_KEY`` (HMAC-SHA256,
-256-bit signatures); confirmation links also carry their issue time and expire.
+Tokens (links, the operator session) are signed by :mod:`alerts.tokens`, the
+one signer the mailer uses too. :class:`SecurityHeadersMiddleware` wraps the
+whole app, error handler included, so every answer carries the headers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_COOKIE = "vnawatch_csrf"
@@ -29,49 +27,6 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
-
-
-class TokenError(Exception):
-    """A link is forged, malformed (``expired`` False) or too old (``expired`` True)."""
-
-    def __init__(self, expired: bool) -> None:
-        super().__init__("expired" if expired else "invalid")
-        self.expired = expired
-
-
-class Signer:
-    """Timed, purpose-bound signed payloads (confirmation links, the operator session)."""
-
-    def __init__(self, key: bytes, clock: Callable[[], float] = time.time) -> None:
-        self.key = key
-        clock_of_app = clock
-
-        class _Signer(TimestampSigner):
-            # issue and expiry times come from the app's clock, so tests can age a link
-            def get_timestamp(self) -> int:
-                return int(clock_of_app())
-
-        self._signer_class = _Signer
-
-    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(
-            self.key,
-            salt=f"vnawatch-{purpose}",
-            signer=self._signer_class,
-            signer_kwargs={"digest_method": hashlib.sha256},
-        )
-
-    def dumps(self, purpose: str, payload: Any) -> str:
-        return self._serializer(purpose).dumps(payload)
-
-    def loads(self, purpose: str, token: str, max_age_seconds: float) -> Any:
-        """The payload; raises :class:`TokenError` for a forged, altered or expired token."""
-        try:
-            return self._serializer(purpose).loads(token, max_age=max_age_seconds)
-        except SignatureExpired:
-            raise TokenError(expired=True) from None
-        except BadSignature:
-            raise TokenError(expired=False) from None
 
 
 def new_csrf_token() -> str:
@@ -150,7 +105,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(self.headers)
-                if not static:
+                # static files may be cached; nothing else, errors under /static/ included
+                if not static or message["status"] >= 400:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)

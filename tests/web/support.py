@@ -35,8 +35,11 @@ def web_config(tmp_path: Path, web: str = "", **mail: Any) -> Config:
     return parse_config(text, tmp_path / "config.yaml")
 
 
-def client_for(config: Config, store: Store, **options: Any) -> TestClient:
-    return TestClient(create_app(config, store, key=KEY, **options))
+def client_for(
+    config: Config, store: Store, *, raise_server_exceptions: bool = True, **options: Any
+) -> TestClient:
+    app = create_app(config, store, key=KEY, **options)
+    return TestClient(app, raise_server_exceptions=raise_server_exceptions)
 
 
 def csrf_token(client: TestClient, path: str = "/") -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alerts.jobs import match_new_articles, queue_due_digests, send_pending, sync_subscribers
-from alerts.mailer import manage_token, unsubscribe_token
+from alerts.tokens import manage_token, unsubscribe_token
 from config import SECRET_KEY_ENV, WEB_PASSWORD_ENV
 from store import Store
 from tests.alerts.delivery_support import article, utc
