@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -58,8 +59,18 @@ def review_config(store: Store, config: Config, problem: str | None, now: dateti
 _logged: set[tuple[str, bool, datetime]] = set()
 
 
+# The health job and the config reload run on separate scheduler threads; both
+# tell operators what is owed, and each notice must be mailed once, not once each.
+_telling = threading.Lock()
+
+
 def notify_operators(store: Store, config: Config, now: datetime) -> int:
     """Log and mail every condition whose start or clear operators were not told of."""
+    with _telling:
+        return _notify(store, config, now)
+
+
+def _notify(store: Store, config: Config, now: datetime) -> int:
     told = 0
     for condition in store.conditions():
         if not condition.needs_notice:

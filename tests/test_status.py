@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -163,6 +164,28 @@ def test_operators_are_mailed_once_at_start_and_once_at_clear(store: Store, conf
         == 1
     )
     assert not store.conditions(active_only=True)
+
+
+def _tell_at(start: threading.Barrier, store: Store, config: Config) -> None:
+    start.wait()
+    alarms.notify_operators(store, config, NOW)
+
+
+def test_two_jobs_telling_operators_at_once_mail_each_notice_once(
+    store: Store, config: Config
+) -> None:
+    # the health job and the config reload, on two scheduler threads, both find
+    # the same notice owed
+    for trial in range(10):
+        store.set_conditions({f"source:s{trial}:failing": "down"}, NOW, prefix=f"source:s{trial}:")
+        start = threading.Barrier(2)
+        threads = [threading.Thread(target=_tell_at, args=(start, store, config)) for _ in "ab"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    mails = _mails(config)
+    assert len(mails) == len(set(mails)) == 10, mails
 
 
 def test_an_unsent_notice_is_retried(store: Store, config: Config, tmp_path: Path) -> None:
