@@ -204,6 +204,13 @@ class SiteServer(ThreadingHTTPServer):
         self.hits: Counter[str] = Counter()
         super().__init__(("127.0.0.1", port), self._handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a killed crawl) is one debug line."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("localsite: client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
+
     def _handler(self, request: Any, address: Any, server: Any) -> SiteHandler:
         return SiteHandler(request, address, server, directory=str(self.root))
 
