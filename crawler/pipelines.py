@@ -13,6 +13,7 @@
   not flooded with the back catalogue.
 
 A broken item is logged with its traceback and dropped; the crawl goes on.
+A dropped item is one log line (:class:`DropLogFormatter`), not the item's dump.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 from crawler.extract import content_hash
 from crawler.items import ArticleItem, record_from_item
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
+    from twisted.python.failure import Failure
 
     from crawler.spiders.base import SourceSpider
 
@@ -39,6 +44,23 @@ DROP_REASONS = {
     "no_body": "no body text",
     "no_date": "no publication date",
 }
+
+
+class DropLogFormatter(LogFormatter):
+    """A dropped item is one WARNING line with the reason, not the whole item."""
+
+    def dropped(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        return {
+            "level": logging.WARNING,
+            "msg": "article dropped: %(exception)s",
+            "args": {"exception": exception},
+        }
 
 
 class _Pipeline:
