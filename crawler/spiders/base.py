@@ -13,7 +13,11 @@ ids it already holds (one ``known_article_ids`` call per discovery page), so a
 stored article is never fetched again, and an id seen under two URL forms is
 requested once per crawl. A failing channel (HTTP error, DNS, timeout,
 malformed XML) is logged with what continues, counted, and kept in
-:attr:`SourceSpider.errors`; the other channels go on.
+:attr:`SourceSpider.errors`; the other channels go on. A fetched page that
+cannot be an article (empty, binary, truncated HTML: :func:`page_problem`) is
+logged and counted the same way, never handed to the extraction, and looked
+for again next crawl. Requests skip Scrapy's dupe filter (``seen_ids`` already
+dedupes), so a redirect loop ends at ``REDIRECT_MAX_TIMES`` and is reported.
 """
 
 from __future__ import annotations
@@ -368,16 +372,22 @@ class SourceSpider(scrapy.Spider):
         )
 
     def malformed_article(self, response: Response, kind: str, problem: str) -> None:
-        """One line and two stats for a page that cannot be an article; nothing stored."""
+        """One line and two stats for a page that cannot be an article; nothing stored.
+
+        Counted as an article error, so the discovery validators are not saved
+        and the article is looked for again next crawl (the damage may pass).
+        """
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("vnawatch/malformed/article")
         self.crawler.stats.inc_value(f"vnawatch/malformed/article/{kind}")
+        self.article_errors += 1
         logger.warning(
             "malformed article source=%s url=%s problem=%r; not stored, crawl continues",
             self.source_id,
             response.url,
             problem,
         )
+        self.record_error(f"article {response.url}: {problem}")
 
     def check_charset(self, response: Response, used: str) -> None:
         """Log and count a declared charset the bytes contradict, or none for non-UTF-8."""
