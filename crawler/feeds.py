@@ -3,15 +3,22 @@
 Also the sitemap URL templates: ``{year}``/``{month}`` expand to this month
 and the previous one (:func:`expand_sitemap_url`).
 
-Tolerant by design: the XML is parsed with lxml's recovering parser (no
-entities, no network), so a truncated or malformed feed still yields the links
-before the damage, and :attr:`Links.problem` says what was wrong so the spider
-can log it and count it. Gzipped sitemaps are unpacked first.
+Tolerant by design: the XML is parsed with lxml's recovering parser, so a
+truncated or malformed feed still yields the links before the damage, and
+:attr:`Links.problem` says what was wrong so the spider can log it and count
+it. Gzipped sitemaps are unpacked first, never beyond ``MAX_XML_BYTES``.
+
+Safe by design: entities are never expanded (``resolve_entities=False``), no
+DTD or external entity is loaded (``load_dtd=False``, ``no_network=True``) and
+libxml2's size and depth limits stay on (``huge_tree=False``). A billion-laughs
+bomb or an external entity (XXE) pointing at a local file is read as text
+without its expansion, and reported as a problem. Dates that cannot be read
+(``pubDate``, ``<updated>``, ``<lastmod>``) are reported too.
 """
 
 from __future__ import annotations
 
-import gzip
+import email.utils
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -20,6 +27,13 @@ from lxml import etree
 
 MAX_XML_BYTES = 50_000_000
 GZIP_MAGIC = b"\x1f\x8b"
+# RSS pubDate (RFC 822), Atom and Dublin Core dates, sitemap and Google News dates
+DATE_XPATH = (
+    "//*[local-name()='item']/*[local-name()='pubDate' or local-name()='date']/text()"
+    " | //*[local-name()='entry']/*[local-name()='updated' or local-name()='published']/text()"
+    " | //*[local-name()='url']/*[local-name()='lastmod']/text()"
+    " | //*[local-name()='publication_date']/text()"
+)
 
 
 @dataclass(frozen=True)
@@ -47,11 +61,19 @@ def expand_sitemap_url(template: str, today: date) -> list[str]:
 
 
 def _parse(body: bytes) -> tuple[etree._Element | None, str | None]:
-    """The root element (maybe partial) and a description of any parse error."""
-    body = _gunzip(body)
+    """The root element (maybe partial) and a description of any problem."""
+    body, problem = _gunzip(body)
+    if problem:
+        return None, problem
     if not body.strip():
         return None, "empty document"
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    parser = etree.XMLParser(
+        recover=True,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        huge_tree=False,
+    )
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
@@ -60,16 +82,56 @@ def _parse(body: bytes) -> tuple[etree._Element | None, str | None]:
     problem = f"malformed XML line {errors[0].line}: {errors[0].message}" if errors else None
     if root is None:
         return None, problem or "not XML"
-    return root, problem
+    return root, _join(problem, _entity_problem(root), _date_problem(root))
 
 
-def _gunzip(body: bytes) -> bytes:
+def _gunzip(body: bytes) -> tuple[bytes, str | None]:
+    """Unpacked gzip (at most ``MAX_XML_BYTES``: a gzip bomb stops there), or the body."""
     if not body.startswith(GZIP_MAGIC):
-        return body
+        return body, None
+    unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        return gzip.decompress(body)[:MAX_XML_BYTES]
-    except (OSError, EOFError, zlib.error):
-        return body
+        data = unpacker.decompress(body, MAX_XML_BYTES)
+    except zlib.error as exc:
+        return body, f"not gzip: {exc}"
+    if unpacker.unconsumed_tail:
+        return data, f"gzip unpacks to more than {MAX_XML_BYTES} bytes; read that far"
+    if not unpacker.eof:
+        return data, "truncated gzip"
+    return data, None
+
+
+def _entity_problem(root: etree._Element) -> str | None:
+    """Entity declarations, which were left unexpanded (bombs, XXE)."""
+    dtd = root.getroottree().docinfo.internalDTD
+    entities = list(dtd.iterentities()) if dtd is not None else []
+    if not entities:
+        return None
+    external = sum(1 for e in entities if e.system_url)
+    return f"{len(entities)} entity declarations not expanded ({external} external)"
+
+
+def _date_problem(root: etree._Element) -> str | None:
+    bad = [value for value in _texts(root, DATE_XPATH) if not _readable_date(value)]
+    return f"{len(bad)} unreadable dates, first {bad[0][:40]!r}" if bad else None
+
+
+def _readable_date(value: str) -> bool:
+    """An ISO 8601 / W3C date or an RFC 822 one (RSS)."""
+    try:
+        datetime.fromisoformat(value)
+        return True
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(value) is not None
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def _join(*problems: str | None) -> str | None:
+    found = [p for p in problems if p]
+    return "; ".join(found) if found else None
 
 
 def _texts(root: etree._Element, xpath: str) -> list[str]:

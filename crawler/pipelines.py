@@ -8,11 +8,12 @@
   and the content hash.
 - :class:`StorePipeline` saves through ``Store.save_article`` and counts
   ``vnawatch/articles/new|updated|unchanged``. On a source's first crawl
-  (never backfilled, nothing stored) articles older than ``backfill_days`` are
-  saved with ``backfill=True``, so subscribers are not flooded with the
-  back catalogue.
+  (until one has finished: a killed first crawl does not count) articles older
+  than ``backfill_days`` are saved with ``backfill=True``, so subscribers are
+  not flooded with the back catalogue.
 
 A broken item is logged with its traceback and dropped; the crawl goes on.
+A dropped item is one log line (:class:`DropLogFormatter`), not the item's dump.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 from crawler.extract import content_hash
 from crawler.items import ArticleItem, record_from_item
 
 if TYPE_CHECKING:
+    from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
+    from twisted.python.failure import Failure
 
     from crawler.spiders.base import SourceSpider
 
@@ -39,6 +44,23 @@ DROP_REASONS = {
     "no_body": "no body text",
     "no_date": "no publication date",
 }
+
+
+class DropLogFormatter(LogFormatter):
+    """A dropped item is one WARNING line with the reason, not the whole item."""
+
+    def dropped(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        return {
+            "level": logging.WARNING,
+            "msg": "article dropped: %(exception)s",
+            "args": {"exception": exception},
+        }
 
 
 class _Pipeline:
@@ -124,14 +146,20 @@ class StorePipeline(_Pipeline):
         spider = self.spider
         state = spider.store.source_state(spider.source_id)
         stored = spider.store.count_articles(spider.source_id)
-        self.first_crawl = state.backfilled_at is None and stored == 0
+        # a first crawl cut short (SIGKILL, timeout) stored some articles but never
+        # finished: the next crawl is still the first, or the rest of the back
+        # catalogue would reach subscribers
+        self.first_crawl = state.backfilled_at is None
         self.cutoff = datetime.now(UTC) - timedelta(days=spider.source.backfill_days)
         if self.first_crawl:
             self.stats.set_value("vnawatch/first_crawl", 1)
+            self.stats.set_value("vnawatch/first_crawl_resumed", stored)
             logger.info(
-                "first crawl of source=%s: articles older than %d days are stored as backfill",
+                "first crawl of source=%s: articles older than %d days are stored as backfill "
+                "already_stored=%d",
                 spider.source_id,
                 spider.source.backfill_days,
+                stored,
             )
 
     def handle(self, item: ArticleItem) -> ArticleItem:

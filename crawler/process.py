@@ -151,7 +151,9 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
         dropped=int(stats.get("vnawatch/dropped", 0)),
         extraction_failures=int(stats.get("vnawatch/extraction_failed", 0)),
         errors=tuple(errors),
-        backfill=bool(stats.get("vnawatch/first_crawl")) and new > 0,
+        # the first crawl is done once a finished crawl leaves articles stored
+        backfill=bool(stats.get("vnawatch/first_crawl"))
+        and (new > 0 or int(stats.get("vnawatch/first_crawl_resumed", 0)) > 0),
         interrupted=interrupted,
     )
     logger.info(

@@ -31,6 +31,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.OffsiteRedirectMiddleware": 650,
 }
 
+LOG_FORMATTER = "crawler.pipelines.DropLogFormatter"
 ROBOTSTXT_OBEY = True
 USER_AGENT = "vnawatch/0.1 (+https://github.com/vnawatch/vnawatch)"
 CONCURRENT_REQUESTS = 16
@@ -45,6 +46,8 @@ DOWNLOAD_MAXSIZE = 5_000_000
 DOWNLOAD_WARNSIZE = 2_500_000
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# real sites need one or two hops; a loop is reported after this many
+REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -78,10 +81,12 @@ def settings_for(config: config.Config, source_id: str | None = None) -> dict[st
         "RETRY_ENABLED": crawl.retry_times > 0,
         "RETRY_TIMES": crawl.retry_times,
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        "REDIRECT_MAX_TIMES": REDIRECT_MAX_TIMES,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": LOG_LEVEL,
+        "LOG_FORMATTER": LOG_FORMATTER,
         "VNAWATCH_DATABASE_URL": config.database_url,
         "VNAWATCH_TIMEZONE": config.timezone,
         "VNAWATCH_RETRY_AFTER_MAX": RETRY_AFTER_MAX_SECONDS,

@@ -14,7 +14,12 @@ fault, and the same keys may be given as query parameters (``?_status=500``)::
      "/slow.html": {"delay": 5},
      "/gone.html": {"drop": true},
      "/moved.html": {"redirect": "http://other.example/"},
-     "/latin1.html": {"content_type": "text/html; charset=iso-8859-1"}}
+     "/latin1.html": {"content_type": "text/html; charset=iso-8859-1"},
+     "/cut.html": {"truncate": true},
+     "/packed.xml": {"headers": {"Content-Encoding": "gzip"}}}
+
+``truncate`` announces the file's full ``Content-Length`` but sends half of it
+and closes the connection; ``headers`` adds response headers to the file.
 
 ``times`` limits a fault to the first N requests of that path. ``_aliases.json``
 maps a URL path to another one whose file is served under it (200, no
@@ -86,7 +91,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if not path.is_file():
             self.send_error(HTTPStatus.NOT_FOUND, "no such page")
             return
-        self._send_file(path, fault.get("content_type"))
+        self._send_file(path, fault)
 
     def do_HEAD(self) -> None:
         self.do_GET()
@@ -146,7 +151,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_file(self, path: Path, content_type: str | None = None) -> None:
+    def _send_file(self, path: Path, fault: dict[str, Any]) -> None:
         data = path.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
         modified = email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
@@ -157,13 +162,20 @@ class SiteHandler(SimpleHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", content_type or _content_type(path))
+        self.send_header("Content-Type", fault.get("content_type") or _content_type(path))
         self.send_header("Content-Length", str(len(data)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)
+        for name, value in fault.get("headers", {}).items():
+            self.send_header(name, str(value))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        if self.command == "HEAD":
+            return
+        if fault.get("truncate"):
+            self.wfile.write(data[: len(data) // 2])
+            self.close_connection = True
+            return
+        self.wfile.write(data)
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
         match = self.headers.get("If-None-Match")
@@ -203,6 +215,13 @@ class SiteServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.hits: Counter[str] = Counter()
         super().__init__(("127.0.0.1", port), self._handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a killed crawl) is one debug line."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("localsite: client %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
 
     def _handler(self, request: Any, address: Any, server: Any) -> SiteHandler:
         return SiteHandler(request, address, server, directory=str(self.root))

@@ -13,12 +13,17 @@ ids it already holds (one ``known_article_ids`` call per discovery page), so a
 stored article is never fetched again, and an id seen under two URL forms is
 requested once per crawl. A failing channel (HTTP error, DNS, timeout,
 malformed XML) is logged with what continues, counted, and kept in
-:attr:`SourceSpider.errors`; the other channels go on.
+:attr:`SourceSpider.errors`; the other channels go on. A fetched page that
+cannot be an article (empty, binary, truncated HTML: :func:`page_problem`) is
+logged and counted the same way, never handed to the extraction, and looked
+for again next crawl. Requests skip Scrapy's dupe filter (``seen_ids`` already
+dedupes), so a redirect loop ends at ``REDIRECT_MAX_TIMES`` and is reported.
 """
 
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, ResponseDataLossError
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
@@ -57,6 +62,7 @@ logger = logging.getLogger(__name__)
 
 MAX_SITEMAP_DEPTH = 3
 MAX_ERRORS_KEPT = 20
+BINARY_SAMPLE = 4096
 NEXT_PAGE_CSS = 'a[rel~="next"]::attr(href), link[rel~="next"]::attr(href)'
 
 
@@ -71,15 +77,40 @@ def source_hosts(source: config_module.Source) -> list[str]:
     return hosts
 
 
+def page_problem(text: str) -> tuple[str, str] | None:
+    """(kind, description) when a fetched page cannot be an article page, else None.
+
+    Checked before extraction: an empty answer, binary data (NUL or control
+    characters in the decoded text), or HTML cut off before ``</body>`` and
+    ``</html>`` (a half-written page must not be stored as the article).
+    """
+    if not text.strip():
+        return "empty", "empty page"
+    head = text[:BINARY_SAMPLE]
+    controls = sum(1 for c in head if c < " " and c not in "\t\n\r\f")
+    if "\x00" in head or controls * 20 > len(head):
+        return "binary", f"binary data, not text ({controls} control characters)"
+    lowered = text.lower()
+    if "</html" not in lowered and "</body" not in lowered:
+        return "truncated", "truncated HTML: no </body> or </html>"
+    return None
+
+
 def describe_failure(failure: Failure) -> str:
     """A short, log-friendly name for why a request failed."""
     error = failure.value
+    if isinstance(error, ResponseDataLossError):
+        return "truncated response: connection closed before Content-Length bytes"
+    if isinstance(error, OSError | zlib.error) and "gzip" in str(error).lower():
+        return f"undecodable Content-Encoding: {error}"
     if isinstance(error, HttpError):
         return f"http {error.response.status}"
     if isinstance(error, DNSLookupError):
         return "dns lookup failed"
     if isinstance(error, TwistedTimeoutError | TimeoutError):
         return "timeout"
+    if isinstance(error, IgnoreRequest) and "max redirections" in str(error):
+        return "redirect loop (max redirections reached)"
     if isinstance(error, IgnoreRequest):
         return f"ignored ({error or 'filtered'})"
     return f"{type(error).__name__}: {error}".rstrip(": ")
@@ -157,6 +188,9 @@ class SourceSpider(scrapy.Spider):
             cb_kwargs=cb_kwargs,
             meta={"handle_httpstatus_list": [304], "vnawatch_channel": channel},
             priority=10,
+            # Scrapy's dupe filter would drop a redirect back to this URL without a
+            # word; unfiltered, a loop ends at REDIRECT_MAX_TIMES and is reported
+            dont_filter=True,
         )
 
     # ------------------------------------------------------------------ discovery
@@ -305,6 +339,7 @@ class SourceSpider(scrapy.Spider):
                     errback=self.article_failed,
                     cb_kwargs={"article_id": article_id},
                     meta={"vnawatch_channel": channel},
+                    dont_filter=True,  # seen_ids dedupes; a redirect loop must be reported
                 )
 
     def modified_since_seen(self, known: set[str], changed: dict[str, str]) -> set[str]:
@@ -325,19 +360,51 @@ class SourceSpider(scrapy.Spider):
     def parse_article(self, response: Response, article_id: str) -> Iterator[ArticleItem]:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("vnawatch/articles/fetched")
-        text = self.decoded(response)
+        text, used = decode_html_as(response.body)
+        problem = page_problem(text)
+        if problem is not None:
+            self.malformed_article(response, *problem)
+            return
+        self.check_charset(response, used)
         fields = extract_article(text, response.url, self.source, timezone=self.config.timezone)
         yield ArticleItem(
             source=self.source_id, article_id=article_id, url=response.url, fields=fields
         )
 
-    def decoded(self, response: Response) -> str:
-        """The page's text; a charset the bytes contradict is logged and counted."""
-        text, used = decode_html_as(response.body)
+    def malformed_article(self, response: Response, kind: str, problem: str) -> None:
+        """One line and two stats for a page that cannot be an article; nothing stored.
+
+        Counted as an article error, so the discovery validators are not saved
+        and the article is looked for again next crawl (the damage may pass).
+        """
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("vnawatch/malformed/article")
+        self.crawler.stats.inc_value(f"vnawatch/malformed/article/{kind}")
+        self.article_errors += 1
+        logger.warning(
+            "malformed article source=%s url=%s problem=%r; not stored, crawl continues",
+            self.source_id,
+            response.url,
+            problem,
+        )
+        self.record_error(f"article {response.url}: {problem}")
+
+    def check_charset(self, response: Response, used: str) -> None:
+        """Log and count a declared charset the bytes contradict, or none for non-UTF-8."""
+        if response.body.isascii():
+            return
         header = _header(response, b"Content-Type")
         declared = charset_in_content_type(header) or declared_charset(response.body)
-        if declared and not response.body.isascii() and not same_encoding(declared, used):
-            assert self.crawler.stats is not None
+        assert self.crawler.stats is not None
+        if declared is None and used != "utf-8":
+            self.crawler.stats.inc_value("vnawatch/encoding_guessed")
+            logger.warning(
+                "no charset declared source=%s url=%s decoded_as=%s",
+                self.source_id,
+                response.url,
+                used,
+            )
+        elif declared and not same_encoding(declared, used):
             self.crawler.stats.inc_value("vnawatch/encoding_mismatch")
             logger.warning(
                 "wrong charset source=%s url=%s declared=%s decoded_as=%s",
@@ -346,7 +413,6 @@ class SourceSpider(scrapy.Spider):
                 declared,
                 used,
             )
-        return text
 
     def canonical_url(self, url: str, article_id: str, fields: ArticleFields) -> str:
         """The URL to store: the page's canonical when it is this article on this host."""

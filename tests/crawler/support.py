@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +79,18 @@ def add_listing_link(page: Path, href: str, title: str) -> None:
     marker = '<section class="timeline">\n'
     assert marker in text, f"no timeline in {page}"
     page.write_text(text.replace(marker, marker + story, 1), encoding="utf-8")
+
+
+@contextmanager
+def stderr_to(path: Path) -> Iterator[None]:
+    """Send fd 2 (the crawl child's log) to ``path`` for the duration."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("w") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -7,10 +7,7 @@ what the store holds, the stat, the log line, the source's recorded error.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +20,7 @@ from crawler.extract import article_id_from_url
 from crawler.run import CrawlReport, crawl
 from demo.sitegen import article_page
 from store import Store, open_store
-from tests.crawler.support import ROOT, add_listing_link, site_config
+from tests.crawler.support import ROOT, add_listing_link, site_config, stderr_to
 from tests.servers import FixtureSite
 
 SLOW_SECONDS = 3
@@ -52,21 +49,6 @@ class Faulty:
         pattern = self.config.sources[source].article_url_pattern
         article_id = article_id_from_url(path, pattern)
         return self.store.article_by_identity(source, str(article_id)) is not None
-
-
-@contextmanager
-def stderr_to(path: Path) -> Iterator[None]:
-    """Send fd 2 (the crawl child's log) to ``path`` for the duration."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with path.open("w") as log:
-        os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _sitemap_paths(site: FixtureSite, relative: str) -> list[str]:
