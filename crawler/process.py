@@ -133,9 +133,10 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
     spider = crawler.spider
     errors = list(getattr(spider, "errors", [])) if spider else ["the spider did not start"]
     reason = stats.get("finish_reason")
-    interrupted = reason not in (None, "finished")
+    # no reason at all: stopped (a timeout's SIGTERM) before the engine even ran
+    interrupted = reason != "finished"
     if interrupted:
-        errors.append(f"crawl ended early: {reason}")
+        errors.append(f"crawl ended early: {reason}" if reason else "crawl stopped before it ran")
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     if exceptions:
         errors.append(f"{exceptions} spider exceptions (see the log)")
