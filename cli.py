@@ -121,7 +121,9 @@ def load(path: Path | None) -> Config:
     try:
         return config_module.load_config(path or _global_config)
     except ConfigError as exc:
-        for problem in exc.problems:
+        from service.configwatch import config_problems
+
+        for problem in config_problems(exc):  # every problem at once, rule queries too
             typer.echo(problem, err=True)
         raise typer.Exit(2) from None
 

@@ -48,11 +48,24 @@ ENTITY_REFERENCE = re.compile(rf"\b{ENTITY_FIELD}:([A-Za-z_]\w*)")
 
 
 class ConfigError(Exception):
-    """config.yaml cannot be used; ``problems`` holds one line per error."""
+    """config.yaml cannot be used; ``problems`` holds one line per error.
 
-    def __init__(self, problems: list[str]) -> None:
+    ``rules_config``, when set, is a config holding the file's rules and
+    watchlists (valid although something else is not), so that their queries
+    can be checked in the same pass; ``flagged_rules`` already have a problem.
+    """
+
+    def __init__(
+        self,
+        problems: list[str],
+        *,
+        rules_config: Config | None = None,
+        flagged_rules: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.rules_config = rules_config
+        self.flagged_rules = flagged_rules
 
 
 def _check_timezone(name: str) -> str:
@@ -354,7 +367,7 @@ def parse_config(text: str, file: Path) -> Config:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError([_yaml_problem(file, exc)]) from None
+        raise ConfigError([_yaml_problem(file, exc, text)]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{file}:1: the file must hold a mapping of settings"])
     env_url = os.environ.get(DATABASE_URL_ENV)
@@ -363,11 +376,33 @@ def parse_config(text: str, file: Path) -> Config:
     try:
         config = Config.model_validate({**data, "path": file})
     except ValidationError as exc:
-        raise ConfigError([_pydantic_problem(file, root, err) for err in exc.errors()]) from None
-    problems = [locate(file, root, loc, msg) for loc, msg in _reference_problems(config)]
-    if problems:
-        raise ConfigError(problems)
+        problems = [_pydantic_problem(file, root, err) for err in exc.errors()]
+        rules_only = _rules_only(data, file)
+        if rules_only is None:
+            raise ConfigError(problems) from None
+        raise _reference_error(file, root, rules_only, problems) from None
+    if _reference_problems(config):
+        raise _reference_error(file, root, config, [])
     return config
+
+
+def _rules_only(data: dict[str, Any], file: Path) -> Config | None:
+    """The file's watchlists and rules alone, when they are valid though the rest is not."""
+    try:
+        sections = {key: data[key] for key in ("watchlists", "rules") if key in data}
+        return Config.model_validate({"sources": {}, **sections, "path": file})
+    except ValidationError:
+        return None
+
+
+def _reference_error(
+    file: Path, root: yaml.Node | None, config: Config, problems: list[str]
+) -> ConfigError:
+    """Every problem so far plus the cross-reference ones, with the rules to check further."""
+    found = _reference_problems(config)
+    flagged = frozenset(config.rules[loc[1]].id for loc, _ in found if loc[0] == "rules")  # type: ignore[index]
+    located = [locate(file, root, loc, msg) for loc, msg in found]
+    return ConfigError(problems + located, rules_config=config, flagged_rules=flagged)
 
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -440,11 +475,55 @@ def locate(file: Path, root: yaml.Node | None, loc: tuple[str | int, ...], msg: 
     return f"{file}{line}:{where} {msg}"
 
 
-def _yaml_problem(file: Path, exc: yaml.YAMLError) -> str:
+def _yaml_problem(file: Path, exc: yaml.YAMLError, text: str) -> str:
+    """A YAML error in the operator's terms, at the line to fix."""
     mark = getattr(exc, "problem_mark", None)
-    line = f":{mark.line + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"{file}{line}: not valid YAML: {problem}"
+    problem = str(getattr(exc, "problem", None) or exc)
+    if mark is None:
+        return f"{file}: not valid YAML: {problem}"
+    lines = text.splitlines()
+    number = mark.line + 1
+    written = lines[mark.line] if mark.line < len(lines) else ""
+    advice = _yaml_advice(problem, written)
+    if advice == INDENT_ADVICE:
+        number = _written_line(lines, mark.line)
+    return f"{file}:{number}: {advice or f'not valid YAML: {problem}'}"
+
+
+TAB_ADVICE = "a tab character: YAML indents with spaces only; replace the tab with spaces"
+AT_ADVICE = (
+    "a value starting with '@' must be quoted: put the whole query in single quotes, "
+    "e.g. query: '@dirigeants_vn AND Chine'"
+)
+QUOTE_ADVICE = (
+    "a value that starts with a quote but goes on after it must be quoted whole: put the "
+    "whole query in single quotes, e.g. query: '\"Tô Lâm\" AND Chine'"
+)
+INDENT_ADVICE = (
+    "this line is not indented like the lines around it: align it with the other keys of "
+    "the same item (spaces only)"
+)
+
+
+def _yaml_advice(problem: str, written: str) -> str | None:
+    """What to do about the usual slips; None for the others."""
+    if "'\\t'" in problem or "\t" in written[: len(written) - len(written.lstrip())]:
+        return TAB_ADVICE
+    if "character '@'" in problem:
+        return AT_ADVICE
+    if "found '<scalar>'" in problem and re.search(r":\s+[\"'][^\"']*[\"']\s*\S", written):
+        return QUOTE_ADVICE
+    if "expected <block end>" in problem or "mapping values are not allowed" in problem:
+        return INDENT_ADVICE
+    return None
+
+
+def _written_line(lines: list[str], index: int) -> int:
+    """The 1-based number of the first line with content at or after ``index``."""
+    for number in range(index, len(lines)):
+        if lines[number].strip() and not lines[number].lstrip().startswith("#"):
+            return number + 1
+    return index + 1
 
 
 def _pydantic_problem(file: Path, root: yaml.Node | None, error: Any) -> str:

@@ -105,7 +105,7 @@ def check_config_bytes(path: Path, content: bytes | None, digest: str = "") -> C
         else:
             config = parse_config(_decoded(path, content), path)
     except ConfigError as exc:
-        return ConfigChange(digest, problems=tuple(exc.problems))
+        return ConfigChange(digest, problems=tuple(config_problems(exc)))
     problem = rule_problem(config)
     if problem:
         return ConfigChange(digest, problems=(problem,))
@@ -124,15 +124,24 @@ def rule_problem(config: Config) -> str | None:
     return "; ".join(rule_problems(config)) or None
 
 
-def rule_problems(config: Config) -> list[str]:
-    """Every rule error as a ``file:line: rules[i].query: message`` line."""
+def config_problems(error: ConfigError) -> list[str]:
+    """Every problem of a config that does not load, in one pass: its own, then
+    the query errors of its rules that have none yet."""
+    if error.rules_config is None:
+        return list(error.problems)
+    return [*error.problems, *rule_problems(error.rules_config, skip=error.flagged_rules)]
+
+
+def rule_problems(config: Config, *, skip: frozenset[str] = frozenset()) -> list[str]:
+    """Every rule error (but those of ``skip``) as a ``file:line: rules[i].query: message``."""
     try:
         from alerts.matcher import check_rules
     except ImportError:  # the matcher stage is not installed: nothing to check here
         logger.debug("alerts.matcher not available; rules not compiled")
         return []
     index = {rule.id: i for i, rule in enumerate(config.rules)}
-    errors = check_rules(config.rules, config.watchlists)
+    checked = [rule for rule in config.rules if rule.id not in skip]
+    errors = check_rules(checked, config.watchlists)
     if not errors:
         return []
     path = config.path or Path("config.yaml")

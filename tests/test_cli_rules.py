@@ -203,3 +203,57 @@ def _exported_matches(config_file: Path) -> list[str]:
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines()]
     return sorted(f"{row['rule_id']} {row['url']}" for row in rows)
+
+
+def test_check_config_reports_every_problem_in_one_pass(config_file: Path) -> None:
+    # an unknown entity in one rule, a syntax error in another, and a subscriber typo
+    _add_rules(
+        config_file,
+        "  - id: inconnue\n    name: I\n    query: 'entity:personne'\n"
+        "  - id: ouverte\n    name: O\n    query: 'Chine AND (Laos'\n",
+    )
+    text = config_file.read_text(encoding="utf-8").replace("frequency: daily", "frequncy: daily", 1)
+    config_file.write_text(text, encoding="utf-8")
+    code, out, err = invoke("check-config", "--config", str(config_file))
+    assert (code, out) == (2, "")
+    problems = err.splitlines()
+    assert any("subscribers[0].frequncy: unknown key" in p for p in problems), err
+    assert any("rules[0].query: unknown entity 'personne'" in p for p in problems), err
+    assert any("rule 'ouverte'" in p and "unclosed parenthesis" in p for p in problems), err
+    assert len(problems) == 3, err  # the unknown entity is not reported twice
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "advice"),
+    [
+        (
+            "    query: entity:to_lam\n",
+            "    query: @dirigeants_vn AND Chine\n",
+            "a value starting with '@' must be quoted: put the whole query in single quotes",
+        ),
+        (
+            "    query: entity:to_lam\n",
+            '    query: "Tô Lâm" AND Chine\n',
+            "a value that starts with a quote but goes on after it must be quoted whole",
+        ),
+        ("    name: Analyste\n", "\tname: Analyste\n", "a tab character: YAML indents with spaces"),
+        (
+            "    name: Analyste\n",
+            "   name: Analyste\n",
+            "this line is not indented like the lines around it",
+        ),
+    ],
+    ids=["unquoted-watchlist", "unquoted-phrase", "tab", "bad-indentation"],
+)
+def test_yaml_slips_are_explained_at_their_line(
+    config_file: Path, old: str, new: str, advice: str
+) -> None:
+    text = config_file.read_text(encoding="utf-8")
+    assert old in text
+    config_file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    lines = config_file.read_text(encoding="utf-8").splitlines()
+    line = lines.index(new.rstrip("\n")) + 1  # the line the operator got wrong
+    code, _, err = invoke("check-config", "--config", str(config_file))
+    assert code == 2
+    assert err.startswith(f"{config_file}:{line}: {advice}"), err
+    assert "<block end>" not in err and "cannot start any token" not in err
