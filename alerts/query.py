@@ -24,7 +24,7 @@ from luqum import tree
 from luqum.exceptions import ParseError
 from luqum.parser import parser
 
-from alerts.syntax import SyntaxProblem, syntax_problem
+from alerts.syntax import REFUSALS, SyntaxProblem, syntax_problem
 from alerts.text import fold_cased, words
 from config import ENTITY_FIELD, WATCHLIST_SIGIL
 
@@ -68,11 +68,21 @@ class RuleSyntaxError(RuleError):
 
 
 class RuleRefusedError(RuleError):
-    """The rule parses but is refused (too big, too deep, leading wildcard...)."""
+    """The rule parses but is refused (too big, too deep, leading wildcard...).
 
-    def __init__(self, rule_id: str, reason: str) -> None:
-        super().__init__(rule_id, f"refused: {reason}")
-        self.reason = reason
+    ``code`` keys :data:`alerts.syntax.REFUSALS`, ``values`` fill its message,
+    ``where`` is the rule's line and column when known: a front end words it
+    in its reader's language.
+    """
+
+    def __init__(
+        self, rule_id: str, code: str, values: Mapping[str, object] | None = None, where: str = ""
+    ) -> None:
+        self.code = code
+        self.values = dict(values or {})
+        self.reason = REFUSALS[code].format(**self.values) + (f" ({where})" if where else "")
+        self.where = where
+        super().__init__(rule_id, f"refused: {self.reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +147,7 @@ class _Context:
 def parse_rule(rule_id: str, query: str, watchlists: Sequence[Watchlist] = ()) -> Node:
     """Parse one rule into its AST; raise RuleSyntaxError or RuleRefusedError."""
     if len(query) > MAX_QUERY_CHARS:
-        raise RuleRefusedError(rule_id, f"longer than {MAX_QUERY_CHARS} characters")
+        raise RuleRefusedError(rule_id, "too_long", {"limit": MAX_QUERY_CHARS})
     try:
         parsed = parser.parse(query)
     except ParseError as exc:
@@ -146,7 +156,7 @@ def parse_rule(rule_id: str, query: str, watchlists: Sequence[Watchlist] = ()) -
     context = _Context(rule_id, query, entities, {w.id: w for w in watchlists})
     node = _convert(parsed, context, TEXT_ZONES, 0)
     if not has_positive(node):
-        raise RuleRefusedError(rule_id, "nothing to look for: the rule is only NOT clauses")
+        raise RuleRefusedError(rule_id, "only_not")
     return node
 
 
@@ -175,17 +185,17 @@ def has_positive(node: Node) -> bool:
     return all(has_positive(child) for child in node.children)
 
 
-def _refuse(context: _Context, item: tree.Item, reason: str) -> RuleRefusedError:
+def _refuse(context: _Context, item: tree.Item, code: str, **values: object) -> RuleRefusedError:
     line, column = line_column(context.query, getattr(item, "pos", None) or 0)
-    return RuleRefusedError(context.rule_id, f"{reason} (line {line}, column {column})")
+    return RuleRefusedError(context.rule_id, code, values, f"line {line}, column {column}")
 
 
 def _convert(item: tree.Item, context: _Context, fields: frozenset[str], depth: int) -> Node:
     if depth > MAX_DEPTH:
-        raise _refuse(context, item, f"nested deeper than {MAX_DEPTH} levels")
+        raise _refuse(context, item, "too_deep", limit=MAX_DEPTH)
     context.clauses += 1
     if context.clauses > MAX_CLAUSES:
-        raise _refuse(context, item, f"more than {MAX_CLAUSES} clauses")
+        raise _refuse(context, item, "too_many_clauses", limit=MAX_CLAUSES)
     if isinstance(item, tree.Group | tree.FieldGroup | tree.Plus):
         return _convert(item.children[0], context, fields, depth + 1)
     if isinstance(item, tree.Not | tree.Prohibit):
@@ -208,7 +218,7 @@ def _convert(item: tree.Item, context: _Context, fields: frozenset[str], depth: 
         return _term(item, item.value[1:-1], context, fields)
     if isinstance(item, tree.Word):
         return _word(item, context, fields)
-    raise _refuse(context, item, f"unsupported syntax {str(item)!r}")
+    raise _refuse(context, item, "unsupported", text=repr(str(item)))
 
 
 def _near_operators(
@@ -223,14 +233,14 @@ def _near_operators(
             at += 1
             continue
         if not 0 < at < len(children) - 1:
-            raise _refuse(context, item, "NEAR/n needs a word or a phrase on each side")
+            raise _refuse(context, item, "near_sides")
         left, right = (
             _near_operand(children[at - 1], context),
             _near_operand(children[at + 1], context),
         )
         slop = int(found.group(1))
         if slop > MAX_SLOP:
-            raise _refuse(context, item, f"proximity above {MAX_SLOP} words")
+            raise _refuse(context, item, "too_far", limit=MAX_SLOP)
         label = f"{left} NEAR/{slop} {right}"
         term = Term("near", (*words(left), *words(right)), fields, label, slop=slop)
         children[at - 1 : at + 2] = [_count(context, item, term)]
@@ -240,26 +250,22 @@ def _near_operators(
 def _near_operand(item: tree.Item | Term, context: _Context) -> str:
     if isinstance(item, tree.Word) and not _NEAR_RE.fullmatch(item.value):
         if "*" in item.value or item.value.startswith(WATCHLIST_SIGIL):
-            raise _refuse(context, item, "NEAR/n takes plain words or phrases")
+            raise _refuse(context, item, "near_plain")
         return str(item.value)
     if isinstance(item, tree.Phrase):
         return str(item.value[1:-1])
-    raise _refuse(
-        context,
-        item,
-        "NEAR/n joins two plain words or phrases; use parentheses: (a NEAR/5 b) AND c",
-    )
+    raise _refuse(context, item, "near_group")
 
 
 def _field(item: tree.SearchField, context: _Context, fields: frozenset[str], depth: int) -> Node:
     name = item.name.lower()
     if name == ENTITY_FIELD:
         if not isinstance(item.expr, tree.Word):
-            raise _refuse(context, item, "entity: takes one entity id, e.g. entity:to_lam")
+            raise _refuse(context, item, "entity_form")
         return _entity(item, item.expr.value, context, fields)
     if name not in FIELDS:
         known = ", ".join(sorted(FIELDS | {ENTITY_FIELD}))
-        raise _refuse(context, item, f"unknown field {item.name!r} (known: {known})")
+        raise _refuse(context, item, "unknown_field", name=repr(item.name), known=known)
     return _convert(item.expr, context, frozenset([name]), depth + 1)
 
 
@@ -268,23 +274,23 @@ def _word(item: tree.Word, context: _Context, fields: frozenset[str]) -> Node:
     if value.startswith(WATCHLIST_SIGIL):
         return _watchlist(item, value.removeprefix(WATCHLIST_SIGIL), context, fields)
     if "?" in value or "*" in value.rstrip("*") or value.endswith("**"):
-        raise _refuse(context, item, f"wildcard only at the end of a word: {value!r}")
+        raise _refuse(context, item, "wildcard_place", text=repr(value))
     if value.endswith("*"):
         stem = words(value[:-1])
         if len(stem) != 1 or len(stem[0]) < MIN_PREFIX:
-            raise _refuse(context, item, f"a wildcard needs {MIN_PREFIX}+ letters before it")
+            raise _refuse(context, item, "wildcard_short", limit=MIN_PREFIX)
         return _count(context, item, Term("prefix", (stem[0],), fields, value))
     return _term(item, value, context, fields)
 
 
 def _term(item: tree.Item, text: str, context: _Context, fields: frozenset[str]) -> Term:
     if "*" in text or "?" in text:
-        raise _refuse(context, item, "no wildcards inside a phrase")
+        raise _refuse(context, item, "wildcard_phrase")
     folded = tuple(words(text))
     if not folded:
-        raise _refuse(context, item, f"{text!r} holds no word to look for")
+        raise _refuse(context, item, "no_word", text=repr(text))
     if len(folded) > MAX_PHRASE_WORDS:
-        raise _refuse(context, item, f"a phrase of more than {MAX_PHRASE_WORDS} words")
+        raise _refuse(context, item, "phrase_too_long", limit=MAX_PHRASE_WORDS)
     kind = "word" if len(folded) == 1 else "phrase"
     return _count(context, item, Term(kind, folded, fields, text))
 
@@ -293,7 +299,7 @@ def _near(item: tree.Proximity, context: _Context, fields: frozenset[str]) -> Te
     base = _term(item, item.term.value[1:-1], context, fields)
     slop = int(item.degree or 0)
     if slop > MAX_SLOP:
-        raise _refuse(context, item, f"proximity above {MAX_SLOP} words")
+        raise _refuse(context, item, "too_far", limit=MAX_SLOP)
     if base.kind == "word":
         return base
     return Term("near", base.words, fields, f"{base.label}~{slop}", slop=slop)
@@ -302,14 +308,14 @@ def _near(item: tree.Proximity, context: _Context, fields: frozenset[str]) -> Te
 def _count(context: _Context, item: tree.Item, term: Term) -> Term:
     context.terms += 1
     if context.terms > MAX_TERMS:
-        raise _refuse(context, item, f"more than {MAX_TERMS} terms after expansion")
+        raise _refuse(context, item, "too_many_terms", limit=MAX_TERMS)
     return term
 
 
 def _watchlist(item: tree.Item, name: str, context: _Context, fields: frozenset[str]) -> Node:
     watchlist = context.watchlists.get(name)
     if watchlist is None:
-        raise _refuse(context, item, f"unknown watchlist '@{name}'")
+        raise _refuse(context, item, "unknown_watchlist", name=name)
     children = tuple(_entity(item, e.id, context, fields) for e in watchlist.entities)
     return AnyOf(children, label=f"@{name}")
 
@@ -317,7 +323,7 @@ def _watchlist(item: tree.Item, name: str, context: _Context, fields: frozenset[
 def _entity(item: tree.Item, entity_id: str, context: _Context, fields: frozenset[str]) -> Node:
     entity = context.entities.get(entity_id)
     if entity is None:
-        raise _refuse(context, item, f"unknown entity {entity_id!r}")
+        raise _refuse(context, item, "unknown_entity", name=repr(entity_id))
     terms: list[Term] = [_term(item, s, context, fields) for s in [entity.name, *entity.aliases]]
     for abbreviation in entity.abbreviations:
         term = _term(item, abbreviation, context, fields)

@@ -1,4 +1,5 @@
-"""Why a rule does not parse, told in the rule language's words (matcher stage).
+"""Why a rule does not parse, or is refused, told in the rule language's words
+(matcher stage).
 
 luqum reports where its grammar failed ("unexpected end of expression (maybe
 due to unmatched parenthesis)"), not what the operator wrote wrong. When a
@@ -7,7 +8,8 @@ slips, in this order: an unclosed quote, a closing parenthesis with no
 opening one, an unclosed parenthesis, an operator with nothing on one side,
 two operators in a row. Each is a :class:`SyntaxProblem`: a code, the
 values its message needs and the offset it points at, so the CLI words it
-in English (:data:`MESSAGES`) and the web form in the reader's language.
+in English (:data:`MESSAGES`) and the web form in the reader's language; a
+rule that parses but is refused has a code of :data:`REFUSALS` the same way.
 Pure: no I/O; it never decides whether a rule is valid (luqum does).
 """
 
@@ -26,6 +28,28 @@ MESSAGES = {
     "operator_at_start": "{operator} has nothing before it: add a word or phrase, or remove it",
     "operators_in_a_row": "{operator} follows another operator: put a word or phrase between them",
     "unreadable": "cannot read the rule here: {detail}",
+}
+# why a rule that parses is refused (alerts.query.RuleRefusedError.code)
+REFUSALS = {
+    "too_long": "longer than {limit} characters",
+    "only_not": "nothing to look for: the rule is only NOT clauses",
+    "too_deep": "nested deeper than {limit} levels",
+    "too_many_clauses": "more than {limit} clauses",
+    "too_many_terms": "more than {limit} terms after expansion",
+    "unsupported": "unsupported syntax {text}",
+    "near_sides": "NEAR/n needs a word or a phrase on each side",
+    "near_plain": "NEAR/n takes plain words or phrases",
+    "near_group": "NEAR/n joins two plain words or phrases; use parentheses: (a NEAR/5 b) AND c",
+    "too_far": "proximity above {limit} words",
+    "entity_form": "entity: takes one entity id, e.g. entity:to_lam",
+    "unknown_field": "unknown field {name} (known: {known})",
+    "wildcard_place": "wildcard only at the end of a word: {text}",
+    "wildcard_short": "a wildcard needs {limit}+ letters before it",
+    "wildcard_phrase": "no wildcards inside a phrase",
+    "no_word": "{text} holds no word to look for",
+    "phrase_too_long": "a phrase of more than {limit} words",
+    "unknown_watchlist": "unknown watchlist '@{name}'",
+    "unknown_entity": "unknown entity {name}",
 }
 _TOKEN = re.compile(r'"|\(|\)|[^\s()"]+')
 _LUQUM_NOISE = re.compile(r"\s*\(maybe due to unmatched parenthesis\)|\s*at position \d+|!$")

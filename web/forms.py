@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
-from alerts.query import RuleError, RuleSyntaxError, parse_rule
+from alerts.query import RuleRefusedError, RuleSyntaxError, parse_rule
 from config import ENTITY_FIELD, ENTITY_REFERENCE, Config
 from web.labels import Labels
 
@@ -93,8 +93,10 @@ def query_error(config: Config, query: str, labels: Labels) -> str | None:
         problem = exc.problem
         detail = labels[f"syntax_{problem.code}"].format(column=exc.column, **problem.values)
         return labels["err_query_syntax"].format(line=exc.line, column=exc.column, detail=detail)
-    except RuleError as exc:
-        return labels["err_query_refused"].format(detail=str(exc).split(": ", 1)[-1])
+    except RuleRefusedError as exc:
+        return labels["err_query_refused"].format(
+            detail=labels[f"refused_{exc.code}"].format(**exc.values)
+        )
     return None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from alerts.syntax import REFUSALS
+
 Labels = dict[str, str]
 
 LABELS: dict[str, Labels] = {
@@ -101,6 +103,26 @@ LABELS: dict[str, Labels] = {
         "syntax_operators_in_a_row": "{operator} suit un autre opérateur : mettez un mot"
         " ou une expression entre les deux",
         "syntax_unreadable": "la requête ne se lit pas à cet endroit",
+        "refused_too_long": "plus de {limit} caractères",
+        "refused_only_not": "rien à chercher : la requête n’a que des clauses NOT",
+        "refused_too_deep": "plus de {limit} niveaux de parenthèses",
+        "refused_too_many_clauses": "plus de {limit} clauses",
+        "refused_too_many_terms": "plus de {limit} termes une fois les listes développées",
+        "refused_unsupported": "syntaxe non prise en charge : {text}",
+        "refused_near_sides": "NEAR/n demande un mot ou une expression de chaque côté",
+        "refused_near_plain": "NEAR/n ne prend que des mots ou des expressions simples",
+        "refused_near_group": "NEAR/n relie deux mots ou expressions simples ; mettez des"
+        " parenthèses : (a NEAR/5 b) AND c",
+        "refused_too_far": "proximité de plus de {limit} mots",
+        "refused_entity_form": "entity: prend un seul identifiant, par ex. entity:to_lam",
+        "refused_unknown_field": "champ inconnu {name} (champs connus : {known})",
+        "refused_wildcard_place": "le joker * ne se met qu’à la fin d’un mot : {text}",
+        "refused_wildcard_short": "le joker * demande au moins {limit} lettres avant lui",
+        "refused_wildcard_phrase": "pas de joker * dans une expression entre guillemets",
+        "refused_no_word": "{text} ne contient aucun mot à chercher",
+        "refused_phrase_too_long": "une expression de plus de {limit} mots",
+        "refused_unknown_watchlist": "liste de veille inconnue « @{name} »",
+        "refused_unknown_entity": "entité inconnue {name}",
         "mail_confirm_subject": "Confirmez votre abonnement à la veille VNA",
         "mail_confirm_body": "Bonjour,\n\nPour recevoir les articles demandés, confirmez votre"
         " abonnement en ouvrant ce lien (valable {hours} heures) :\n\n{url}\n\nSi vous n’avez"
@@ -226,6 +248,7 @@ LABELS: dict[str, Labels] = {
         "syntax_operators_in_a_row": "{operator} follows another operator: put a word or"
         " phrase between them",
         "syntax_unreadable": "the query cannot be read here",
+        **{f"refused_{code}": message for code, message in REFUSALS.items()},
         "mail_confirm_subject": "Confirm your VNA news watch subscription",
         "mail_confirm_body": "Hello,\n\nTo receive the articles you asked for, confirm your"
         " subscription by opening this link (valid {hours} hours):\n\n{url}\n\nIf you did not"

@@ -265,6 +265,10 @@ def test_preview_counts_per_day_and_highlights(tmp_path: Path, sqlite_store: Sto
         ('"Tô Lâm AND Chine', "guillemet ouvert colonne 1", "quote opened at column 1"),
         ("Chine AND (Hanoï", "parenthèse ouverte colonne 11", "parenthesis opened at column 11"),
         ("Chine AND OR Laos", "OR suit un autre opérateur", "OR follows another operator"),
+        # parsed, but refused
+        ("*hine", "le joker * ne se met qu’à la fin d’un mot", "wildcard only at the end"),
+        ("@inconnue AND Chine", "liste de veille inconnue", "unknown watchlist '@inconnue'"),
+        ("NOT Chine", "rien à chercher", "nothing to look for"),
     ],
 )
 def test_preview_explains_a_syntax_error_in_the_readers_language(
@@ -274,9 +278,10 @@ def test_preview_explains_a_syntax_error_in_the_readers_language(
     error = client.get("/api/preview", params={"q": query}).json()["error"]
     assert french in error, error
     # French only: none of the parser's or the CLI's English words leak in
-    assert not re.search(r"\b(column|unexpected|position|nothing|parenthesis|quote)\b", error), (
-        error
-    )
+    assert not re.search(
+        r"\b(column|unexpected|position|nothing|parenthesis|quote|wildcard|unknown|refused)\b",
+        error,
+    ), error
     error = client.get("/api/preview", params={"q": query, "lang": "en"}).json()["error"]
     assert english in error, error
 
@@ -349,3 +354,9 @@ def test_rate_limiter_window_slides_and_forgets_quiet_keys() -> None:
     ticks[0] = 200.0
     limiter.allow("late")
     assert set(limiter._events) == {"late"}
+
+
+def test_the_web_labels_say_the_same_things_in_both_languages() -> None:
+    from web.labels import LABELS
+
+    assert LABELS["fr"].keys() == LABELS["en"].keys()
