@@ -262,23 +262,6 @@ def test_a_redirect_to_another_domain_is_not_followed(faulty: Faulty) -> None:
 def test_a_hung_crawl_is_killed_at_the_timeout_and_recorded(
     tmp_path: Path, sqlite_store: Store
 ) -> None:
-    with FixtureSite(tmp_path / "site") as site:
-        slow = _sitemap_paths(site, "vietnamillustre/french/sitemaps/news-11-2026.xml")[0]
-        site.set_faults({slow: {"delay": 60}})
-        cfg = site_config(site.url, sqlite_store.url, crawl={"timeout_seconds": 120})
-        started = datetime.now(UTC)
-        report = crawl(cfg, "vietnamillustre", timeout_seconds=3)
-    assert report.timed_out and not report.ok
-    assert datetime.now(UTC) - started < timedelta(seconds=30)
-    assert "timed_out=true" in report.summary()
-    state = sqlite_store.source_state("vietnamillustre")
-    assert state.consecutive_failures == 1
-    assert state.last_error is not None and "timed out" in state.last_error
-
-
-def test_a_crawl_timed_out_at_any_moment_is_recorded_as_a_failure(
-    tmp_path: Path, sqlite_store: Store
-) -> None:
     # the timeout's SIGTERM lands while the child imports, before the engine runs,
     # or mid-crawl: each run is a failure, never a success that resets the count
     with FixtureSite(tmp_path / "site") as site:
@@ -286,8 +269,11 @@ def test_a_crawl_timed_out_at_any_moment_is_recorded_as_a_failure(
         site.set_faults({slow: {"delay": 60}})
         cfg = site_config(site.url, sqlite_store.url, crawl={"timeout_seconds": 120})
         for failures, limit in enumerate((0.2, 0.7, 1.5, 3.0), 1):
+            started = datetime.now(UTC)
             report = crawl(cfg, "vietnamillustre", timeout_seconds=limit)
             assert report.timed_out and not report.ok
+            assert datetime.now(UTC) - started < timedelta(seconds=30)
+            assert "timed_out=true" in report.summary()
             state = sqlite_store.source_state("vietnamillustre")
             assert state.consecutive_failures == failures, (limit, state)
-
+            assert state.last_error is not None and "timed out" in state.last_error
