@@ -97,8 +97,10 @@ def open_store(url: str, *, create: bool = True, **engine_options: Any) -> Store
         raise StoreError(f"not a database URL: {url!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            if not create and not Path(parsed.database).is_file():
-                raise StoreError(f"no database at {display_url(url)}: run `vnawatch init`")
+            file = Path(parsed.database)
+            if not create and not file.is_file():
+                where = "" if file.is_absolute() else f" ({file.resolve()})"
+                raise StoreError(f"no database at {display_url(url)}{where}: run `vnawatch init`")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine_options.setdefault("poolclass", NullPool)
         engine = create_engine(parsed, **engine_options)
