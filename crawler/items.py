@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from store.records import ARTICLE_FIELDS, Article, Extraction
+from store.records import ARTICLE_FIELDS, Article, Extraction, SelectorOutcome
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class ArticleFields:
     language: str = "fr"
     extraction: Extraction = "ok"
     extraction_note: str = ""
+    selectors: SelectorOutcome = "none"
 
 
 @dataclass

@@ -17,6 +17,8 @@ Zone = Literal["title", "lede", "body", "caption"]
 Extraction = Literal["ok", "partial", "failed"]
 DeliveryStatus = Literal["pending", "sent", "failed"]
 SaveOutcome = Literal["new", "updated", "unchanged"]
+# how a page's body selectors fared against the generic extraction (crawler.crosscheck)
+SelectorOutcome = Literal["held", "rejected", "missing", "none"]
 
 
 @dataclass(frozen=True, kw_only=True)
