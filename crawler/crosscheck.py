@@ -57,6 +57,9 @@ class Verdict:
 
 
 NO_SELECTOR = Verdict("none")
+CATCH_ALL_ONLY = Verdict(
+    "rejected", "only a catch-all selector matched, confirmed by the generic text"
+)
 
 
 def is_catch_all(alternative: str) -> bool:

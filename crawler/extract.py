@@ -136,13 +136,22 @@ def extract_body(
     generic_lines = generic.main_text(page.root, html)
     reference = cleanup.clean_paragraphs(generic_lines, summary, title)
     first_rejection: crosscheck.Verdict | None = None
+    confirmed: Body | None = None
     for alternative, element in body_candidates(page, source.selectors.body):
         body = _render(element, summary, title)
         verdict = crosscheck.judge(element, alternative, body.paragraphs, reference.paragraphs)
-        if verdict.outcome == "held" and body.paragraphs:
+        if verdict.outcome != "held" or not body.paragraphs:
+            first_rejection = first_rejection or verdict
+        elif not crosscheck.is_catch_all(alternative):
             body.verdict = verdict
             return body
-        first_rejection = first_rejection or verdict
+        else:
+            confirmed = confirmed or body
+    if confirmed is not None:
+        # a catch-all never wins on its own: the generic text confirmed it, so it is
+        # used, but the source's own selectors did not hold (counted as rejected)
+        confirmed.verdict = crosscheck.CATCH_ALL_ONLY
+        return confirmed
     fallback = _generic_body(page, generic_lines, reference, summary, title)
     missing = "missing" if source.selectors.body else "none"
     fallback.verdict = first_rejection or crosscheck.Verdict(missing)

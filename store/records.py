@@ -121,6 +121,11 @@ class CrawlRun:
     errors: tuple[str, ...] = ()
     backfill: bool = False
     interrupted: bool = False  # stopped before it finished (timeout, signal)
+    # how the body selectors fared on this run's pages (crawler.crosscheck)
+    selectors_held: int = 0
+    selectors_rejected: int = 0
+    selectors_missing: int = 0
+    selector_example_url: str | None = None
 
     @property
     def succeeded(self) -> bool:
