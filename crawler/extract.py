@@ -145,8 +145,10 @@ def extract_body(
         elif not crosscheck.is_catch_all(alternative):
             body.verdict = verdict
             return body
-        else:
-            confirmed = confirmed or body
+        elif confirmed is None:
+            # a catch-all is wider than the article by nature: keep what the generic text has
+            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+            confirmed = body
     if confirmed is not None:
         # a catch-all never wins on its own: the generic text confirmed it, so it is
         # used, but the source's own selectors did not hold (counted as rejected)

@@ -103,6 +103,10 @@ class SourceState:
     last_extraction_failures: int = 0
     empty_extraction_streak: int = 0
     backfilled_at: datetime | None = None
+    selectors_held: int = 0
+    selectors_rejected: int = 0
+    selectors_missing: int = 0
+    selector_example_url: str | None = None
 
 
 @dataclass(frozen=True)
