@@ -12,7 +12,8 @@ Pure: no Scrapy response, no database. :func:`extract_article` reads, in order,
 3. when no selector body holds, the generic body: the element holding
    trafilatura's text (``crawler.generic``), cleaned like a selector body;
 4. French date text (``le 3 février``, ``21/11/2026``) when no date was found,
-   the year taken from other metadata or the URL.
+   the year taken from other metadata or the URL; then htmldate (URL, markup,
+   ISO dates in the text), for outlets configured without selectors.
 
 The body is the article's own paragraphs joined by a blank line (see
 ``crawler.cleanup`` for what is dropped); ``extraction`` says how well it went:
@@ -24,6 +25,7 @@ none). Original characters are kept: normalising for matching is the matcher's j
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
+import htmldate
 from parsel import Selector
 
 from config import article_id_from_url as article_id_from_url  # the crawler's identity
@@ -246,7 +249,22 @@ def find_dates(
         published = dates.parse_datetime(value, zone) or _french(value, meta, url, page, zone)
         if published:
             return published, updated
-    return _french_in_page(page, meta, url, zone), updated
+    return _french_in_page(page, meta, url, zone) or _htmldate(page, url, zone), updated
+
+
+def _htmldate(page: Selector, url: str, zone: tzinfo) -> datetime | None:
+    """htmldate's reading of the page (URL, markup, ISO text) when nothing else gave a date.
+
+    It gives a day, not a time: the article is dated 00:00 in the outlet's zone.
+    """
+    try:
+        found = htmldate.find_date(
+            copy.deepcopy(page.root), url=url, original_date=True, outputformat="%Y-%m-%d"
+        )
+    except Exception:  # htmldate on a hostile page: no date, not a crashed crawl
+        logger.warning("htmldate failed on a page url=%s", url, exc_info=True)
+        return None
+    return dates.parse_datetime(found, zone) if found else None
 
 
 def _french(value: str, meta: Metadata, url: str, page: Selector, zone: tzinfo) -> datetime | None:
