@@ -239,17 +239,29 @@ def _in_skipped_box(element: HtmlElement) -> bool:
 # --------------------------------------------------------------------------- dates
 
 
+@dataclass(frozen=True)
+class Dates:
+    """The article's dates; ``time_known`` is False when the page gave only a day."""
+
+    published: datetime | None
+    updated: datetime | None
+    time_known: bool = True
+
+
 def find_dates(
     page: Selector, source: config.Source, meta: Metadata, url: str, zone: tzinfo
-) -> tuple[datetime | None, datetime | None]:
-    """(published, updated): metadata, the source's selector, <time>, then French text."""
+) -> Dates:
+    """Published and updated: metadata, the source's selector, <time>, French text, htmldate."""
     updated = dates.parse_datetime(meta.modified, zone) if meta.modified else None
     candidates = [meta.published, select_text(page, source.selectors.published_at), *meta.times]
     for value in filter(None, candidates):
         published = dates.parse_datetime(value, zone) or _french(value, meta, url, page, zone)
         if published:
-            return published, updated
-    return _french_in_page(page, meta, url, zone) or _htmldate(page, url, zone), updated
+            return Dates(published, updated, dates.time_given(value))
+    published, text = _french_in_page(page, meta, url, zone)
+    if published:
+        return Dates(published, updated, dates.time_given(text))
+    return Dates(_htmldate(page, url, zone), updated, time_known=False)
 
 
 def _htmldate(page: Selector, url: str, zone: tzinfo) -> datetime | None:
@@ -276,14 +288,18 @@ def _year(meta: Metadata, url: str, page: Selector) -> int | None:
     return dates.year_hint(meta.modified, meta.canonical, url, *images[:10])
 
 
-def _french_in_page(page: Selector, meta: Metadata, url: str, zone: tzinfo) -> datetime | None:
+def _french_in_page(
+    page: Selector, meta: Metadata, url: str, zone: tzinfo
+) -> tuple[datetime | None, str]:
+    """The first French or numeric date written in the page, and the text it was in."""
     year = _year(meta, url, page)
     for place in alternatives(DATE_PLACES):
         for found in page.css(place)[:MAX_DATE_PLACES]:
-            published = dates.french_date(_element_text(found.root), year, zone)
+            text = _element_text(found.root)
+            published = dates.french_date(text, year, zone)
             if published:
-                return published
-    return None
+                return published, text
+    return None, ""
 
 
 # --------------------------------------------------------------------------- article
@@ -300,7 +316,8 @@ def extract_article(
     # the selector's sapo is the whole chapô; og:description is often cut short
     summary = select_text(page, source.selectors.summary) or meta.description
     body = extract_body(page, source, summary, title, text)
-    published, updated = find_dates(page, source, meta, url, ZoneInfo(timezone))
+    found = find_dates(page, source, meta, url, ZoneInfo(timezone))
+    published, updated = found.published, found.updated
     body_text = "\n\n".join(body.paragraphs)
     status, note = _status(title, summary, body_text, body, published)
     return ArticleFields(
@@ -318,6 +335,7 @@ def extract_article(
         extraction=status,
         extraction_note=note,
         selectors=body.verdict.outcome,
+        published_time_known=found.time_known,
     )
 
 

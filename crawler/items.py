@@ -30,6 +30,8 @@ class ArticleFields:
     extraction: Extraction = "ok"
     extraction_note: str = ""
     selectors: SelectorOutcome = "none"
+    # False when the page gave a day without a time: published_at is 00:00 that day
+    published_time_known: bool = True
 
 
 @dataclass
