@@ -133,10 +133,26 @@ def _element_text(element: HtmlElement) -> str:
 
 
 def extract_body(
-    page: Selector, source: config.Source, summary: str, title: str, html: str
+    page: Selector,
+    source: config.Source,
+    summary: str,
+    title: str,
+    html: str,
+    *,
+    check_selectors: bool = True,
 ) -> Body:
-    """The selector body that passes the cross-check, else the generic body; cleaned either way."""
-    generic_lines = generic.main_text(page.root, html)
+    """The selector body that passes the cross-check, else the generic body; cleaned either way.
+
+    ``check_selectors=False`` is the path before the cross-check (the first
+    selector body wins unchecked), kept as bench/crawl.py's baseline.
+    """
+    if not check_selectors:
+        for _alternative, element in body_candidates(page, source.selectors.body):
+            body = _render(element, summary, title)
+            if body.paragraphs:
+                body.verdict = crosscheck.Verdict("held", "unchecked")
+                return body
+    generic_lines = generic.main_text(html)
     reference = cleanup.clean_paragraphs(generic_lines, summary, title)
     first_rejection: crosscheck.Verdict | None = None
     confirmed: Body | None = None
@@ -306,7 +322,12 @@ def _french_in_page(
 
 
 def extract_article(
-    html: str | bytes, url: str, source: config.Source, *, timezone: str = DEFAULT_TIMEZONE
+    html: str | bytes,
+    url: str,
+    source: config.Source,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    check_selectors: bool = True,
 ) -> ArticleFields:
     """Extract the article of one page; never raises on bad markup or encoding."""
     text = decode_html(html) if isinstance(html, bytes) else html
@@ -315,7 +336,7 @@ def extract_article(
     title = _title(page, source, meta)
     # the selector's sapo is the whole chapô; og:description is often cut short
     summary = select_text(page, source.selectors.summary) or meta.description
-    body = extract_body(page, source, summary, title, text)
+    body = extract_body(page, source, summary, title, text, check_selectors=check_selectors)
     found = find_dates(page, source, meta, url, ZoneInfo(timezone))
     published, updated = found.published, found.updated
     body_text = "\n\n".join(body.paragraphs)

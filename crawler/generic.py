@@ -1,7 +1,7 @@
 """Extraction helper: the page's main text as a generic extractor sees it.
 
 Part of the EXTRACT stage (``crawler.extract``). :func:`main_text` runs
-trafilatura (fast mode, on a copy of the already parsed tree) and returns its
+trafilatura (fast mode, source line breaks made spaces) and returns its
 paragraphs; this is the reference every selector body is checked against.
 :func:`locate` finds the element of the page that holds those paragraphs and
 little else, so that the generic body goes through the same rendering and
@@ -10,7 +10,6 @@ site cleanup (``crawler.cleanup``) as a selector body.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import re
@@ -36,14 +35,13 @@ WORD = re.compile(r"\w+")
 LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
-def main_text(root: HtmlElement, html: str) -> list[str]:
+def main_text(html: str) -> list[str]:
     """trafilatura's paragraphs for the page, whitespace collapsed; [] when it finds none."""
+    # a source line break is a space: trafilatura would keep a hard wrap at 72
+    # columns as a paragraph break (cheaper on the text than on a copied tree)
+    unwrapped = LINE_BREAKS.sub(" ", html[:MAX_PAGE_CHARS])
     try:
-        if len(html) > MAX_PAGE_CHARS:
-            text = _trafilatura(html[:MAX_PAGE_CHARS])
-        else:
-            # trafilatura prunes the tree it is given: hand it a copy, not the page
-            text = _trafilatura(_unwrapped(copy.deepcopy(root)))
+        text = _trafilatura(unwrapped)
     except Exception:  # trafilatura on a hostile page: report, do not crash the crawl
         logger.warning("trafilatura failed on a page", exc_info=True)
         text = None
@@ -51,17 +49,7 @@ def main_text(root: HtmlElement, html: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _unwrapped(root: HtmlElement) -> HtmlElement:
-    """Source line breaks become spaces: trafilatura would keep a hard wrap as a paragraph break."""
-    for element in root.iter():
-        if element.text and "\n" in element.text:
-            element.text = LINE_BREAKS.sub(" ", element.text)
-        if element.tail and "\n" in element.tail:
-            element.tail = LINE_BREAKS.sub(" ", element.tail)
-    return root
-
-
-def _trafilatura(document: str | HtmlElement) -> str | None:
+def _trafilatura(document: str) -> str | None:
     return trafilatura.extract(
         document,
         fast=True,
