@@ -117,3 +117,25 @@ def test_no_selector_match_is_missing_and_generic_body_kept() -> None:
     fields = extract_article(_page(), "https://lecourrier.vn/a/1350300.html", SOURCE)
     assert fields.selectors == "missing"
     assert fields.body.split("\n\n") == BODY
+
+
+def test_the_generic_body_gets_the_same_site_cleanup() -> None:
+    lead = "Le chef du gouvernement réunit les provinces."
+    page = f"""<html><head><meta property="og:title" content="Réunion sur le delta">
+    <meta name="description" content="{lead}">
+    <meta property="article:published_time" content="2026-11-21T09:10:00+07:00"></head>
+    <body><h1>Réunion sur le delta</h1><div class="zq">
+    <p>&gt;&gt; Un autre article lié sur les autoroutes du Nord</p>
+    <p>{lead}</p>
+    <figure><img src="/a.jpg" alt="Réunion sur le delta ảnh 1La salle de réunion. Photo : VNA">
+    </figure>
+    {"".join(f"<p>{p}</p>" for p in BODY[:-1])}
+    <p>{BODY[-1]} – VNA</p>
+    <p>Un article sans rapport qui suit le crédit, avec Xi Jinping.</p>
+    <p>Voir plus</p><p>Encore un autre sujet sans rapport.</p>
+    <p>Rédactrice en chef : Nguyễn Thị A</p></div></body></html>"""
+    fields = extract_article(page, "https://lecourrier.vn/a/1350301.html", SOURCE)
+    assert fields.selectors == "missing"
+    assert fields.body.split("\n\n") == BODY
+    assert fields.credit == "VNA"
+    assert "La salle de réunion. Photo : VNA" in fields.captions
