@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from alerts.digest import Window, build_digest, is_late, render_digest
 from alerts.matching import test_rule as run_rule_test
 from config import Config
 from store import Store
+from store.export import write_export
 from store.records import Subscriber
 from tests.alerts.delivery_support import HANOI, add_article, article, make_config, match
 
@@ -86,3 +88,12 @@ def test_store_keeps_that_the_time_is_unknown_and_rule_test_shows_the_day(
     rendered = result.render()
     assert "2026-12-04 vietnamplus: Article 430200" in rendered
     assert "2026-12-04 09:30 vietnamplus: Article 430201" in rendered
+
+
+def test_a_local_time_export_shows_the_day(store: Store) -> None:
+    add_article(store, DAY_ONLY, found=datetime(2026, 12, 4, 3, tzinfo=UTC))
+    stream = io.StringIO()
+    assert write_export(store, "articles", "excel", stream, timezone="America/New_York") == 1
+    text = stream.getvalue()
+    # published_at then published_time_known: the day, not 2026-12-03 13:00 in New York
+    assert ";2026-12-04;False;" in text
