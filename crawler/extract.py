@@ -287,7 +287,11 @@ def _htmldate(page: Selector, url: str, zone: tzinfo) -> datetime | None:
     """
     try:
         found = htmldate.find_date(
-            copy.deepcopy(page.root), url=url, original_date=True, outputformat="%Y-%m-%d"
+            copy.deepcopy(page.root),
+            url=url,
+            original_date=True,
+            extensive_search=False,  # markup and URL only, no guess from loose text
+            outputformat="%Y-%m-%d",
         )
     except Exception:  # htmldate on a hostile page: no date, not a crashed crawl
         logger.warning("htmldate failed on a page url=%s", url, exc_info=True)
