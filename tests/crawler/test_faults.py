@@ -291,4 +291,3 @@ def test_a_crawl_timed_out_at_any_moment_is_recorded_as_a_failure(
             assert report.timed_out and not report.ok
             state = sqlite_store.source_state("vietnamillustre")
             assert state.consecutive_failures == failures, (limit, state)
-
