@@ -229,6 +229,15 @@ def _letters(text: str) -> str:
     return "".join(fold(text).split())
 
 
+def is_late(article: Article, window: Window | None) -> bool:
+    """Published before the window opened; a day without a time counts as that whole day."""
+    if window is None:
+        return False
+    if article.published_time_known:
+        return article.published_at < window.start
+    return article.published_at + timedelta(days=1) <= window.start
+
+
 def _entry(
     cluster: Sequence[Article],
     by_article: dict[int, tuple[Article, list[Match]]],
@@ -247,7 +256,7 @@ def _entry(
         rule_names=tuple(config.rule(rule_id).name for rule_id in rule_ids),
         aliases=tuple(dict.fromkeys(_term_found(m, by_article) for m in matches if m.alias)),
         snippet=matches[0].snippet,
-        late=window is not None and primary.published_at < window.start,
+        late=is_late(primary, window),
         also=tuple(Link(a.source, source_name(config, a.source), a.url) for a in cluster[1:]),
         article_pks=tuple(a.id or 0 for a in cluster),
     )

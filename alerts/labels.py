@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
 from babel.dates import format_date, format_datetime, format_skeleton, get_timezone_location
+
+if TYPE_CHECKING:
+    from store.records import Article
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,13 @@ class Formatter:
     def when(self, moment: datetime) -> str:
         """ "21 nov. 2026, 14:30" in the reader's zone."""
         return format_datetime(moment, "d MMM y, HH:mm", tzinfo=self.zone, locale=self.locale)
+
+    def published(self, article: Article) -> str:
+        """ "21 nov. 2026, 14:30" in the reader's zone; "4 déc. 2026" for a day alone."""
+        local = article.published_local(self.zone)
+        if isinstance(local, datetime):
+            return self.when(local)
+        return format_date(local, "d MMM y", locale=self.locale)
 
     def short(self, moment: datetime) -> str:
         """ "21 nov. 07:00" (window bounds)."""

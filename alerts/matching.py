@@ -109,7 +109,7 @@ class RuleTest:
         for hit in shown:
             article, match = hit.article, hit.match
             lines.append("")
-            lines.append(f"{article.published_at:%Y-%m-%d %H:%M} {article.source}: {article.title}")
+            lines.append(f"{article.published_text()} {article.source}: {article.title}")
             lines.append(f"  {article.url}")
             lines.append(f"  [{'/'.join(match.zones)}] {highlighted(match)}")
         if len(self.hits) > len(shown):
@@ -290,7 +290,7 @@ def test_rule(store: Store, config: Config, query: str, since: datetime | None =
     for article in store.iter_articles(since=since):
         scanned += 1
         hits.extend(RuleTestHit(article, match) for match in matcher.match(article))
-    days = Counter(hit.article.published_at.astimezone(zone).date() for hit in hits)
+    days = Counter(hit.article.published_day(zone) for hit in hits)
     return RuleTest(query, hits, sorted(days.items()), scanned)
 
 

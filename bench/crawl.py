@@ -10,7 +10,11 @@ in the same invocation:
 1. the floor: a plain Scrapy spider that reads the sitemap and downloads every
    page, doing nothing with them (same Scrapy settings: concurrency, timeouts);
 2. the real thing: ``crawler.run.crawl`` (child process, discovery, store
-   look-up, extraction, validate/normalise/store pipelines) into SQLite.
+   look-up, extraction, validate/normalise/store pipelines) into SQLite;
+3. extraction alone, CPU per page, on the generated pages and on the sample
+   site's article pages: with the cross-check (every selector body held
+   against trafilatura) beside the path before it (``check_selectors=False``:
+   the first selector body wins unchecked), and their ratio.
 
 Both use the settings a real crawl uses (``crawler.settings.settings_for``:
 two concurrent requests per host, no delay here). It prints pages/s from
@@ -39,6 +43,7 @@ from scrapy.crawler import CrawlerProcess
 
 import config as config_module
 from crawler import feeds
+from crawler.extract import extract_article
 from crawler.run import crawl
 from crawler.settings import settings_for
 from demo.sitegen import Entry, article_page, sitemap
@@ -159,6 +164,32 @@ def measure_pipeline(site_url: str, workdir: Path) -> tuple[dict[str, Any], floa
     return report.stats["lecourrier"], wall, cpu, stored
 
 
+EXTRACT_ROUNDS = 3
+
+
+def extraction_pages(site: Path) -> list[tuple[bytes, str, str]]:
+    """(html, url, source) of the generated pages and of the sample site's articles."""
+    pages = [
+        (p.read_bytes(), "http://127.0.0.1/" + p.name, "lecourrier") for p in site.rglob("*.html")
+    ]
+    for case in json.loads((ROOT / "tests/fixtures/articles/expected.json").read_text("utf-8")):
+        if case["path"].startswith("demo/"):
+            pages.append(((ROOT / case["path"]).read_bytes(), case["url"], case["source"]))
+    return pages
+
+
+def measure_extraction(pages: list[tuple[bytes, str, str]], *, check: bool) -> float:
+    """CPU seconds per page of ``extract_article``, best of a few rounds."""
+    sources = config_module.load_config(ROOT / "config.yaml").sources
+    best = float("inf")
+    for _ in range(EXTRACT_ROUNDS):
+        started = time.process_time()
+        for html, url, source in pages:
+            extract_article(html, url, sources[source], check_selectors=check)
+        best = min(best, (time.process_time() - started) / len(pages))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
@@ -184,7 +215,14 @@ def main() -> None:
         finally:
             server.kill()
             server.wait()
+        pages = extraction_pages(workdir / "site")
+        before = measure_extraction(pages, check=False)
+        checked = measure_extraction(pages, check=True)
     report(args.pages, floor, real)
+    print(
+        f"  extraction, {len(pages)} pages: before the cross-check {1000 * before:5.2f} ms/page, "
+        f"with it {1000 * checked:5.2f} ms/page, ratio {checked / before:.2f}"
+    )
 
 
 def report(

@@ -46,9 +46,26 @@ SKIP_TAGS = _words(
 # class/id words of boxes inside an article container that are not the article
 SKIP_CLASS = re.compile(
     r"(?:^|[\s_-])(related|relate|relation|share|sharing|social|tags?|breadcrumbs?|advert|"
-    r"ads|banner|comments?|menu|toolbar|teaser|read-?more|box-news|same-?cate)(?:$|[\s_-])",
+    r"ads|banner|comments?|menu|toolbar|teaser|read-?more|box-news|same-?cate|similar|"
+    r"newsletter|subscribe|signup|sidebar|widget|most-?read|popular|footer|nav|aside)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+# the heading of a box that is not the article, whatever its class names
+BOX_LABEL = re.compile(
+    r"^\s*(?:(?:à\s+)?lire aussi|articles? (?:similaires|liés|connexes)|sur le même sujet|"
+    r"dans la même rubrique|voir aussi|voir plus|autres articles|mots[- ]clés|tags?|"
+    r"partager|newsletter|lettre d['’]information|abonnez-vous|commentaires?|réagir|"
+    r"les plus lus|à la une|suivez-nous)\b",
+    re.IGNORECASE,
+)
+HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
+MAX_LABEL_CHARS = 60
+# an <article> inside the article container is a teaser when it is this short
+MAX_TEASER_CHARS = 600
+# a block whose text is mostly links (share bar, tag box, link list) is chrome
+LINK_BLOCK_TAGS = _words("div ul ol section p span")
+MAX_LINK_BLOCK_CHARS = 400
+LINK_SHARE = 0.7
 MAX_CAPTION_CHARS = 600
 MAX_BYLINE_WORDS = 5
 CAPTION_CLASS = re.compile(r"caption|legend|photo|picture|image|media", re.IGNORECASE)
@@ -78,7 +95,7 @@ DATELINE = re.compile(
 HEADER_SCAN = 6
 SHORT_LINE = 80
 DATE_LIKE = re.compile(
-    r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}:\d{2}|\b\d{1,2}(?:er)?\s+(?:janv|févr|fevr|mars|avr|mai|juin|juil|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}:\d{2}|\b\d{1,2}(?:er)?\s+(?:janv|févr|fevr|mars|avr|mai|juin|juil|"
     r"août|aout|sept|oct|nov|déc|dec)",
     re.IGNORECASE,
 )
@@ -134,7 +151,7 @@ class _Walker:
     def start(self, node: HtmlElement) -> bool:
         """Open ``node``; False when its subtree is not to be walked."""
         tag = node.tag.lower() if isinstance(node.tag, str) else ""
-        if not tag or is_boilerplate_box(node):
+        if not tag or is_boilerplate_box(node) or is_teaser(node, tag):
             self.breaks.append(bool(tag))
             return False
         caption = _is_caption(node, tag)
@@ -155,11 +172,43 @@ class _Walker:
 
 
 def is_boilerplate_box(element: HtmlElement) -> bool:
-    """Scripts, menus, share bars, related-article boxes: never article text."""
-    if element.tag.lower() in SKIP_TAGS:
-        return True
+    """Scripts, menus, share bars, related-article boxes: never article text.
+
+    Known by tag, by class or id words, or, whatever the class names, by the
+    box's own heading (``Articles similaires``, ``Lire aussi``, ``Commentaires``).
+    """
+    if not isinstance(element.tag, str) or element.tag.lower() in SKIP_TAGS:
+        return isinstance(element.tag, str)
     names = f"{element.get('class', '')} {element.get('id', '')}"
-    return bool(SKIP_CLASS.search(names))
+    return bool(SKIP_CLASS.search(names)) or has_box_heading(element)
+
+
+def has_box_heading(element: HtmlElement) -> bool:
+    """The element opens with a short label naming a box that is not the article."""
+    first = next(iter(element), None)
+    if first is None or not isinstance(first.tag, str) or (element.text or "").strip():
+        return False
+    if first.tag.lower() not in HEADING_TAGS:
+        return False
+    label = collapse(first.text_content())
+    return len(label) <= MAX_LABEL_CHARS and bool(BOX_LABEL.match(label))
+
+
+def is_teaser(element: HtmlElement, tag: str) -> bool:
+    """Inside the container: a short ``<article>`` with a link, a small form, mostly links."""
+    if tag == "form":
+        # an ASP.NET page wraps everything in one <form>; a newsletter form is small
+        return len(collapse(element.text_content())) <= MAX_LINK_BLOCK_CHARS
+    if tag == "article":
+        text = collapse(element.text_content())
+        return len(text) <= MAX_TEASER_CHARS and element.find(".//a") is not None
+    if tag not in LINK_BLOCK_TAGS or element.find(".//a") is None:
+        return False
+    text = collapse(element.text_content())
+    if not text or len(text) > MAX_LINK_BLOCK_CHARS:
+        return False
+    linked = sum(len(collapse(a.text_content())) for a in element.iter("a"))
+    return linked >= LINK_SHARE * len(text)
 
 
 def _is_caption(element: HtmlElement, tag: str) -> bool:
@@ -259,16 +308,17 @@ def is_byline(text: str) -> bool:
     return all(word[:1].isupper() for word in words)
 
 
-def _squeeze(text: str) -> str:
+def squeeze(text: str) -> str:
+    """Letters and digits only, case folded: the same text whatever its spacing."""
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
 def drop_page_header(paragraphs: list[str], title: str) -> list[str]:
     """A container wider than the body (``<article>``) opens with kicker, headline and date."""
-    keys = [_squeeze(p) for p in paragraphs[:HEADER_SCAN]]
-    if not title or _squeeze(title) not in keys:
+    keys = [squeeze(p) for p in paragraphs[:HEADER_SCAN]]
+    if not title or squeeze(title) not in keys:
         return paragraphs
-    rest = paragraphs[keys.index(_squeeze(title)) + 1 :]
+    rest = paragraphs[keys.index(squeeze(title)) + 1 :]
     while rest and _is_date_line(rest[0]):
         rest = rest[1:]
     return rest
@@ -280,7 +330,7 @@ def _is_date_line(text: str) -> bool:
 
 def drop_repeated_lead(paragraphs: list[str], summary: str) -> list[str]:
     """Old VietnamPlus pages print the sapo, then repeat it as the first paragraph."""
-    if paragraphs and summary and _squeeze(paragraphs[0]) == _squeeze(summary):
+    if paragraphs and summary and squeeze(paragraphs[0]) == squeeze(summary):
         return paragraphs[1:]
     return paragraphs
 
@@ -294,7 +344,7 @@ def unique(items: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     kept = []
     for item in items:
-        key = _squeeze(item)
+        key = squeeze(item)
         if item and key not in seen:
             seen.add(key)
             kept.append(item)
@@ -303,8 +353,8 @@ def unique(items: Iterable[str]) -> list[str]:
 
 def drop_caption_copies(paragraphs: list[str], captions: Iterable[str]) -> list[str]:
     """A caption printed again as a body paragraph (figcaption + ``<p>`` copy) is not body."""
-    seen = {_squeeze(caption) for caption in captions}
-    return [p for p in paragraphs if _squeeze(p) not in seen]
+    seen = {squeeze(caption) for caption in captions}
+    return [p for p in paragraphs if squeeze(p) not in seen]
 
 
 def has_glued_words(text: str) -> bool:

@@ -44,6 +44,7 @@ FRENCH = re.compile(
     r"(?:\s+(?P<y>\d{4}))?\b(?:\D{0,6}?(?P<H>\d{1,2})[:h](?P<M>\d{2}))?",
     re.IGNORECASE,
 )
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}")
 YEAR_IN_URL = re.compile(r"(?:^|/)(20\d{2})(?:/|-\d{1,2}[-/])")
 
 
@@ -94,6 +95,20 @@ def french_date(text: str, year: int | None, zone: tzinfo) -> datetime | None:
     if found_year is None:
         return None
     return _from_parts(french, found_year, MONTHS[french["month"].lower()], zone)
+
+
+def time_given(text: str) -> bool:
+    """Whether the date :func:`parse_datetime` / :func:`french_date` read in ``text`` has a time.
+
+    ``04/12/2026`` and ``2026-12-04`` are a day: the article's time is unknown,
+    not 00:00.
+    """
+    text = text.strip()
+    if ISO_PREFIX.match(text):
+        return bool(ISO_TIME.match(text))
+    numeric, french = NUMERIC.search(text), FRENCH.search(text)
+    first = numeric if numeric and (not french or numeric.start() < french.start()) else french
+    return bool(first and first["H"])
 
 
 def year_hint(*texts: str | None) -> int | None:

@@ -6,20 +6,26 @@ Pure: no Scrapy response, no database. :func:`extract_article` reads, in order,
    ``article:modified_time``, ``og:title``, ``og:description``, ``rel=canonical``,
    ``<time datetime>``;
 2. the source's CSS selectors (``config.Source.selectors``; ``::attr()`` and
-   ``::text`` allowed, comma alternatives tried in order);
-3. trafilatura, on a size-capped copy of the page, when the selectors find no body;
+   ``::text`` allowed, comma alternatives tried in order); the body they find
+   is a hint, checked against trafilatura's view of the page
+   (``crawler.crosscheck``, rules in docs/crawling.md);
+3. when no selector body holds, the generic body: the element holding
+   trafilatura's text (``crawler.generic``), cleaned like a selector body;
 4. French date text (``le 3 février``, ``21/11/2026``) when no date was found,
-   the year taken from other metadata or the URL.
+   the year taken from other metadata or the URL; then htmldate (URL, markup,
+   ISO dates in the text), for outlets configured without selectors.
 
 The body is the article's own paragraphs joined by a blank line (see
 ``crawler.cleanup`` for what is dropped); ``extraction`` says how well it went:
-``ok``, ``partial`` (fallback body, no summary, no date) or ``failed`` (no title
-or no body), with the reasons in ``extraction_note``. Original characters are
-kept: normalising for matching is the matcher's job.
+``ok``, ``partial`` (selectors rejected or found nothing, no summary, no date)
+or ``failed`` (no title or no body), with the reasons in ``extraction_note``;
+``selectors`` says how the body selectors fared (held, rejected, missing,
+none). Original characters are kept: normalising for matching is the matcher's job.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -28,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import trafilatura
+import htmldate
 from parsel import Selector
 
 from config import article_id_from_url as article_id_from_url  # the crawler's identity
-from crawler import cleanup, dates
+from crawler import cleanup, crosscheck, dates, generic
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
 
@@ -45,8 +51,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-# trafilatura is the slow part; a news page is far below this, a runaway page is cut
-FALLBACK_MAX_CHARS = 400_000
+# a selector matching many elements (``article``) is tried on the first few only
+MAX_BODY_CANDIDATES = 8
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
@@ -61,6 +67,7 @@ class Body:
     credit: str | None
     from_fallback: bool = False
     container: HtmlElement | None = None
+    verdict: crosscheck.Verdict = crosscheck.NO_SELECTOR
 
 
 # --------------------------------------------------------------------------- identity
@@ -126,35 +133,92 @@ def _element_text(element: HtmlElement) -> str:
 
 
 def extract_body(
-    page: Selector, source: config.Source, summary: str, title: str, html: str
+    page: Selector,
+    source: config.Source,
+    summary: str,
+    title: str,
+    html: str,
+    *,
+    check_selectors: bool = True,
 ) -> Body:
-    """Body from the source's selector, else trafilatura; cleaned either way."""
-    element = select_element(page, source.selectors.body)
-    if element is not None:
-        blocks = cleanup.html_blocks(element)
-        cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
-        captions = blocks.captions + cleaned.captions
-        paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
-        if paragraphs:
-            return Body(paragraphs, captions, cleaned.credit, container=element)
-    return _fallback_body(html, summary, title)
+    """The selector body that passes the cross-check, else the generic body; cleaned either way.
+
+    ``check_selectors=False`` is the path before the cross-check (the first
+    selector body wins unchecked), kept as bench/crawl.py's baseline.
+    """
+    if not check_selectors:
+        for _alternative, element in body_candidates(page, source.selectors.body):
+            body = _render(element, summary, title)
+            if body.paragraphs:
+                body.verdict = crosscheck.Verdict("held", "unchecked")
+                return body
+    generic_lines = generic.main_text(html)
+    reference = cleanup.clean_paragraphs(generic_lines, summary, title)
+    first_rejection: crosscheck.Verdict | None = None
+    confirmed: Body | None = None
+    for alternative, element in body_candidates(page, source.selectors.body):
+        body = _render(element, summary, title)
+        verdict = crosscheck.judge(element, alternative, body.paragraphs, reference.paragraphs)
+        if verdict.outcome != "held" or not body.paragraphs:
+            first_rejection = first_rejection or verdict
+        elif not crosscheck.is_catch_all(alternative):
+            body.verdict = verdict
+            return body
+        elif confirmed is None:
+            # a catch-all is wider than the article by nature: keep what the generic text has
+            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+            confirmed = body
+    if confirmed is not None:
+        # a catch-all never wins on its own: the generic text confirmed it, so it is
+        # used, but the source's own selectors did not hold (counted as rejected)
+        confirmed.verdict = crosscheck.CATCH_ALL_ONLY
+        return confirmed
+    fallback = _generic_body(page, generic_lines, reference, summary, title)
+    missing = "missing" if source.selectors.body else "none"
+    fallback.verdict = first_rejection or crosscheck.Verdict(missing)
+    return fallback
 
 
-def _fallback_body(html: str, summary: str, title: str) -> Body:
-    try:
-        text = trafilatura.extract(
-            html[:FALLBACK_MAX_CHARS],
-            include_comments=False,
-            include_tables=False,
-            favor_precision=True,
-            deduplicate=False,
+def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElement]]:
+    """(alternative, element) for every element the body selector finds, in order, capped."""
+    found = []
+    for alternative in alternatives(css):
+        found.extend(
+            (alternative, f.root) for f in page.css(alternative) if not isinstance(f.root, str)
         )
-    except Exception:  # trafilatura on a hostile page: report, do not crash the crawl
-        logger.warning("trafilatura failed on a page", exc_info=True)
-        text = None
-    lines = [cleanup.collapse(line) for line in (text or "").split("\n")]
-    cleaned = cleanup.clean_paragraphs([line for line in lines if line], summary, title)
-    return Body(cleaned.paragraphs, cleaned.captions, cleaned.credit, from_fallback=True)
+    return found[:MAX_BODY_CANDIDATES]
+
+
+def _render(element: HtmlElement, summary: str, title: str) -> Body:
+    """An element rendered and cleaned: the same steps whatever found it."""
+    blocks = cleanup.html_blocks(element)
+    cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
+    captions = blocks.captions + cleaned.captions
+    paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
+    return Body(paragraphs, captions, cleaned.credit, container=element)
+
+
+def _generic_body(
+    page: Selector, lines: list[str], reference: cleanup.CleanBody, summary: str, title: str
+) -> Body:
+    """The element holding trafilatura's text, rendered like a selector body; else its lines."""
+    element = generic.locate(page.root, lines)
+    if element is not None:
+        body = _render(element, summary, title)
+        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+        verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs)
+        if verdict.outcome == "held" and body.paragraphs:
+            body.from_fallback = True
+            return body
+    paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
+    return Body(paragraphs, reference.captions, reference.credit, from_fallback=True)
+
+
+def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
+    """Drop the paragraphs before the first and after the last one the generic text has."""
+    known = {cleanup.squeeze(line) for line in reference}
+    inside = [i for i, p in enumerate(paragraphs) if cleanup.squeeze(p) in known]
+    return paragraphs[inside[0] : inside[-1] + 1] if inside else paragraphs
 
 
 def page_captions(page: Selector, source: config.Source, body: Body) -> tuple[str, ...]:
@@ -191,17 +255,48 @@ def _in_skipped_box(element: HtmlElement) -> bool:
 # --------------------------------------------------------------------------- dates
 
 
+@dataclass(frozen=True)
+class Dates:
+    """The article's dates; ``time_known`` is False when the page gave only a day."""
+
+    published: datetime | None
+    updated: datetime | None
+    time_known: bool = True
+
+
 def find_dates(
     page: Selector, source: config.Source, meta: Metadata, url: str, zone: tzinfo
-) -> tuple[datetime | None, datetime | None]:
-    """(published, updated): metadata, the source's selector, <time>, then French text."""
+) -> Dates:
+    """Published and updated: metadata, the source's selector, <time>, French text, htmldate."""
     updated = dates.parse_datetime(meta.modified, zone) if meta.modified else None
     candidates = [meta.published, select_text(page, source.selectors.published_at), *meta.times]
     for value in filter(None, candidates):
         published = dates.parse_datetime(value, zone) or _french(value, meta, url, page, zone)
         if published:
-            return published, updated
-    return _french_in_page(page, meta, url, zone), updated
+            return Dates(published, updated, dates.time_given(value))
+    published, text = _french_in_page(page, meta, url, zone)
+    if published:
+        return Dates(published, updated, dates.time_given(text))
+    return Dates(_htmldate(page, url, zone), updated, time_known=False)
+
+
+def _htmldate(page: Selector, url: str, zone: tzinfo) -> datetime | None:
+    """htmldate's reading of the page (URL, markup, ISO text) when nothing else gave a date.
+
+    It gives a day, not a time: the article is dated 00:00 in the outlet's zone.
+    """
+    try:
+        found = htmldate.find_date(
+            copy.deepcopy(page.root),
+            url=url,
+            original_date=True,
+            extensive_search=False,  # markup and URL only, no guess from loose text
+            outputformat="%Y-%m-%d",
+        )
+    except Exception:  # htmldate on a hostile page: no date, not a crashed crawl
+        logger.warning("htmldate failed on a page url=%s", url, exc_info=True)
+        return None
+    return dates.parse_datetime(found, zone) if found else None
 
 
 def _french(value: str, meta: Metadata, url: str, page: Selector, zone: tzinfo) -> datetime | None:
@@ -213,21 +308,30 @@ def _year(meta: Metadata, url: str, page: Selector) -> int | None:
     return dates.year_hint(meta.modified, meta.canonical, url, *images[:10])
 
 
-def _french_in_page(page: Selector, meta: Metadata, url: str, zone: tzinfo) -> datetime | None:
+def _french_in_page(
+    page: Selector, meta: Metadata, url: str, zone: tzinfo
+) -> tuple[datetime | None, str]:
+    """The first French or numeric date written in the page, and the text it was in."""
     year = _year(meta, url, page)
     for place in alternatives(DATE_PLACES):
         for found in page.css(place)[:MAX_DATE_PLACES]:
-            published = dates.french_date(_element_text(found.root), year, zone)
+            text = _element_text(found.root)
+            published = dates.french_date(text, year, zone)
             if published:
-                return published
-    return None
+                return published, text
+    return None, ""
 
 
 # --------------------------------------------------------------------------- article
 
 
 def extract_article(
-    html: str | bytes, url: str, source: config.Source, *, timezone: str = DEFAULT_TIMEZONE
+    html: str | bytes,
+    url: str,
+    source: config.Source,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    check_selectors: bool = True,
 ) -> ArticleFields:
     """Extract the article of one page; never raises on bad markup or encoding."""
     text = decode_html(html) if isinstance(html, bytes) else html
@@ -236,8 +340,9 @@ def extract_article(
     title = _title(page, source, meta)
     # the selector's sapo is the whole chapô; og:description is often cut short
     summary = select_text(page, source.selectors.summary) or meta.description
-    body = extract_body(page, source, summary, title, text)
-    published, updated = find_dates(page, source, meta, url, ZoneInfo(timezone))
+    body = extract_body(page, source, summary, title, text, check_selectors=check_selectors)
+    found = find_dates(page, source, meta, url, ZoneInfo(timezone))
+    published, updated = found.published, found.updated
     body_text = "\n\n".join(body.paragraphs)
     status, note = _status(title, summary, body_text, body, published)
     return ArticleFields(
@@ -254,6 +359,8 @@ def extract_article(
         language=source.language,
         extraction=status,
         extraction_note=note,
+        selectors=body.verdict.outcome,
+        published_time_known=found.time_known,
     )
 
 
@@ -278,7 +385,7 @@ def _status(
     notes = [
         note
         for note, applies in (
-            ("body from trafilatura fallback", body.from_fallback),
+            (_fallback_note(body.verdict), body.verdict.outcome in ("rejected", "missing")),
             ("no summary", not summary),
             ("no publication date", published is None),
             ("glued words in the source text", cleanup.has_glued_words(body_text)),
@@ -286,3 +393,9 @@ def _status(
         if applies
     ]
     return ("partial" if notes else "ok"), "; ".join(notes)
+
+
+def _fallback_note(verdict: crosscheck.Verdict) -> str:
+    if verdict.outcome == "rejected":
+        return f"body from the generic extraction: selector body rejected ({verdict.reason})"
+    return "body from the generic extraction: selectors found nothing"

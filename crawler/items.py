@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from store.records import ARTICLE_FIELDS, Article, Extraction
+from store.records import ARTICLE_FIELDS, Article, Extraction, SelectorOutcome
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class ArticleFields:
     language: str = "fr"
     extraction: Extraction = "ok"
     extraction_note: str = ""
+    selectors: SelectorOutcome = "none"
+    # False when the page gave a day without a time: published_at is 00:00 that day
+    published_time_known: bool = True
 
 
 @dataclass

@@ -117,7 +117,9 @@ def read_metadata(page: Selector) -> Metadata:
     meta.modified = _text(ld.get("dateModified"))
     meta.section = _text(ld.get("articleSection")) or None
     meta.title = meta.title or _meta(page, "og:title") or _meta(page, "twitter:title")
-    meta.description = meta.description or _meta(page, "og:description")
+    meta.description = (
+        meta.description or _meta(page, "og:description") or _meta(page, "description")
+    )
     meta.published = meta.published or _meta(page, "article:published_time")
     meta.published = meta.published or _first(page, '[itemprop="datePublished"]::attr(content)')
     meta.modified = meta.modified or _meta(page, "article:modified_time")

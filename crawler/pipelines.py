@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# the URL of the first page of a run whose body selectors did not hold
+SELECTOR_EXAMPLE = "vnawatch/selectors/example_url"
+
 DROP_REASONS = {
     "no_title": "no title",
     "no_body": "no body text",
@@ -111,6 +114,7 @@ class ValidatePipeline(_Pipeline):
         fields = item.fields
         if fields.extraction == "failed":
             self.stats.inc_value("vnawatch/extraction_failed")
+        self.count_selectors(item)
         reason = None
         if not fields.title:
             reason = "no_title"
@@ -126,6 +130,13 @@ class ValidatePipeline(_Pipeline):
                 f"article_id={item.article_id} url={item.url}"
             )
         return item
+
+    def count_selectors(self, item: ArticleItem) -> None:
+        """``vnawatch/selectors/<outcome>``, and the first page whose selectors did not hold."""
+        outcome = item.fields.selectors
+        self.stats.inc_value(f"vnawatch/selectors/{outcome}")
+        if outcome in ("rejected", "missing") and not self.stats.get_value(SELECTOR_EXAMPLE):
+            self.stats.set_value(SELECTOR_EXAMPLE, item.url)
 
 
 class NormalisePipeline(_Pipeline):

@@ -21,6 +21,7 @@ from twisted.internet.task import LoopingCall
 
 import config as config_module
 from crawler import logsetup
+from crawler.pipelines import SELECTOR_EXAMPLE
 from crawler.run import run_to_json
 from crawler.settings import settings_for
 from crawler.spiders.base import SourceSpider
@@ -156,10 +157,15 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
         backfill=bool(stats.get("vnawatch/first_crawl"))
         and (new > 0 or int(stats.get("vnawatch/first_crawl_resumed", 0)) > 0),
         interrupted=interrupted,
+        selectors_held=int(stats.get("vnawatch/selectors/held", 0)),
+        selectors_rejected=int(stats.get("vnawatch/selectors/rejected", 0)),
+        selectors_missing=int(stats.get("vnawatch/selectors/missing", 0)),
+        selector_example_url=stats.get(SELECTOR_EXAMPLE),
     )
     logger.info(
         "crawl finished source=%s new=%d updated=%d skipped=%d not_modified=%d dropped=%d "
-        "extraction_failures=%d errors=%d",
+        "extraction_failures=%d errors=%d selectors_held=%d selectors_rejected=%d "
+        "selectors_missing=%d",
         run.source,
         run.new_articles,
         run.updated_articles,
@@ -168,6 +174,9 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
         run.dropped,
         run.extraction_failures,
         len(run.errors),
+        run.selectors_held,
+        run.selectors_rejected,
+        run.selectors_missing,
     )
     return run
 

@@ -81,7 +81,20 @@ def _run_summary(run: CrawlRun) -> str:
         f"skipped={run.skipped} not_modified={run.not_modified} dropped={run.dropped} "
         f"extraction_failures={run.extraction_failures} errors={len(run.errors)}"
     )
-    return text + (" first_crawl=true" if run.backfill else "")
+    text += " first_crawl=true" if run.backfill else ""
+    return text + selector_summary(run)
+
+
+def selector_summary(run: CrawlRun) -> str:
+    """`` selectors_rejected=3/10 example=URL`` when some pages' body selectors did not hold."""
+    pages = run.selectors_held + run.selectors_rejected + run.selectors_missing
+    failing = run.selectors_rejected + run.selectors_missing
+    if not failing:
+        return ""
+    return (
+        f" selectors_rejected={run.selectors_rejected}/{pages}"
+        f" selectors_missing={run.selectors_missing}/{pages} example={run.selector_example_url}"
+    )
 
 
 def crawl(

@@ -3,7 +3,7 @@ once when they clear.
 
 Conditions live in the store (``conditions``), so a restart neither forgets
 an alarm nor repeats it: a source turned unhealthy (``source:<id>:failing``,
-``:silent``, ``:extraction``), deliveries that failed for good
+``:silent``, ``:extraction``, ``:selectors``), deliveries that failed for good
 (``deliveries:failed``), the config on disk invalid (``config:invalid``).
 A notice that cannot be mailed stays owed and is retried on the next check.
 """

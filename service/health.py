@@ -34,6 +34,8 @@ RECENT = timedelta(hours=24)
 BASELINE_DAYS = 14
 STALE_HEARTBEAT = timedelta(minutes=3)
 SCHEDULER_FIELDS = tuple(f.name for f in fields(SchedulerState))
+# below this share of held selector bodies a source's markup has changed
+SELECTORS_HOLDING_SHARE = 0.5
 JOB_RAISED = "raised "  # scheduler.RAISED: the job ended in an exception (a bug or an outage)
 
 
@@ -56,6 +58,11 @@ class SourceStatus:
     empty_extraction_streak: int = 0
     last_new_articles: int = 0
     last_not_modified: int = 0  # 304 answers to conditional GETs in the last crawl
+    # body selectors on the pages of the last crawl that fetched any (crawler.crosscheck)
+    selectors_held: int = 0
+    selectors_rejected: int = 0
+    selectors_missing: int = 0
+    selector_example_url: str | None = None
     problems: dict[str, str] = field(default_factory=dict)  # kind → reason
 
     @property
@@ -211,6 +218,10 @@ def source_status(
         empty_extraction_streak=state.empty_extraction_streak,
         last_new_articles=state.last_new_articles,
         last_not_modified=state.last_not_modified,
+        selectors_held=state.selectors_held,
+        selectors_rejected=state.selectors_rejected,
+        selectors_missing=state.selectors_missing,
+        selector_example_url=state.selector_example_url,
     )
     if spec.enabled:
         status.problems.update(_source_problems(status, config, now))
@@ -229,6 +240,9 @@ def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dic
             f"extraction came out empty for the last {status.empty_extraction_streak} pages "
             "(has the site changed its markup?)"
         )
+    selectors = _selector_problem(status)
+    if selectors:
+        problems["selectors"] = selectors
     if status.usual_per_day >= 1 and status.last_article_at is not None:
         allowed = timedelta(hours=max(limits.unhealthy_silent_hours, 72 / status.usual_per_day))
         silent = now - status.last_article_at
@@ -238,6 +252,20 @@ def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dic
                 f"(usually {status.usual_per_day:g} a day)"
             )
     return problems
+
+
+def _selector_problem(status: SourceStatus) -> str | None:
+    """Under half of the last pages' bodies came from the source's own selectors."""
+    pages = status.selectors_held + status.selectors_rejected + status.selectors_missing
+    if not pages or status.selectors_held >= SELECTORS_HOLDING_SHARE * pages:
+        return None
+    share = 100 * (pages - status.selectors_held) / pages
+    return (
+        f"body selectors did not hold on {share:.0f} % of the last {pages} pages "
+        f"({status.selectors_rejected} rejected, {status.selectors_missing} found nothing), "
+        f"e.g. {status.selector_example_url or '?'}: has the site changed its markup? "
+        "Articles are taken from the generic extraction meanwhile"
+    )
 
 
 def config_status(
@@ -319,6 +347,7 @@ def render_status(report: StatusReport) -> str:
             "USUAL/DAY",
             "EXTRACT FAIL 24H",
             "EMPTY RUN",
+            "SELECTORS HELD",
             "STATE",
         ],
         [_source_row(s) for s in report.sources],
@@ -394,8 +423,14 @@ def _source_row(s: SourceStatus) -> list[str]:
         f"{s.usual_per_day:g}",
         str(s.extraction_failures_24h),
         str(s.empty_extraction_streak),
+        _selectors_cell(s),
         state,
     ]
+
+
+def _selectors_cell(s: SourceStatus) -> str:
+    pages = s.selectors_held + s.selectors_rejected + s.selectors_missing
+    return f"{s.selectors_held}/{pages}" if pages else "—"
 
 
 def _job_row(job: JobRun) -> list[str]:

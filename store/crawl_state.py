@@ -53,6 +53,7 @@ class CrawlStateQueries(StoreBase):
                 row.empty_extraction_streak = (row.empty_extraction_streak or 0) + fetched
             elif fetched:
                 row.empty_extraction_streak = 0
+            _record_selectors(row, run)
             if run.backfill and row.backfilled_at is None:
                 row.backfilled_at = run.finished_at
             session.flush()
@@ -74,6 +75,16 @@ class CrawlStateQueries(StoreBase):
             row.etag = validators.etag
             row.last_modified = validators.last_modified
             row.updated_at = now
+
+
+def _record_selectors(row: SourceStateRow, run: CrawlRun) -> None:
+    """The selector outcomes of the last crawl that fetched article pages."""
+    if run.selectors_held + run.selectors_rejected + run.selectors_missing == 0:
+        return
+    row.selectors_held = run.selectors_held
+    row.selectors_rejected = run.selectors_rejected
+    row.selectors_missing = run.selectors_missing
+    row.selector_example_url = run.selector_example_url
 
 
 def _record(row: SourceStateRow) -> SourceState:

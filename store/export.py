@@ -71,9 +71,17 @@ def write_export(
             fields, ({k: _json_cell(v) for k, v in r.items()} for r in counted), stream
         )
     zone = ZoneInfo(timezone)
+    local = (_day_only(row) for row in counted)
     if fmt == "excel":
-        return _write_excel_csv(fields, counted, stream, zone)
-    return _write_xlsx(kind, fields, counted, stream, zone)
+        return _write_excel_csv(fields, local, stream, zone)
+    return _write_xlsx(kind, fields, local, stream, zone)
+
+
+def _day_only(row: dict[str, Any]) -> dict[str, Any]:
+    """A day without a time is that day in a local-time export, not the previous evening."""
+    if row.get("published_time_known") is False:
+        return row | {"published_at": row["published_at"].date()}
+    return row
 
 
 def _filters(only: ExportFilter) -> dict[str, Any]:

@@ -84,6 +84,8 @@ class ArticleRow(Base):
     language: Mapped[str] = mapped_column(String(8), default="fr")
     published_at: Mapped[datetime] = mapped_column(UtcDateTime())
     published_offset_minutes: Mapped[int] = mapped_column(Integer, default=420)
+    # False when the page gave a day and no time (Le Vietnam Illustré's 04/12/2026)
+    published_time_known: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -219,6 +221,11 @@ class SourceStateRow(Base):
     last_extraction_failures: Mapped[int] = mapped_column(Integer, default=0)
     empty_extraction_streak: Mapped[int] = mapped_column(Integer, default=0)
     backfilled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # how the body selectors fared on the pages of the last crawl that fetched any
+    selectors_held: Mapped[int] = mapped_column(Integer, default=0)
+    selectors_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    selectors_missing: Mapped[int] = mapped_column(Integer, default=0)
+    selector_example_url: Mapped[str | None] = mapped_column(Text)
 
 
 class HttpValidatorRow(Base):

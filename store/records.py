@@ -10,13 +10,16 @@ scheduler leaves :class:`SchedulerState` and :class:`ConfigState` for
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC as UTC_ZONE
+from datetime import date, datetime, tzinfo
 from typing import Literal
 
 Zone = Literal["title", "lede", "body", "caption"]
 Extraction = Literal["ok", "partial", "failed"]
 DeliveryStatus = Literal["pending", "sent", "failed"]
 SaveOutcome = Literal["new", "updated", "unchanged"]
+# how a page's body selectors fared against the generic extraction (crawler.crosscheck)
+SelectorOutcome = Literal["held", "rejected", "missing", "none"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +38,8 @@ class Article:
     summary: str = ""
     body: str = ""
     published_at: datetime
+    # False: the outlet gave a day, no time; published_at is 00:00 of that day in its zone
+    published_time_known: bool = True
     updated_at: datetime | None = None
     section: str | None = None
     credit: str | None = None
@@ -49,6 +54,26 @@ class Article:
     story_key: str | None = None
     last_seen_at: datetime | None = None  # set by the store
     backfill: bool = False  # stored by a source's first crawl: kept, never mailed
+
+    def published_local(self, zone: tzinfo) -> date | datetime:
+        """Publication as a reader in ``zone`` sees it; a day without a time stays that day.
+
+        Converting the outlet's 00:00 to Paris or New York would show the
+        previous evening, a time the outlet never gave.
+        """
+        if self.published_time_known:
+            return self.published_at.astimezone(zone)
+        return self.published_at.date()
+
+    def published_day(self, zone: tzinfo) -> date:
+        """The day of publication in ``zone``; the outlet's own day when no time was given."""
+        local = self.published_local(zone)
+        return local.date() if isinstance(local, datetime) else local
+
+    def published_text(self, zone: tzinfo | None = None) -> str:
+        """``2026-12-04 10:05`` in ``zone`` (default: the outlet's), or ``2026-12-04``."""
+        local = self.published_local(zone or self.published_at.tzinfo or UTC_ZONE)
+        return f"{local:%Y-%m-%d %H:%M}" if isinstance(local, datetime) else local.isoformat()
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))
@@ -101,6 +126,10 @@ class SourceState:
     last_extraction_failures: int = 0
     empty_extraction_streak: int = 0
     backfilled_at: datetime | None = None
+    selectors_held: int = 0
+    selectors_rejected: int = 0
+    selectors_missing: int = 0
+    selector_example_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +148,11 @@ class CrawlRun:
     errors: tuple[str, ...] = ()
     backfill: bool = False
     interrupted: bool = False  # stopped before it finished (timeout, signal)
+    # how the body selectors fared on this run's pages (crawler.crosscheck)
+    selectors_held: int = 0
+    selectors_rejected: int = 0
+    selectors_missing: int = 0
+    selector_example_url: str | None = None
 
     @property
     def succeeded(self) -> bool:

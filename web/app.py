@@ -548,7 +548,7 @@ def _preview_body(result: Any, config: Config, now: datetime, language: str) -> 
                 "source": config.sources[hit.article.source].name
                 if hit.article.source in config.sources
                 else hit.article.source,
-                "published": fmt.when(hit.article.published_at),
+                "published": fmt.published(hit.article),
                 "parts": [[text, marked] for text, marked in snippet_parts(hit.match.snippet)],
             }
             for hit in hits[:PREVIEW_HITS]

@@ -433,7 +433,7 @@ def test_extract_article_on_garbage_reports_failure() -> None:
 def test_trafilatura_fallback_body(extracted: dict[str, ArticleFields]) -> None:
     fields = extracted["tests/fixtures/articles/vietnamillustre_fallback.html"]
     assert fields.extraction == "partial"
-    assert "trafilatura" in fields.extraction_note
+    assert "generic extraction" in fields.extraction_note
 
 
 def test_content_hash_ignores_whitespace_and_sees_text() -> None:

@@ -101,7 +101,8 @@ def _set_up_faults(site: FixtureSite) -> dict[str, str]:
     no_date = site.path(NO_DATE_PATH)
     no_date.parent.mkdir(parents=True)
     html = article_page("Une page sans date", datetime(2026, 11, 23, tzinfo=UTC), "Texte.")
-    no_date.write_text(html.replace("article:published_time", "x-no-date"), "utf-8")
+    # no date anywhere: htmldate would read a date left in any <meta>
+    no_date.write_text(html.replace("2026-11-23T00:00:00+00:00", ""), "utf-8")
     add_listing_link(site.path("lecourrier/index.html"), NO_DATE_PATH, "Une page sans date")
     _add_encoding_pages(site)
     return paths
