@@ -42,6 +42,7 @@ from apscheduler.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -269,8 +270,19 @@ class Service:
             len(self.scheduler.get_jobs()),
         )
         if not self._stopping.is_set():
-            self.scheduler.start()  # returns after stop()
+            self._run_timetable()
         return self._drain()
+
+    def _run_timetable(self) -> None:
+        """APScheduler's main loop, until stop()."""
+        try:
+            self.scheduler.start()
+        except JobLookupError:
+            # a stop from the signal thread empties the job store while the main
+            # loop is still removing a one-off job it just ran (the catch-up)
+            if not self._stopping.is_set():
+                raise
+            logger.debug("scheduler stopped while its main loop removed a finished job")
 
     def stop(self, code: int = 0) -> None:
         """Take no new work; ``serve`` then waits for running jobs. Safe from any thread."""

@@ -84,6 +84,19 @@ def test_sigint_stops_too(tmp_path: Path, started: list[SchedulerProcess]) -> No
     assert "received SIGINT" in process.log
 
 
+def test_a_stop_right_after_the_start_exits_cleanly(
+    tmp_path: Path, started: list[SchedulerProcess]
+) -> None:
+    # the signal races the main loop's first round (the catch-up job): no traceback
+    config = _setup(tmp_path)
+    for attempt, sig in enumerate([signal.SIGINT, signal.SIGTERM] * 4):
+        process = _start(started, config, f"quick{attempt}")
+        process.wait_log("scheduler started")
+        process.signal(sig)
+        assert process.wait_exit() == 0, process.log
+        assert "Traceback" not in process.log
+
+
 def _second_refuses(tmp_path: Path, started: list[SchedulerProcess], url: str | None) -> None:
     env = {"VNAWATCH_DATABASE_URL": url} if url else None
     config = _setup(tmp_path, url) if not url else _setup_env(tmp_path, url)
