@@ -581,9 +581,11 @@ def test_huge_page_without_selectors_returns_quickly() -> None:
     )
     html = "<html><body><h1>Titre</h1>" + filler * 60_000 + "</body></html>"
     assert len(html) > 5_000_000
-    started = time.monotonic()
+    # a guard against runaway (quadratic) work, not a speed test (bench/crawl.py is):
+    # this process's CPU time, which other processes on a busy machine do not inflate
+    started = time.process_time()
     fields = extract_article(html, "https://fr.vietnamplus.vn/t-post257221.vnp", VNP)
-    assert time.monotonic() - started < 20
+    assert time.process_time() - started < 60
     assert fields.title == "Titre"
 
 
