@@ -24,6 +24,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.dedupe import cluster_duplicates
+from alerts.evaluate import zone_text
 from alerts.labels import Formatter, SourceHealth, Window
 from alerts.text import fold
 from config import Config
@@ -211,14 +212,8 @@ def _term_found(match: Match, by_article: dict[int, tuple[Article, list[Match]]]
     span = next((s for s in match.spans if s.term == match.alias), None)
     if span is None or match.article_id not in by_article:
         return match.alias
-    article = by_article[match.article_id][0]
-    zones = {
-        "title": article.title,
-        "lede": article.summary,
-        "body": article.body,
-        "caption": "\n".join(article.captions),
-    }
-    written = " ".join(zones.get(span.zone, "")[span.start : span.end].split())
+    text = zone_text(by_article[match.article_id][0], span.zone)
+    written = " ".join(text[span.start : span.end].split())
     if written == match.alias or _letters(written) != _letters(match.alias):
         return match.alias  # the same, or the text changed since it was matched
     return f"{written} / {match.alias}"

@@ -116,6 +116,20 @@ class ZoneText:
         return self.spans[first][0], self.spans[last][1]
 
 
+def zone_text(article: Article, zone: str) -> str:
+    """The text of one zone of ``article``: what a match's span offsets point into."""
+    if zone == "caption":
+        return "\n".join(article.captions)
+    texts = {
+        "title": article.title,
+        "lede": article.summary,
+        "body": article.body,
+        "source": article.source,
+        "section": article.section or "",
+    }
+    return texts.get(zone, "")
+
+
 class ArticleView:
     """The zones of one article, tokenized once, with a per-term cache."""
 
@@ -123,12 +137,7 @@ class ArticleView:
         self.article = article
         self.published: date = article.published_at.date()
         self.zones: dict[str, ZoneText] = {
-            "title": ZoneText(article.title),
-            "lede": ZoneText(article.summary),
-            "body": ZoneText(article.body),
-            "caption": ZoneText("\n".join(article.captions)),
-            "source": ZoneText(article.source),
-            "section": ZoneText(article.section or ""),
+            zone: ZoneText(zone_text(article, zone)) for zone in ZONE_ORDER
         }
         self._cache: dict[Term, list[Hit]] = {}
         self._found: dict[Term, bool] = {}

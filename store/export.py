@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
@@ -59,10 +59,10 @@ def write_export(
     Return how many were written."""
     if kind == "articles":
         fields = ARTICLE_FIELDS
-        rows = (article_values(a) for a in store.iter_articles(**_filters(only)))
+        rows = (article_values(a) for a in store.iter_articles(**asdict(only)))
     else:
         fields = MATCH_FIELDS
-        rows = (match_values(m, a) for m, a in store.iter_matches(**_filters(only)))
+        rows = (match_values(m, a) for m, a in store.iter_matches(**asdict(only)))
     counted = _counted(rows, progress)
     if fmt == "jsonl":
         return _write_jsonl(counted, stream)
@@ -82,10 +82,6 @@ def _day_only(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("published_time_known") is False:
         return row | {"published_at": row["published_at"].date()}
     return row
-
-
-def _filters(only: ExportFilter) -> dict[str, Any]:
-    return {"since": only.since, "until": only.until, "source": only.source, "rule": only.rule}
 
 
 def article_values(article: Article) -> dict[str, Any]:
