@@ -45,10 +45,11 @@ class ConfigChange:
 
 def file_digest(path: Path) -> str:
     """SHA-256 of the file's bytes, or "" when it cannot be read."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
+    return _digest(_read(path))
+
+
+def _digest(content: bytes | None) -> str:
+    return hashlib.sha256(content).hexdigest() if content is not None else ""
 
 
 # an editor or a script writing the file in place leaves it empty or half-written
@@ -82,7 +83,7 @@ class ConfigWatcher:
         if self._signature() != signature:
             return None  # written to while we read it: read again once it rests
         self._stat = signature
-        digest = hashlib.sha256(content).hexdigest() if content is not None else ""
+        digest = _digest(content)
         if digest == self.digest:
             return None
         self.digest = digest
