@@ -356,6 +356,15 @@ def status(
                 typer.echo(unreadable_config_json(path, problems))
             raise typer.Exit(2) from None
         cfg = last_good  # the scheduler's view: it runs on the last good config
+    if as_json:  # a monitor gets JSON even when the database cannot be used
+        try:
+            store = open_store(cfg.database_url, create=False)
+            store.require_current()
+        except StoreError as exc:
+            typer.echo(str(exc), err=True)
+            typer.echo(unusable_database_json(cfg.database_url, str(exc), problems))
+            raise typer.Exit(1) from None
+        store.close()
     with opened_store(cfg) as store:
         report = collect_status(store, cfg, now=now_utc(), config_problems=problems)
     typer.echo(report.to_json() if as_json else render_status(report))
@@ -371,6 +380,16 @@ def unreadable_config_json(path: Path, problems: list[str]) -> str:
         "config": {"path": str(path), "valid": False, "error": "; ".join(problems)},
         "needs_attention": True,
         "problems": problems,
+    }
+    return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+def unusable_database_json(url: str, error: str, problems: list[str]) -> str:
+    """`status --json` when the database is missing, unreachable or not upgraded."""
+    report = {
+        "database": {"url": display_url(url), "usable": False, "error": error},
+        "needs_attention": True,
+        "problems": [*problems, error],
     }
     return json.dumps(report, ensure_ascii=False, indent=2)
 

@@ -146,3 +146,12 @@ def test_status_json_with_an_unreadable_config_still_prints_json(tmp_path: Path)
     assert report["config"]["valid"] is False and report["needs_attention"] is True
     assert "retention_dayz" in report["config"]["error"]
     assert "retention_dayz" in err
+
+
+def test_status_json_without_a_database_still_prints_json(config_file: Path) -> None:
+    code, out, err = invoke("status", "--json", "--config", str(config_file))
+    assert code == 1
+    report = json.loads(out)
+    assert report["database"]["usable"] is False and report["needs_attention"] is True
+    assert "run `vnawatch init`" in report["database"]["error"]
+    assert "no database at" in err
