@@ -171,8 +171,9 @@ def _content_html(
     fmt: Formatter,
 ) -> str:
     meta = " · ".join(str(escape(part)) for part in _meta(outlet, label, article))
+    # readers whose sanitiser drops <mark> (feedparser's does) still show the hit in bold
     marked = "".join(
-        f"<mark>{escape(text)}</mark>" if hit else str(escape(text))
+        f"<mark><strong>{escape(text)}</strong></mark>" if hit else str(escape(text))
         for text, hit in display_parts(snippet)
     )
     t = fmt.labels
