@@ -88,6 +88,7 @@ def build_feed(
     items: Sequence[MatchedArticle],
     config: Config,
     *,
+    rules: Sequence[tuple[str, str]],
     name: str,
     language: str,
     timezone: str,
@@ -96,12 +97,13 @@ def build_feed(
 ) -> Feed:
     """A feed of ``items`` (newest first) read in ``language`` and ``timezone``.
 
-    Matches of rules config does not know (a rule removed since) are left out,
-    and an article left with none is dropped. ``empty_updated`` dates an empty feed.
+    ``rules`` are the feed's (rule id, name) pairs in display order; matches of
+    other rules (one removed since) are left out, and an article left with none
+    is dropped. ``empty_updated`` dates an empty feed.
     """
     fmt = Formatter(language, timezone)
     brand = config.mail.from_name
-    known = {rule.id: (index, rule.name) for index, rule in enumerate(config.rules)}
+    known = {rule_id: (index, rule_name) for index, (rule_id, rule_name) in enumerate(rules)}
     authority = tag_authority(config.mail.public_url)
     entries = []
     for item in items:

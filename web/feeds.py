@@ -41,11 +41,10 @@ from alerts.feed import (
 )
 from alerts.labels import LABELS
 from alerts.mailer import feed_url
-from alerts.subscriptions import with_stored_rules
 from alerts.tokens import verify_feed_token, verify_rule_feed_token
 from config import Config
 from store import Store
-from store.records import MatchedArticle, Subscriber
+from store.records import Subscriber
 
 KINDS: Mapping[str, tuple[Callable[[Feed], str], str]] = {
     "atom.xml": (render_atom, ATOM_TYPE),
@@ -108,17 +107,29 @@ class FeedPages:
         ):
             return _not_found()
         items = await run_in_threadpool(self.store.subscriber_feed, subscriber.id)
+        rules = await run_in_threadpool(self._subscriber_rules, subscriber)
         labels = LABELS.get(subscriber.language, LABELS["fr"])
         links = self.links(subscriber)
-        feed = await run_in_threadpool(
-            self._build,
+        feed = build_feed(
             items,
+            self.config,
+            rules=rules,
             name=subscriber.name or labels["feed_mine"],
             language=subscriber.language,
             timezone=subscriber.timezone,
             links=self._feed_links(f"subscriber:{subscriber.id}", links),
+            empty_updated=EMPTY_SINCE,
         )
         return answer(request, feed, kind)
+
+    def _subscriber_rules(self, subscriber: Subscriber) -> list[tuple[str, str]]:
+        """(id, name) of the subscriber's live rules: config.yaml's in its order, then
+        their own web rules (names from the store: no query is parsed per request)."""
+        live = set(subscriber.rules)
+        pairs = [(rule.id, rule.name) for rule in self.config.rules if rule.id in live]
+        known = {rule_id for rule_id, _ in pairs}
+        stored = self.store.subscriber_rules(subscriber.email)
+        return pairs + [(r.rule_id, r.name) for r in stored if r.rule_id in live - known]
 
     def manage_action(self, subscriber: Subscriber, action: str, form: Mapping[str, Any]) -> str:
         """Apply a feed or pause button of the manage page; the notice to show, or ""."""
@@ -164,16 +175,16 @@ class FeedPages:
     async def _rule_answer(
         self, request: Request, rule_id: str, kind: str, urls: dict[str, str]
     ) -> Response:
-        config = await run_in_threadpool(with_stored_rules, self.store, self.config)
-        rule = next((r for r in config.rules if r.id == rule_id), None)
-        if rule is None:
+        name = await run_in_threadpool(self._rule_name, rule_id)
+        if name is None:
             return _not_found()
         items = await run_in_threadpool(self.store.rule_feed, rule_id)
         language = "en" if request.query_params.get("lang") == "en" else "fr"
         feed = build_feed(
             items,
-            config,
-            name=rule.name,
+            self.config,
+            rules=[(rule_id, name)],
+            name=name,
             language=language,
             timezone=self.config.timezone,
             links=self._feed_links(f"rule:{rule_id}", urls),
@@ -181,27 +192,14 @@ class FeedPages:
         )
         return answer(request, feed, kind)
 
-    # --- shared ------------------------------------------------------------------
+    def _rule_name(self, rule_id: str) -> str | None:
+        """A config.yaml rule's name, else a web subscriber's stored rule's, else None."""
+        for rule in self.config.rules:
+            if rule.id == rule_id:
+                return rule.name
+        return next((r.name for r in self.store.stored_rules() if r.rule_id == rule_id), None)
 
-    def _build(
-        self,
-        items: list[MatchedArticle],
-        *,
-        name: str,
-        language: str,
-        timezone: str,
-        links: FeedLinks,
-    ) -> Feed:
-        config = with_stored_rules(self.store, self.config)
-        return build_feed(
-            items,
-            config,
-            name=name,
-            language=language,
-            timezone=timezone,
-            links=links,
-            empty_updated=EMPTY_SINCE,
-        )
+    # --- shared ------------------------------------------------------------------
 
     def _feed_links(self, what: str, urls: dict[str, str]) -> FeedLinks:
         authority = tag_authority(self.config.mail.public_url)

@@ -18,6 +18,8 @@ from alerts.jobs import queue_due_digests, send_pending, sync_subscribers
 from alerts.tokens import feed_token, manage_token
 from config import SECRET_KEY_ENV, WEB_PASSWORD_ENV, Config, parse_config
 from store import Store
+from store.records import Subscriber
+from store.subscriptions import stored_rule_id
 from tests.alerts.delivery_support import HANOI, add_article, article, config_text, utc
 from tests.web.support import KEY, WATCHLISTS, client_for, csrf_token, text_of
 
@@ -315,3 +317,19 @@ def test_feed_cache_headers_do_not_leak_to_pages(tmp_path: Path, sqlite_store: S
     client: TestClient = client_for(config, sqlite_store)
     assert client.get("/").headers["cache-control"] == "no-store"
     assert client.get("/feed/x/atom.xml").headers["cache-control"] == "no-store"
+
+
+def test_a_web_subscribers_own_rule_names_its_entries(tmp_path: Path, store: Store) -> None:
+    config = feed_config(tmp_path)
+    spec = Subscriber(email="web@example.org", rules=(), language="en", origin="web")
+    saved = store.save_web_subscriber(spec, [("China watch", "Chine")], SYNCED)
+    assert saved.id is not None
+    own = stored_rule_id(saved.id, "Chine")
+    add_article(store, article("30", datetime(2026, 12, 4, 9, tzinfo=HANOI)), found=FOUND,
+                rules=(own, "to_lam"))  # fmt: skip
+    token = feed_token("web@example.org", saved.feed_nonce, KEY)
+    document = client_for(config, store).get(f"/feed/{token}/feed.json").json()
+    jsonschema.validate(document, JSON_FEED_SCHEMA)
+    (item,) = document["items"]
+    assert item["tags"] == ["China watch"]  # to_lam is not this subscriber's rule
+    assert document["title"] == "Veille VNA — my articles"
