@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from store.base import StoreBase
 from store.models import ArticleRow, MatchRow, SubscriberRow, SubscriptionRow
@@ -28,16 +28,17 @@ def rule_is_live(subscriber_id: int | ColumnElement[int]) -> ColumnElement[bool]
     first seen since the rule's last resume. True when no subscription row says
     otherwise. Correlates with ``MatchRow`` and ``ArticleRow`` in the outer query;
     ``subscriber_id`` may be a column (``SubscriberRow.id``) for set-based queries."""
+    # an alias of its own, so an outer query that joins subscriptions too (a set-based
+    # queueing query) does not swallow this one's FROM by auto-correlation
+    own = aliased(SubscriptionRow)
     blocked = (
-        select(SubscriptionRow.id)
+        select(own.id)
         .where(
-            SubscriptionRow.subscriber_id == subscriber_id,
-            SubscriptionRow.rule_id == MatchRow.rule_id,
-            or_(
-                SubscriptionRow.paused_at.is_not(None),
-                SubscriptionRow.resumed_at > ArticleRow.first_seen_at,
-            ),
+            own.subscriber_id == subscriber_id,
+            own.rule_id == MatchRow.rule_id,
+            or_(own.paused_at.is_not(None), own.resumed_at > ArticleRow.first_seen_at),
         )
+        .correlate_except(own)
         .exists()
     )
     return ~blocked
