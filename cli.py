@@ -608,6 +608,31 @@ def suppression_lift(
     )
 
 
+@app.command("feed-url")
+def feed_url_command(
+    rule: Annotated[str, typer.Option("--rule", help="the rule id (config.yaml or web)")],
+    renew: Annotated[
+        bool, typer.Option("--renew", help="make new links; the earlier ones answer 404")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Print the signed Atom and JSON feed URLs of one rule, for an operator's reader."""
+    from alerts.feed import rule_feed_url
+    from alerts.subscriptions import with_stored_rules
+    from alerts.tokens import secret_key
+
+    cfg = load(config)
+    with opened_store(cfg) as store:
+        if rule not in {r.id for r in with_stored_rules(store, cfg).rules}:
+            fail(f"no rule {rule!r} in {cfg.path} or among the web subscribers' rules", 2)
+        nonce = store.rule_feed_nonce(rule, now_utc(), renew=renew)
+    key = secret_key()
+    for kind in ("atom.xml", "feed.json"):
+        typer.echo(rule_feed_url(cfg.mail.public_url, rule, nonce, key, kind))
+    if renew:
+        typer.echo(f"new links for rule {rule}: the earlier ones no longer work", err=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

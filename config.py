@@ -251,6 +251,8 @@ class Subscriber(Model):
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = "monday"
     rules: list[str] = Field(min_length=1)
+    # rules of ``rules`` the subscriber paused: nothing of theirs is mailed meanwhile
+    paused_rules: list[str] = []
     send_empty: bool = False
     active: bool = True
 
@@ -426,6 +428,15 @@ def _reference_problems(config: Config) -> list[Problem]:
         for j, rule_id in enumerate(subscriber.rules):
             if rule_id not in rule_ids:
                 problems.append((("subscribers", i, "rules", j), f"unknown rule {rule_id!r}"))
+        for j, rule_id in enumerate(subscriber.paused_rules):
+            if rule_id not in subscriber.rules:
+                mine = ", ".join(subscriber.rules)
+                problems.append(
+                    (
+                        ("subscribers", i, "paused_rules", j),
+                        f"{rule_id!r} is not one of this subscriber's rules ({mine})",
+                    )
+                )
     return problems
 
 

@@ -29,6 +29,7 @@ from alerts.digest import Digest, Window, build_digest, digest_window, open_wind
 from alerts.mailer import (
     Outcome,
     build_message,
+    feed_url,
     html_part,
     manage_url,
     message_bytes,
@@ -101,7 +102,9 @@ def subscriber_record(spec: SubscriberSpec) -> Subscriber:
     """The store's record of a config subscriber."""
     return Subscriber(
         email=str(spec.email).lower(),
-        rules=tuple(spec.rules),
+        # as in the store's records: ``rules`` are the live ones, never a paused one
+        rules=tuple(rule for rule in spec.rules if rule not in spec.paused_rules),
+        paused_rules=tuple(rule for rule in spec.rules if rule in spec.paused_rules),
         name=spec.name,
         language=spec.language,
         timezone=spec.timezone,
@@ -269,6 +272,9 @@ def render_message(config: Config, digest: Digest, key: str, now: datetime) -> t
         brand=config.mail.from_name,
         unsubscribe_url=unsubscribe_url(config.mail, subscriber.email, secret),
         manage_url=manage_url(config.mail, subscriber.email, secret),
+        feed_url=feed_url(config.mail, subscriber.email, subscriber.feed_nonce, secret)
+        if subscriber.feed_nonce
+        else "",
     )
     message = build_message(
         rendered,

@@ -374,7 +374,12 @@ def digest_subject(digest: Digest, brand: str, fmt: Formatter) -> str:
 
 
 def render_digest(
-    digest: Digest, *, brand: str, unsubscribe_url: str, manage_url: str = ""
+    digest: Digest,
+    *,
+    brand: str,
+    unsubscribe_url: str,
+    manage_url: str = "",
+    feed_url: str = "",
 ) -> Rendered:
     """Subject, plain text and HTML (CSS inlined) of a digest or an alert."""
     fmt = Formatter(digest.subscriber.language, digest.subscriber.timezone)
@@ -390,6 +395,7 @@ def render_digest(
         "health_lines": [(line.name, fmt.health_state(line)) for line in digest.health],
         "unsubscribe_url": unsubscribe_url,
         "manage_url": manage_url,
+        "feed_url": feed_url,
         "lang": fmt.locale,
     }
     text = ENVIRONMENT.get_template(f"{name}.txt.j2").render(context)

@@ -74,6 +74,10 @@ LABELS: dict[str, dict[str, str]] = {
         "unsubscribe": "Se désabonner",
         "manage": "Gérer mon abonnement",
         "late_note": "publié avant cette période, trouvé après le précédent envoi",
+        "feed": "Flux",
+        "feed_title": "{brand} — {name}",
+        "feed_mine": "mes articles",
+        "read": "Lire l’article",
     },
     "en": {
         "colon": ":",
@@ -106,6 +110,10 @@ LABELS: dict[str, dict[str, str]] = {
         "unsubscribe": "Unsubscribe",
         "manage": "Manage my subscription",
         "late_note": "published before this period, found after the previous digest",
+        "feed": "Feed",
+        "feed_title": "{brand} — {name}",
+        "feed_mine": "my articles",
+        "read": "Read the article",
     },
 }
 

@@ -29,7 +29,7 @@ from typing import Literal
 import aiosmtplib
 
 from alerts.digest import Rendered
-from alerts.tokens import manage_token, unsubscribe_token
+from alerts.tokens import feed_token, manage_token, unsubscribe_token
 from config import Mail
 from store.records import Delivery
 
@@ -88,6 +88,11 @@ def unsubscribe_url(mail: Mail, email: str, key: bytes) -> str:
 def manage_url(mail: Mail, email: str, key: bytes) -> str:
     """The subscriber's settings page (the web app), signed: every email carries it."""
     return f"{mail.public_url.rstrip('/')}/manage/{manage_token(email, key)}"
+
+
+def feed_url(mail: Mail, email: str, nonce: str, key: bytes, kind: str = "atom.xml") -> str:
+    """The subscriber's Atom feed (``kind="feed.json"``: JSON Feed), signed with its nonce."""
+    return f"{mail.public_url.rstrip('/')}/feed/{feed_token(email, nonce, key)}/{kind}"
 
 
 def safe_key(text: str) -> str:

@@ -40,8 +40,8 @@ from config import SECRET_KEY_ENV
 logger = logging.getLogger(__name__)
 
 DEVELOPMENT_KEY = b"vnawatch-development-key-NOT-SECRET"
-# purposes whose tokens never expire (links in sent mail)
-LASTING = frozenset({"unsubscribe", "manage"})
+# purposes whose tokens never expire (links in sent mail, feed links in readers)
+LASTING = frozenset({"unsubscribe", "manage", "feed", "rule-feed"})
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.]+", re.ASCII)
 _warned_no_secret = False
 
@@ -145,6 +145,39 @@ def manage_token(email: str, key: bytes) -> str:
 def verify_manage_token(token: str, key: bytes) -> str | None:
     """The address a manage token (new or old kind) was signed for, or None."""
     return _verify("manage", token, key) or _verify_legacy(token, _purpose_key(key, b"manage"))
+
+
+def feed_token(email: str, nonce: str, key: bytes) -> str:
+    """A subscriber's feed link: the address and its current feed nonce, signed."""
+    return Signer(key).dumps("feed", [normalise_address(email), nonce])
+
+
+def verify_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
+    """(address, nonce) a feed token was signed for, or None; the caller checks the nonce."""
+    return _verify_pair("feed", token, key)
+
+
+def rule_feed_token(rule_id: str, nonce: str, key: bytes) -> str:
+    """An operator's feed link for one rule: the rule id and its feed nonce, signed."""
+    return Signer(key).dumps("rule-feed", [rule_id, nonce])
+
+
+def verify_rule_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
+    """(rule id, nonce) a rule feed token was signed for, or None."""
+    return _verify_pair("rule-feed", token, key)
+
+
+def _verify_pair(purpose: str, token: str, key: bytes) -> tuple[str, str] | None:
+    try:
+        payload = Signer(key).loads(purpose, token)
+    except TokenError:
+        return None
+    if not (isinstance(payload, list) and len(payload) == 2):
+        return None
+    first, second = payload
+    if not (isinstance(first, str) and first and isinstance(second, str) and second):
+        return None
+    return first, second
 
 
 def _verify(purpose: str, token: str, key: bytes) -> str | None:

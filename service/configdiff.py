@@ -154,6 +154,9 @@ def _subscriber_change(old: Subscriber, new: Subscriber) -> str:
     added = sorted(set(new.rules) - set(old.rules))
     removed = sorted(set(old.rules) - set(new.rules))
     parts += [f"+{rule}" for rule in added] + [f"-{rule}" for rule in removed]
+    paused, resumed = set(new.paused_rules), set(old.paused_rules)
+    parts += [f"paused {rule}" for rule in sorted(paused - resumed)]
+    parts += [f"resumed {rule}" for rule in sorted(resumed - paused)]
     if old.active != new.active:
         parts.append("resumed" if new.active else "paused")
     return " ".join(parts) or "details"

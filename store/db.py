@@ -23,10 +23,12 @@ from sqlalchemy.pool import NullPool
 
 from store.articles import ArticleQueries
 from store.crawl_state import CrawlStateQueries
+from store.feeds import FeedQueries
 from store.health import HealthQueries
 from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
+from store.pauses import PauseQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
 
@@ -47,6 +49,8 @@ class Store(
     SuppressionQueries,
     HealthQueries,
     LockQueries,
+    FeedQueries,
+    PauseQueries,
 ):
     """All persistent state of vnawatch."""
 

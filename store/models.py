@@ -6,6 +6,7 @@ outlet gave (``published_offset_minutes``) so exports show ``+07:00``.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,11 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def new_feed_nonce() -> str:
+    """A fresh random value for a subscriber's feed links (16 hex characters)."""
+    return secrets.token_hex(8)
 
 
 class Base(DeclarativeBase):
@@ -135,6 +141,8 @@ class SubscriberRow(Base):
     covered_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # set by the unsubscribe link; config.yaml's sync does not reactivate the row
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # signed into the feed links; a new value ("new feed link") revokes the old links
+    feed_nonce: Mapped[str] = mapped_column(String(32), default=lambda: new_feed_nonce())
 
 
 class SuppressionRow(Base):
@@ -162,6 +170,10 @@ class SubscriptionRow(Base):
     # a web subscriber's own rule: its query and name (None: a config.yaml rule id)
     query: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(String(200))
+    # the subscriber paused this rule (None: active); its matches are not delivered
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # the last resume: articles first seen before it are never delivered for this rule
+    resumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class DeliveryRow(Base):

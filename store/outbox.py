@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,13 @@ from store.models import (
     SubscriberRow,
     SubscriptionRow,
 )
+from store.pauses import (
+    RuleLists,
+    rule_is_live,
+    rule_lists,
+    rule_lists_by_subscriber,
+    sync_config_rules,
+)
 from store.records import Article, Delivery, DeliveryDraft, Match, Subscriber
 
 ERROR_LIMIT = 2000
@@ -29,7 +36,8 @@ class OutboxQueries(StoreBase):
     """Facade methods for subscribers, subscriptions, deliveries."""
 
     def sync_subscribers(self, subscribers: Sequence[Subscriber], now: datetime) -> None:
-        """Make the config's subscribers and their rules the stored ones (origin=config)."""
+        """Make the config's subscribers and their rules the stored ones (origin=config);
+        a spec's ``paused_rules`` are stored paused (see :mod:`store.pauses`)."""
         with self._transaction() as session:
             existing = {
                 row.email: row
@@ -51,12 +59,8 @@ class OutboxQueries(StoreBase):
                 apply_settings(row, spec)
                 row.active = spec.active and row.unsubscribed_at is None
                 session.flush()
-                session.execute(
-                    delete(SubscriptionRow).where(SubscriptionRow.subscriber_id == row.id)
-                )
-                session.add_all(
-                    SubscriptionRow(subscriber_id=row.id, rule_id=r) for r in spec.rules
-                )
+                rules = [*spec.rules, *spec.paused_rules]
+                sync_config_rules(session, row.id, rules, spec.paused_rules, now)
 
     def subscribers(self, *, active_only: bool = True) -> list[Subscriber]:
         with self._transaction() as session:
@@ -64,8 +68,8 @@ class OutboxQueries(StoreBase):
             if active_only:
                 query = query.where(SubscriberRow.active.is_(True))
             rows = session.scalars(query).all()
-            rules = _rules_by_subscriber(session.scalars(select(SubscriptionRow)).all())
-            return [subscriber_from_row(row, rules.get(row.id, ())) for row in rows]
+            rules = rule_lists_by_subscriber(session.scalars(select(SubscriptionRow)).all())
+            return [subscriber_from_row(row, rules.get(row.id, ((), ()))) for row in rows]
 
     def subscriber(self, email: str) -> Subscriber | None:
         """One subscriber by email (any state), with its rules."""
@@ -74,9 +78,9 @@ class OutboxQueries(StoreBase):
             if row is None:
                 return None
             rules = session.scalars(
-                select(SubscriptionRow.rule_id).where(SubscriptionRow.subscriber_id == row.id)
+                select(SubscriptionRow).where(SubscriptionRow.subscriber_id == row.id)
             ).all()
-            return subscriber_from_row(row, tuple(sorted(rules)))
+            return subscriber_from_row(row, rule_lists(rules))
 
     def undelivered_matches(
         self,
@@ -93,6 +97,8 @@ class OutboxQueries(StoreBase):
         ``end``, and either was published since ``start`` (inside the window)
         or was first seen or matched since ``start`` (published earlier, found
         late: crawled late, matched late, or matched by a rule added since).
+        A rule the subscriber paused, or resumed after the article was first
+        seen, brings nothing (:func:`store.pauses.rule_is_live`).
         """
         delivered = (
             select(DeliveredArticleRow.id)
@@ -116,6 +122,7 @@ class OutboxQueries(StoreBase):
                     MatchRow.matched_at >= start,
                 ),
                 ~delivered,
+                rule_is_live(subscriber_id),
             )
             .order_by(ArticleRow.published_at, ArticleRow.id, MatchRow.rule_id)
         )
@@ -298,13 +305,6 @@ class OutboxQueries(StoreBase):
             return {status: int(count) for status, count in rows}
 
 
-def _rules_by_subscriber(rows: Sequence[SubscriptionRow]) -> dict[int, tuple[str, ...]]:
-    grouped: dict[int, list[str]] = {}
-    for row in rows:
-        grouped.setdefault(row.subscriber_id, []).append(row.rule_id)
-    return {key: tuple(sorted(value)) for key, value in grouped.items()}
-
-
 def apply_settings(row: SubscriberRow, spec: Subscriber) -> None:
     """Copy what a subscriber chooses (not identity, origin or state) onto its row."""
     row.name = spec.name
@@ -316,11 +316,14 @@ def apply_settings(row: SubscriberRow, spec: Subscriber) -> None:
     row.send_empty = spec.send_empty
 
 
-def subscriber_from_row(row: SubscriberRow, rules: tuple[str, ...]) -> Subscriber:
+def subscriber_from_row(row: SubscriberRow, rules: RuleLists) -> Subscriber:
+    """The record of a subscriber row; ``rules`` are its (active, paused) rule ids."""
     return Subscriber(
         id=row.id,
         email=row.email,
-        rules=rules,
+        rules=rules[0],
+        paused_rules=rules[1],
+        feed_nonce=row.feed_nonce,
         name=row.name,
         language=row.language,
         timezone=row.timezone,

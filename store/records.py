@@ -228,15 +228,28 @@ class Subscriber:
     origin: str = "config"
     id: int | None = None
     covered_until: datetime | None = None
+    # rules the subscriber paused: never in ``rules``, which the queueing code reads
+    paused_rules: tuple[str, ...] = ()
+    # signed into the feed links; the store sets it (see store.feeds)
+    feed_nonce: str = ""
 
 
 @dataclass(frozen=True)
 class StoredRule:
-    """A web subscriber's own watch rule, kept in the database rather than config.yaml."""
+    """A subscriber's rule as stored: a web subscriber's own query, or a config rule id."""
 
     rule_id: str
     name: str
     query: str
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class MatchedArticle:
+    """An article and the matches of the rules a feed follows (one feed entry)."""
+
+    article: Article
+    matches: tuple[Match, ...]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from store.models import (
     SubscriptionRow,
 )
 from store.outbox import apply_settings, subscriber_from_row
+from store.pauses import rule_lists
 from store.records import StoredRule, Subscriber
 
 WEB_ORIGIN = "web"
@@ -147,15 +148,31 @@ def _by_email(session: Session, email: str) -> SubscriberRow | None:
 
 
 def _replace_rules(session: Session, subscriber_id: int, rules: Sequence[tuple[str, str]]) -> None:
+    """Make ``rules`` the subscriber's; a rule kept (same query) keeps its pause state."""
+    old = {
+        row.rule_id: row
+        for row in session.scalars(
+            select(SubscriptionRow).where(SubscriptionRow.subscriber_id == subscriber_id)
+        )
+    }
     session.execute(delete(SubscriptionRow).where(SubscriptionRow.subscriber_id == subscriber_id))
+    session.flush()
     seen: set[str] = set()
     for name, query in rules:
         rule_id = stored_rule_id(subscriber_id, query)
         if rule_id in seen:
             continue
         seen.add(rule_id)
+        kept = old.get(rule_id)
         session.add(
-            SubscriptionRow(subscriber_id=subscriber_id, rule_id=rule_id, query=query, name=name)
+            SubscriptionRow(
+                subscriber_id=subscriber_id,
+                rule_id=rule_id,
+                query=query,
+                name=name,
+                paused_at=kept.paused_at if kept else None,
+                resumed_at=kept.resumed_at if kept else None,
+            )
         )
     session.flush()
 
@@ -172,11 +189,16 @@ def _drop_pending(session: Session, subscriber_id: int) -> None:
 
 
 def _stored(row: SubscriptionRow) -> StoredRule:
-    return StoredRule(rule_id=row.rule_id, name=row.name or row.rule_id, query=row.query or "")
+    return StoredRule(
+        rule_id=row.rule_id,
+        name=row.name or row.rule_id,
+        query=row.query or "",
+        paused=row.paused_at is not None,
+    )
 
 
 def _record(session: Session, row: SubscriberRow) -> Subscriber:
     rules = session.scalars(
-        select(SubscriptionRow.rule_id).where(SubscriptionRow.subscriber_id == row.id)
+        select(SubscriptionRow).where(SubscriptionRow.subscriber_id == row.id)
     ).all()
-    return subscriber_from_row(row, tuple(sorted(rules)))
+    return subscriber_from_row(row, rule_lists(rules))

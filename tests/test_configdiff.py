@@ -108,3 +108,11 @@ def test_settings_and_database_url(data: dict[str, Any], tmp_path: Path) -> None
         "database_url (restart to apply)",
     )
     assert diff.restart_needed == ("database_url",)
+
+
+def test_pausing_and_resuming_one_rule_is_said(data: dict[str, Any]) -> None:
+    data["subscribers"][0]["rules"] = ["to_lam", "chine"]
+    after = copy.deepcopy(data)
+    after["subscribers"][0]["paused_rules"] = ["chine"]
+    assert _diff(data, after).changes == ("subscriber a@b.vn paused chine",)
+    assert _diff(after, data).changes == ("subscriber a@b.vn resumed chine",)

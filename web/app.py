@@ -42,6 +42,7 @@ from alerts.tokens import (
 from config import WEB_PASSWORD_ENV, Config
 from store import Store
 from store.records import Subscriber
+from web.feeds import MANAGE_ACTIONS, FeedPages
 from web.forms import (
     FREQUENCIES,
     WEEKDAYS,
@@ -104,6 +105,7 @@ class WebApp:
         self.per_ip = RateLimiter(web.subscribe_per_ip_hour, HOUR)
         self.preview_limit = RateLimiter(web.preview_per_ip_minute, 60.0)
         self.login_limit = RateLimiter(10, 15 * 60.0)
+        self.feeds = FeedPages(config, store, self.key, clock, operator=self._operator)
 
     # --- rendering -----------------------------------------------------------
 
@@ -348,7 +350,9 @@ class WebApp:
             status,
             subscriber=subscriber,
             rule_names=[names.get(r.rule_id, r.name) for r in rules],
-            done=done if done in ("confirmed", "saved") else "",
+            rule_states=[(r.rule_id, names.get(r.rule_id, r.name), r.paused) for r in rules],
+            feed_links=self.feeds.links(subscriber),
+            done=done if done in ("confirmed", "saved", "feed_renewed") else "",
             token=request.path_params["token"],
             unsubscribe=unsubscribe_token(subscriber.email, self.key),
             **self.form_context(choice, errors),
@@ -373,6 +377,9 @@ class WebApp:
             self.store.delete_subscriber(email)
             logger.info("web subscriber deleted their data")
             return self.message(request, labels, "deleted_title", "deleted_body")
+        if action in MANAGE_ACTIONS:  # feed link and per-rule pause: web/feeds.py
+            done = self.feeds.manage_action(subscriber, action, form)
+            return RedirectResponse(self._manage_path(email, done), status_code=303)
         if subscriber.origin == "config":  # config.yaml owns these; only unsubscribe applies
             return self._manage(
                 request, labels, subscriber, self._current_choice(subscriber), {}, ""
@@ -457,6 +464,7 @@ class WebApp:
             "rules": rules,
             "deliveries": deliveries,
             "sources": report.sources,
+            "rule_feeds": [(rule.id, rule.name) for rule in self.config.rules],
         }
 
     async def login(self, request: Request) -> Response:
@@ -574,6 +582,7 @@ def create_app(
         Route("/operator", web.operator, methods=["GET"]),
         Route("/operator/login", web.login, methods=["POST"]),
         Route("/operator/logout", web.logout, methods=["POST"]),
+        *web.feeds.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = _HeadedStarlette(routes=routes)

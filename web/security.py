@@ -105,8 +105,11 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(self.headers)
-                # static files may be cached; nothing else, errors under /static/ included
-                if not static or message["status"] >= 400:
+                # static files may be cached, and answers that say how (the feeds);
+                # nothing else, errors included
+                chosen = any(name.lower() == b"cache-control" for name, _ in headers)
+                if message["status"] >= 400 or not (static or chosen):
+                    headers = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
