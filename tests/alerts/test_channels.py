@@ -304,3 +304,32 @@ def test_email_delivery_false_needs_a_channel(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="needs at least one entry in channels"):
         parse_config(text, tmp_path / "config.yaml")
+
+
+def test_cli_status_check_config_and_exports_never_print_the_token(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.setenv("VNAWATCH_DATABASE_URL", sqlite_store.url)
+    config = _config(tmp_path, [_hook("json", free_port())], max_attempts=1)
+    _queue_digest(sqlite_store, config)
+    assert send_pending(sqlite_store, config, now=DAY1).failed == 1  # endpoint down
+    path = str(tmp_path / "config.yaml")
+    printed = []
+    for args in (
+        ["status"],
+        ["check-config", "--show"],
+        ["export", "articles"],
+        ["export", "matches"],
+        ["digest", "--send"],
+    ):
+        result = CliRunner().invoke(app, ["--config", path, *args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+        printed.append(result.stdout + result.stderr)
+    shown = "\n".join(printed)
+    assert redact_channel(_hook("json", 9)).split("[")[0] in shown  # check-config shows json://
+    assert "failed" in printed[0]
+    assert TOKEN not in shown
