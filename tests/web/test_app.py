@@ -12,6 +12,7 @@ from alerts.jobs import match_new_articles, queue_due_digests, send_pending, syn
 from alerts.tokens import manage_token, unsubscribe_token
 from config import SECRET_KEY_ENV, WEB_PASSWORD_ENV, redact_channel
 from store import Store
+from store.records import ChannelMessage, DeliveryDraft
 from tests.alerts.delivery_support import article, utc
 from tests.web.support import (
     KEY,
@@ -382,6 +383,18 @@ def test_channels_added_and_removed_on_the_manage_page(
     assert subscriber.email_delivery
     page = client.get(manage).text
     assert redact_channel(url) in page and secret not in page
+    # the operator view lists the channel's outbox row redacted
+    assert subscriber.id is not None
+    notification = ChannelMessage(url=url, title="Alerte", body="Article")
+    draft = DeliveryDraft(
+        subscriber.id, "alert", "alert", "k-1", "Alerte", b"", email=False, channels=(notification,)
+    )
+    assert store.queue_delivery(draft, utc(2026, 11, 20, 8)) is not None
+    monkeypatch.setenv(WEB_PASSWORD_ENV, "s3cret-pass")
+    operator = {"csrf_token": csrf_token(client, "/operator"), "user": "veille"}
+    client.post("/operator/login", data={**operator, "password": "s3cret-pass"})
+    view = client.get("/operator").text
+    assert redact_channel(url) in view and secret not in view
     # channels only, then the last channel removed: email comes back on
     client.post(manage, data={"csrf_token": token, "action": "channels"})
     subscriber = store.subscriber(EMAIL)
