@@ -131,11 +131,17 @@ def send_channel_rows(
 ) -> None:
     """Notify each channel row through Apprise, reporting each outcome as it is known."""
     for delivery in rows:
-        record(notify(delivery, config))
+        try:
+            outcome = notify(delivery, config)
+        except Exception as exc:  # one row's boundary; its text may hold the URL: redacted
+            reason = redact_secrets(f"{type(exc).__name__}: {exc}", [delivery.channel])
+            logger.warning("channel notification raised id=%s error=%s", delivery.id, reason)
+            outcome = unsent(delivery, config, reason)
+        record(outcome)
 
 
 def notify(delivery: Delivery, config: Config) -> Outcome:
-    """Send one channel row; ``failed`` once the attempts reach ``channels.max_attempts``."""
+    """Send one channel row through Apprise; what to record about it."""
     url = delivery.channel
     label = redact_channel(url)
     notifier = apprise.Apprise()
@@ -153,7 +159,12 @@ def notify(delivery: Delivery, config: Config) -> Outcome:
         return Outcome(delivery, "sent", f"accepted by {label}")
     problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
     reason = redact_secrets("; ".join(problems) or f"Apprise status {result.status.name}", [url])
-    reason = f"{label}: {reason}"
-    if delivery.attempts + 1 >= config.channels.max_attempts:
-        return Outcome(delivery, "failed", f"{reason} (after {delivery.attempts + 1} attempts)")
+    return unsent(delivery, config, f"{label}: {reason}")
+
+
+def unsent(delivery: Delivery, config: Config, reason: str) -> Outcome:
+    """Retry later, or ``failed`` once this attempt reaches ``channels.max_attempts``."""
+    attempts = delivery.attempts + 1
+    if attempts >= config.channels.max_attempts:
+        return Outcome(delivery, "failed", f"{reason} (after {attempts} attempts)")
     return Outcome(delivery, "retry", reason)

@@ -22,6 +22,7 @@ from alerts.delivery import CLAIM_LEASE, backoff
 from alerts.jobs import queue_due_digests, queue_immediate_alerts, send_pending, sync_subscribers
 from config import Config, ConfigError, load_config, parse_config, redact_channel
 from store import Store
+from store.records import ChannelMessage, DeliveryDraft
 from tests.alerts.channel_support import Endpoint, serve
 from tests.alerts.delivery_support import (
     HANOI,
@@ -125,7 +126,7 @@ def test_alert_reaches_a_form_endpoint_as_a_short_message(store: Store, tmp_path
         assert send_pending(store, config, now=DAY1).sent == 1
     (request,) = endpoint.received
     fields = request.fields()
-    assert request.content_type.startswith("multipart/form-data") or fields
+    assert request.content_type.startswith("application/x-www-form-urlencoded")
     message = fields["message"]
     assert "Article 7 : Tô Lâm reçoit une délégation" in message
     assert "VietnamPlus ·" in message
@@ -321,6 +322,7 @@ def test_cli_status_check_config_and_exports_never_print_the_token(
     printed = []
     for args in (
         ["status"],
+        ["status", "--json"],
         ["check-config", "--show"],
         ["export", "articles"],
         ["export", "matches"],
@@ -333,3 +335,38 @@ def test_cli_status_check_config_and_exports_never_print_the_token(
     assert redact_channel(_hook("json", 9)).split("[")[0] in shown  # check-config shows json://
     assert "failed" in printed[0]
     assert TOKEN not in shown
+
+
+def test_each_channel_of_a_batch_is_retried_on_its_own(store: Store, tmp_path: Path) -> None:
+    up, down = Endpoint(), Endpoint()
+    down_port = free_port()
+    with serve(up) as up_port:
+        config = _config(
+            tmp_path,
+            [_hook("json", up_port), _hook("form", down_port)],
+            extra=", email_delivery: false",
+        )
+        _queue_digest(store, config)
+        report = send_pending(store, config, now=DAY1)
+        assert (report.sent, report.retried) == (1, 1)
+        with serve(down, down_port):
+            assert send_pending(store, config, now=DAY1 + backoff(1)).sent == 1
+            assert send_pending(store, config, now=DAY1 + timedelta(days=1)).sent == 0
+    assert (len(up.received), len(down.received)) == (1, 1)
+    assert down.received[0].fields()["title"] == up.received[0].fields()["title"]
+
+
+def test_a_stored_url_apprise_no_longer_knows_fails_at_once(store: Store, tmp_path: Path) -> None:
+    config = _config(tmp_path, [_hook("json", 9)])
+    sync_subscribers(store, config, SYNCED)
+    subscriber = store.subscriber("analyste@example.org")
+    assert subscriber is not None and subscriber.id is not None
+    gone = ChannelMessage(url=f"retired://{TOKEN}", title="T", body="B")
+    draft = DeliveryDraft(
+        subscriber.id, "alert", "alert", "k", "T", b"", email=False, channels=(gone,)
+    )
+    assert store.queue_delivery(draft, DAY1) is not None
+    assert send_pending(store, config, now=DAY1).failed == 1
+    (row,) = store.deliveries()
+    assert row.status == "failed" and "does not recognise" in (row.last_error or "")
+    assert TOKEN not in (row.last_error or "")
