@@ -11,7 +11,7 @@ from tests.store.test_migration_0002 import _columns, _migrate
 
 
 def test_0008_keeps_existing_rows_on_email_and_downgrades(database_url: str) -> None:
-    _migrate(database_url, "upgrade", "0005")
+    _migrate(database_url, "upgrade", "0007")
     engine = create_engine(database_url)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     with engine.begin() as connection:
@@ -47,6 +47,6 @@ def test_0008_keeps_existing_rows_on_email_and_downgrades(database_url: str) -> 
         assert not changed.email_delivery
     finally:
         store.close()
-    _migrate(database_url, "downgrade", "0005")
+    _migrate(database_url, "downgrade", "0007")
     assert "channel" not in _columns(database_url, "deliveries")
     assert not {"channels", "email_delivery"} & _columns(database_url, "subscribers")
