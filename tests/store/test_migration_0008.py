@@ -1,4 +1,4 @@
-"""Migration 0008 (channels) on SQLite and PostgreSQL: existing rows stay email, reversible."""
+"""Migration 0008 (channels) on SQLite and PostgreSQL: rows stay email, models match, reversible."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from sqlalchemy import create_engine, text
 
 from store import open_store
 from tests.store.test_migration_0002 import _columns, _migrate
+from tests.store.test_migration_0007 import _differences
 
 
-def test_0008_keeps_existing_rows_on_email_and_downgrades(database_url: str) -> None:
+def test_0008_keeps_rows_on_email_matches_the_models_and_downgrades(database_url: str) -> None:
     _migrate(database_url, "upgrade", "0007")
     engine = create_engine(database_url)
     now = datetime(2026, 11, 1, tzinfo=UTC)
@@ -18,9 +19,9 @@ def test_0008_keeps_existing_rows_on_email_and_downgrades(database_url: str) -> 
         connection.execute(
             text(
                 "INSERT INTO subscribers (email, name, language, timezone, frequency, send_time,"
-                " weekday, origin, active, send_empty, created_at) VALUES ('a@example.org', 'A',"
-                " 'fr', 'Asia/Ho_Chi_Minh', 'daily', '07:00', 'monday', 'config', true, false,"
-                " :now)"
+                " weekday, origin, active, send_empty, created_at, feed_nonce) VALUES"
+                " ('a@example.org', 'A', 'fr', 'Asia/Ho_Chi_Minh', 'daily', '07:00', 'monday',"
+                " 'config', true, false, :now, '0123456789abcdef')"
             ),
             {"now": now},
         )
@@ -34,6 +35,7 @@ def test_0008_keeps_existing_rows_on_email_and_downgrades(database_url: str) -> 
         )
     engine.dispose()
     _migrate(database_url, "upgrade", "0008")
+    assert _differences(database_url, {"subscribers", "deliveries"}) == []
     store = open_store(database_url)
     try:
         subscriber = store.subscriber("a@example.org")
