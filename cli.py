@@ -21,7 +21,7 @@ from typing import IO, Annotated, Any, NoReturn
 import typer
 
 import config as config_module
-from config import Config, ConfigError
+from config import Config, ConfigError, shown_config
 from crawler.logsetup import configure_logging
 from store import Store, StoreError, open_store
 from store.db import display_url
@@ -209,7 +209,7 @@ def check_config(
         f"watchlists, {len(cfg.rules)} rules, {len(cfg.subscribers)} subscribers"
     )
     if show:  # stdout stays pure JSON
-        typer.echo(cfg.model_dump_json(indent=2, exclude={"path"}))
+        typer.echo(json.dumps(shown_config(cfg), ensure_ascii=False, indent=2))
     typer.echo(verdict, err=show)
     warn_broad_rules(cfg)
 

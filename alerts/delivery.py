@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from alerts.channels import send_channel_rows, split_channel_rows, with_channels
 from alerts.digest import Digest, Window, build_digest, digest_window, open_window, render_digest
 from alerts.mailer import (
     Outcome,
@@ -113,6 +114,8 @@ def subscriber_record(spec: SubscriberSpec) -> Subscriber:
         weekday=spec.weekday,
         send_empty=spec.send_empty,
         active=spec.active,
+        channels=tuple(spec.channels),
+        email_delivery=spec.email_delivery,
     )
 
 
@@ -249,7 +252,8 @@ def _draft(
 ) -> DeliveryDraft:
     subject, raw = render_message(config, digest, key, now)
     window = digest.window
-    return DeliveryDraft(
+    # channels hook: the batch also gets one chat/webhook row per channel of the subscriber
+    draft = DeliveryDraft(
         subscriber_id=digest.subscriber.id or 0,
         kind=digest.kind,
         channel=channel,
@@ -261,6 +265,7 @@ def _draft(
         window_end=window.end if window else None,
         covered_until=covered_until,
     )
+    return with_channels(draft, config, digest)
 
 
 def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
@@ -319,6 +324,9 @@ def send_pending(
     record = _recorder(store, now, report)
     while claimed := store.claim_deliveries(now, limit=batch_size, lease=CLAIM_LEASE):
         batch = _without_suppressed(store, claimed)
+        # channels hook: rows whose channel is an Apprise URL go to alerts.channels
+        batch, channel_rows = split_channel_rows(batch)
+        send_channel_rows(channel_rows, config, record)
         if not batch:
             continue
         if config.mail.backend == "file":

@@ -159,6 +159,8 @@ def _subscriber_change(old: Subscriber, new: Subscriber) -> str:
     parts += [f"resumed {rule}" for rule in sorted(resumed - paused)]
     if old.active != new.active:
         parts.append("resumed" if new.active else "paused")
+    if (old.channels, old.email_delivery) != (new.channels, new.email_delivery):
+        parts.append("channels")  # never the URLs: they are secrets
     return " ".join(parts) or "details"
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from store.articles import ArticleQueries
+from store.channels import ChannelQueries
 from store.crawl_state import CrawlStateQueries
 from store.feeds import FeedQueries
 from store.health import HealthQueries
@@ -45,6 +46,7 @@ class Store(
     MatchQueries,
     CrawlStateQueries,
     OutboxQueries,
+    ChannelQueries,
     SubscriptionQueries,
     SuppressionQueries,
     HealthQueries,

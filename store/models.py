@@ -143,6 +143,9 @@ class SubscriberRow(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # signed into the feed links; a new value ("new feed link") revokes the old links
     feed_nonce: Mapped[str] = mapped_column(String(32), default=lambda: new_feed_nonce())
+    # Apprise URLs (secrets) notified beside email, or instead of it
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email_delivery: Mapped[bool] = mapped_column(default=True)
 
 
 class SuppressionRow(Base):
@@ -177,7 +180,11 @@ class SubscriptionRow(Base):
 
 
 class DeliveryRow(Base):
-    """The outbox: one row per email, unique per (subscriber, kind, window)."""
+    """The outbox: one row per email or channel notification, unique per key.
+
+    A batch (a digest's window, an alert) is one row per channel of the
+    subscriber; the articles it carries hang off the first row queued.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -200,6 +207,8 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     smtp_reply: Mapped[str | None] = mapped_column(Text)
+    # "email", or the Apprise URL this row notifies (a secret, needed to send)
+    channel: Mapped[str] = mapped_column(Text, default="email")
 
 
 class DeliveredArticleRow(Base):

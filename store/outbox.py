@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from store.articles import article_from_row
 from store.base import StoreBase
+from store.channels import add_channel_rows, apply_channels
 from store.matches import match_record
 from store.models import (
     ArticleRow,
@@ -57,6 +58,7 @@ class OutboxQueries(StoreBase):
                     row = SubscriberRow(email=email, origin="config", created_at=now)
                     session.add(row)
                 apply_settings(row, spec)
+                apply_channels(row, spec)
                 row.active = spec.active and row.unsubscribed_at is None
                 session.flush()
                 rules = [*spec.rules, *spec.paused_rules]
@@ -147,32 +149,40 @@ class OutboxQueries(StoreBase):
             return [article_from_row(row) for row in session.scalars(query)]
 
     def queue_delivery(self, draft: DeliveryDraft, now: datetime) -> int | None:
-        """Record one email and the articles it carries, in one transaction.
+        """Record one batch (its email and channel rows) and the articles it carries.
 
-        Returns the new row's id, or None when the key is already queued or one
-        of the articles was already queued for this subscriber and channel.
+        One transaction. Returns the first new row's id, or None when the key
+        is already queued or one of the articles was already queued for this
+        subscriber and channel.
         Advances the subscriber's ``covered_until`` when the draft says so.
         """
         try:
             with self._transaction() as session:
-                row = DeliveryRow(
-                    subscriber_id=draft.subscriber_id,
-                    kind=draft.kind,
-                    key=draft.key,
-                    window_start=draft.window_start,
-                    window_end=draft.window_end,
-                    subject=draft.subject,
-                    message=draft.message,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                session.add(row)
-                session.flush()
+                ids: list[int] = []
+                if draft.email:
+                    row = DeliveryRow(
+                        subscriber_id=draft.subscriber_id,
+                        kind=draft.kind,
+                        key=draft.key,
+                        window_start=draft.window_start,
+                        window_end=draft.window_end,
+                        subject=draft.subject,
+                        message=draft.message,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                    session.add(row)
+                    session.flush()
+                    ids.append(row.id)
+                # channels: same transaction, so a batch is queued for all its channels or none
+                ids += add_channel_rows(session, draft, now)
+                if not ids:
+                    return None
                 session.add_all(
                     DeliveredArticleRow(
-                        delivery_id=row.id,
+                        delivery_id=ids[0],
                         subscriber_id=draft.subscriber_id,
                         channel=draft.channel,
                         article_pk=pk,
@@ -182,7 +192,7 @@ class OutboxQueries(StoreBase):
                 if draft.covered_until is not None:
                     _advance(session, draft.subscriber_id, draft.covered_until)
                 session.flush()
-                return row.id
+                return ids[0]
         except IntegrityError:
             return None
 
@@ -334,6 +344,8 @@ def subscriber_from_row(row: SubscriberRow, rules: RuleLists) -> Subscriber:
         active=row.active,
         origin=row.origin,
         covered_until=row.covered_until,
+        channels=tuple(row.channels or ()),
+        email_delivery=row.email_delivery,
     )
 
 
@@ -361,4 +373,5 @@ def _delivery(row: DeliveryRow, email: str, article_ids: tuple[int, ...] = ()) -
         next_attempt_at=row.next_attempt_at,
         sent_at=row.sent_at,
         smtp_reply=row.smtp_reply,
+        channel=row.channel,
     )

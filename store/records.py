@@ -18,6 +18,8 @@ Zone = Literal["title", "lede", "body", "caption"]
 Extraction = Literal["ok", "partial", "failed"]
 DeliveryStatus = Literal["pending", "sent", "failed"]
 SaveOutcome = Literal["new", "updated", "unchanged"]
+# the outbox's channel column for email; any other value is an Apprise URL
+EMAIL_CHANNEL = "email"
 # how a page's body selectors fared against the generic extraction (crawler.crosscheck)
 SelectorOutcome = Literal["held", "rejected", "missing", "none"]
 
@@ -192,6 +194,21 @@ class Delivery:
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     smtp_reply: str | None = None
+    # "email" or an Apprise URL: a secret, left out of repr (show config.redact_channel's)
+    channel: str = field(default=EMAIL_CHANNEL, repr=False)
+
+    @property
+    def is_email(self) -> bool:
+        return self.channel == EMAIL_CHANNEL
+
+
+@dataclass(frozen=True)
+class ChannelMessage:
+    """One chat or webhook notification of a batch: where to (a secret) and what."""
+
+    url: str = field(repr=False)
+    title: str
+    body: str
 
 
 @dataclass(frozen=True)
@@ -209,6 +226,9 @@ class DeliveryDraft:
     window_end: datetime | None = None
     # the subscriber's covered_until after this delivery (digests only)
     covered_until: datetime | None = None
+    # False: no email row, only the channel rows (the subscriber chose channels only)
+    email: bool = True
+    channels: tuple[ChannelMessage, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -232,6 +252,9 @@ class Subscriber:
     paused_rules: tuple[str, ...] = ()
     # signed into the feed links; the store sets it (see store.feeds)
     feed_nonce: str = ""
+    # Apprise URLs (secrets, left out of repr) and whether email is sent too
+    channels: tuple[str, ...] = field(default=(), repr=False)
+    email_delivery: bool = True
 
 
 @dataclass(frozen=True)

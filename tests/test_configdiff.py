@@ -116,3 +116,11 @@ def test_pausing_and_resuming_one_rule_is_said(data: dict[str, Any]) -> None:
     after["subscribers"][0]["paused_rules"] = ["chine"]
     assert _diff(data, after).changes == ("subscriber a@b.vn paused chine",)
     assert _diff(after, data).changes == ("subscriber a@b.vn resumed chine",)
+
+
+def test_channel_change_is_named_without_the_url(data: dict[str, Any]) -> None:
+    after = copy.deepcopy(data)
+    after["subscribers"][0]["channels"] = ["json://127.0.0.1:9/hooks/t0kenSecret99"]
+    diff = _diff(data, after)
+    assert diff.summary() == "subscriber a@b.vn channels"
+    assert "t0kenSecret99" not in diff.summary()

@@ -39,7 +39,7 @@ from alerts.tokens import (
     verify_manage_token,
     verify_unsubscribe_token,
 )
-from config import WEB_PASSWORD_ENV, Config
+from config import WEB_PASSWORD_ENV, Config, is_channel_url, redact_channel
 from store import Store
 from store.records import Subscriber
 from web.feeds import MANAGE_ACTIONS, FeedPages
@@ -355,6 +355,7 @@ class WebApp:
             done=done if done in ("confirmed", "saved", "feed_renewed") else "",
             token=request.path_params["token"],
             unsubscribe=unsubscribe_token(subscriber.email, self.key),
+            channels=[redact_channel(url) for url in subscriber.channels],
             **self.form_context(choice, errors),
         )
 
@@ -386,6 +387,8 @@ class WebApp:
             )
         if action != "pause" and is_suppressed(self.store, email, self.key):
             return self.message(request, labels, "suppressed_title", "suppressed_body", 409)
+        if action == "channels":
+            return self._save_channels(request, labels, subscriber, form)
         if action in ("pause", "resume"):
             self.store.set_subscriber_active(email, action == "resume")
             return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
@@ -395,6 +398,25 @@ class WebApp:
             return self._manage(request, labels, subscriber, choice, errors, "", 400)
         self._save(choice, active=subscriber.active)
         return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
+
+    def _save_channels(
+        self, request: Request, labels: Labels, subscriber: Subscriber, form: dict[str, Any]
+    ) -> Response:
+        """Add a channel (Apprise must know it), remove the ticked ones, choose email."""
+        new = str(form.get("channel", "")).strip()
+        if new and not is_channel_url(new):
+            errors = {"channel": labels["channel_invalid"]}
+            choice = self._current_choice(subscriber)
+            return self._manage(request, labels, subscriber, choice, errors, "", 400)
+        removed = set(form.get("remove", []))
+        kept = [url for url in subscriber.channels if redact_channel(url) not in removed]
+        self.store.set_channels(
+            subscriber.email,
+            [*kept, new] if new else kept,
+            email_delivery=bool(form.get("email_delivery")),
+        )
+        logger.info("web subscriber channels saved count=%d", len(kept) + bool(new))
+        return RedirectResponse(self._manage_path(subscriber.email, "saved"), status_code=303)
 
     # --- unsubscribe -------------------------------------------------------------
 
@@ -463,6 +485,10 @@ class WebApp:
             "subscribers": subscribers,
             "rules": rules,
             "deliveries": deliveries,
+            # the channel URL is a secret: the view gets its redacted form only
+            "channel_labels": {
+                d.id: "email" if d.is_email else redact_channel(d.channel) for d in deliveries
+            },
             "sources": report.sources,
             "rule_feeds": [(rule.id, rule.name) for rule in self.config.rules],
         }
@@ -508,10 +534,11 @@ def _same(given: str, expected: str) -> bool:
 
 
 async def _form(request: Request) -> dict[str, Any]:
-    """Form fields; ``entities`` keeps all its values."""
+    """Form fields; ``entities`` and ``remove`` (channels) keep all their values."""
     form = await request.form()
     data: dict[str, Any] = {key: value for key, value in form.items() if isinstance(value, str)}
-    data["entities"] = [v for v in form.getlist("entities") if isinstance(v, str)]
+    for name in ("entities", "remove"):
+        data[name] = [v for v in form.getlist(name) if isinstance(v, str)]
     return data
 
 

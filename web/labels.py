@@ -67,6 +67,16 @@ LABELS: dict[str, Labels] = {
         "paused_note": "Votre abonnement est en pause : aucun courriel ne vous est envoyé.",
         "unsubscribed_note": "Vous êtes désabonné·e. Reprendre l’abonnement relance les envois.",
         "save": "Enregistrer",
+        "channel": "Canal",
+        "channels_title": "Messageries et webhooks",
+        "channels_intro": "Recevez aussi vos alertes sur Telegram, Slack, Matrix, ntfy ou un"
+        " webhook : collez l’adresse Apprise du service (ex. tgram://jeton/identifiant).",
+        "channel_new": "Nouvelle adresse",
+        "channel_remove": "Retirer",
+        "channel_email": "Recevoir aussi les courriels",
+        "channel_invalid": "Adresse non reconnue : voir https://appriseit.com/services/ pour"
+        " la forme de chaque service.",
+        "channels_save": "Enregistrer les messageries",
         "pause": "Mettre en pause",
         "resume": "Reprendre les envois",
         "delete": "Supprimer toutes mes données",
@@ -225,6 +235,16 @@ LABELS: dict[str, Labels] = {
         "paused_note": "Your subscription is paused: no email is sent to you.",
         "unsubscribed_note": "You are unsubscribed. Resuming starts the emails again.",
         "save": "Save",
+        "channel": "Channel",
+        "channels_title": "Chat and webhooks",
+        "channels_intro": "Also get your alerts on Telegram, Slack, Matrix, ntfy or a webhook:"
+        " paste the service's Apprise URL (e.g. tgram://token/chat_id).",
+        "channel_new": "New URL",
+        "channel_remove": "Remove",
+        "channel_email": "Also receive the emails",
+        "channel_invalid": "URL not recognised: see https://appriseit.com/services/ for each"
+        " service's form.",
+        "channels_save": "Save the channels",
         "pause": "Pause",
         "resume": "Resume sending",
         "delete": "Delete all my data",

@@ -10,8 +10,9 @@ import pytest
 
 from alerts.jobs import match_new_articles, queue_due_digests, send_pending, sync_subscribers
 from alerts.tokens import manage_token, unsubscribe_token
-from config import SECRET_KEY_ENV, WEB_PASSWORD_ENV
+from config import SECRET_KEY_ENV, WEB_PASSWORD_ENV, redact_channel
 from store import Store
+from store.records import ChannelMessage, DeliveryDraft
 from tests.alerts.delivery_support import article, utc
 from tests.web.support import (
     KEY,
@@ -360,3 +361,46 @@ def test_the_web_labels_say_the_same_things_in_both_languages() -> None:
     from web.labels import LABELS
 
     assert LABELS["fr"].keys() == LABELS["en"].keys()
+
+
+def test_channels_added_and_removed_on_the_manage_page(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "w3bT0kenZz81qq"
+    config = web_config(tmp_path, web="  operator_user: veille\n")
+    client = client_for(config, store)
+    manage = subscribe_and_confirm(client, tmp_path / "outbox")
+    token = csrf_token(client, manage)
+    form = {"csrf_token": token, "action": "channels", "email_delivery": "1"}
+    bad = client.post(manage, data={**form, "channel": f"nosuch://{secret}"})
+    assert bad.status_code == 400 and 'id="channel-error"' in bad.text
+    assert secret not in bad.text
+    url = f"json://127.0.0.1:9/hooks/{secret}"
+    saved = client.post(manage, data={**form, "channel": url}, follow_redirects=False)
+    assert saved.status_code == 303
+    subscriber = store.subscriber(EMAIL)
+    assert subscriber is not None and subscriber.channels == (url,)
+    assert subscriber.email_delivery
+    page = client.get(manage).text
+    assert redact_channel(url) in page and secret not in page
+    # the operator view lists the channel's outbox row redacted
+    assert subscriber.id is not None
+    notification = ChannelMessage(url=url, title="Alerte", body="Article")
+    draft = DeliveryDraft(
+        subscriber.id, "alert", "alert", "k-1", "Alerte", b"", email=False, channels=(notification,)
+    )
+    assert store.queue_delivery(draft, utc(2026, 11, 20, 8)) is not None
+    monkeypatch.setenv(WEB_PASSWORD_ENV, "s3cret-pass")
+    operator = {"csrf_token": csrf_token(client, "/operator"), "user": "veille"}
+    client.post("/operator/login", data={**operator, "password": "s3cret-pass"})
+    view = client.get("/operator").text
+    assert redact_channel(url) in view and secret not in view
+    # channels only, then the last channel removed: email comes back on
+    client.post(manage, data={"csrf_token": token, "action": "channels"})
+    subscriber = store.subscriber(EMAIL)
+    assert subscriber is not None and not subscriber.email_delivery
+    client.post(
+        manage, data={"csrf_token": token, "action": "channels", "remove": redact_channel(url)}
+    )
+    subscriber = store.subscriber(EMAIL)
+    assert subscriber is not None and subscriber.channels == () and subscriber.email_delivery
