@@ -30,6 +30,7 @@ from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
 from store.pauses import PauseQueries
+from store.senders import SenderQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
 
@@ -53,6 +54,7 @@ class Store(
     LockQueries,
     FeedQueries,
     PauseQueries,
+    SenderQueries,
 ):
     """All persistent state of vnawatch."""
 
