@@ -353,8 +353,9 @@ def _worker(config_file: Path, store: Store, now: datetime) -> subprocess.Popen[
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", [1, 7, 20])  # first, middle and last message of the batch
+@pytest.mark.parametrize("connections", [1, 4])
 def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
-    store: Store, tmp_path: Path, kill_at: int
+    store: Store, tmp_path: Path, kill_at: int, connections: int
 ) -> None:
     count = 20
     subscribers = "\n".join(
@@ -363,7 +364,12 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
     handler = KillingHandler(kill_at=kill_at)
     with smtp_server(handler) as controller:
         text = config_text(
-            tmp_path, subscribers, backend="smtp", host="127.0.0.1", port=controller.port
+            tmp_path,
+            subscribers,
+            backend="smtp",
+            host="127.0.0.1",
+            port=controller.port,
+            connections=connections,
         )
         config_file = tmp_path / "config.yaml"
         config_file.write_text(text, encoding="utf-8")
@@ -375,7 +381,8 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
         handler.victim = _worker(config_file, store, DAY1)
         assert handler.victim.wait(timeout=60) == -signal.SIGKILL
         counts = store.delivery_counts()
-        assert counts.get("sent", 0) == handler.kill_at - 1  # the 7th was accepted, not recorded
+        if connections == 1:  # the 7th was accepted, not recorded
+            assert counts.get("sent", 0) == handler.kill_at - 1
         assert counts["pending"] == count - counts.get("sent", 0)
 
         restarted = _worker(config_file, store, DAY1 + CLAIM_LEASE)
@@ -388,8 +395,9 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
     print(
         f"SIGKILL at message {kill_at}/{count}: {len(received)} recipients, {duplicates} duplicate"
     )
-    # the message in flight when the sender died was accepted but not recorded: sent twice
-    assert duplicates == 1
+    # the message in flight when the sender died was accepted but not recorded: sent
+    # twice; with several connections, at most one such message per connection
+    assert 1 <= duplicates <= connections
 
 
 def test_queue_delivery_is_all_or_nothing(store: Store, tmp_path: Path) -> None:
