@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from store.articles import ArticleQueries
 from store.channels import ChannelQueries
+from store.claims import ClaimQueries
 from store.crawl_state import CrawlStateQueries
 from store.feeds import FeedQueries
 from store.health import HealthQueries
@@ -48,6 +49,7 @@ class Store(
     CrawlStateQueries,
     OutboxQueries,
     ChannelQueries,
+    ClaimQueries,
     SubscriptionQueries,
     SuppressionQueries,
     HealthQueries,

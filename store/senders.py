@@ -32,7 +32,7 @@ class SenderQueries(StoreBase):
             row.stopped_at = now if stopped else None
 
     def senders(self, since: datetime) -> list[SenderState]:
-        """Senders seen since ``since``, most recent first."""
+        """Senders seen since ``since``, by name."""
         query = select(SenderRow).where(SenderRow.seen_at >= since).order_by(SenderRow.name)
         with self._transaction() as session:
             return [
