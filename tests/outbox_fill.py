@@ -21,6 +21,8 @@ from store import Store
 from store.models import DeliveryRow, SubscriberRow
 
 DOMAIN = "vnawatch.example"
+TO_SLOT = "to-slot@slot.invalid"
+ID_SLOT = "id-slot@slot.invalid"
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*<([^>]+)>", re.MULTILINE | re.IGNORECASE)
 PARAGRAPH = (
     "Hanoï (VNA) – Le secrétaire général Tô Lâm a reçu une délégation venue parler de "
@@ -29,12 +31,12 @@ PARAGRAPH = (
 
 
 def template(size: int = 12_000) -> bytes:
-    """A digest-sized multipart message with ``@@TO@@`` and ``@@ID@@`` to fill in."""
+    """A digest-sized multipart message with a recipient and a Message-ID to fill in."""
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = "[Veille VNA] 5 articles — Tô Lâm"
     message["From"] = f"Veille VNA <veille@{DOMAIN}>"
-    message["To"] = "@@TO@@"
-    message["Message-ID"] = "<@@ID@@>"
+    message["To"] = TO_SLOT
+    message["Message-ID"] = f"<{ID_SLOT}>"
     text = PARAGRAPH * (size // 2 // len(PARAGRAPH) + 1)
     message.set_content(text, charset="utf-8", cte="quoted-printable")
     message.add_alternative(f"<html><body><p>{text}</p></body></html>", subtype="html")
@@ -63,9 +65,7 @@ def fill_outbox(store: Store, count: int, now: datetime, *, prefix: str = "w") -
         )
         ids = dict(
             connection.execute(
-                select(SubscriberRow.email, SubscriberRow.id).where(
-                    SubscriberRow.email.in_(emails)
-                )
+                select(SubscriberRow.email, SubscriberRow.id).where(SubscriberRow.email.in_(emails))
             ).all()
         )
         keys = [f"{prefix}-{i:06d}" for i in range(count)]
@@ -75,8 +75,8 @@ def fill_outbox(store: Store, count: int, now: datetime, *, prefix: str = "w") -
                 "kind": "daily",
                 "key": key,
                 "subject": "[Veille VNA] 5 articles — Tô Lâm",
-                "message": raw.replace(b"@@TO@@", email.encode()).replace(
-                    b"@@ID@@", f"{key}@{DOMAIN}".encode()
+                "message": raw.replace(TO_SLOT.encode(), email.encode()).replace(
+                    ID_SLOT.encode(), f"{key}@{DOMAIN}".encode()
                 ),
                 "status": "pending",
                 "attempts": 0,
