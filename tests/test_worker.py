@@ -23,7 +23,14 @@ import pytest
 from store import Store, open_store
 from tests.alerts.delivery_support import RecordingHandler, smtp_server
 from tests.outbox_fill import fill_outbox, message_ids
-from tests.processes import SchedulerProcess, base_config, cli, wait_for, write_config
+from tests.processes import (
+    SchedulerProcess,
+    base_config,
+    cli,
+    status_json,
+    wait_for,
+    write_config,
+)
 
 WAIT = 60.0
 
@@ -125,6 +132,8 @@ def test_three_workers_and_the_scheduler_send_3000_digests_once_each(
         processes.append(SchedulerProcess(config, tmp_path / "scheduler.log"))
         try:
             wait_for(lambda: _all_sent(pg_store, count), WAIT * 3, "3000 rows sent")
+            status = status_json(config)
+            assert len(status["workers"]) == 3, status["workers"]
             for process in processes:
                 process.signal(signal.SIGTERM)
             codes = [process.wait_exit() for process in processes]
