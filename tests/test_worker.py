@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from store import Store, open_store
 from tests.alerts.delivery_support import RecordingHandler, smtp_server
@@ -254,3 +255,21 @@ def test_sigterm_releases_the_schedulers_claims(
     received = handler.counts()
     assert set(received) == set(expected)
     assert max(received.values()) == 1
+
+
+@pytest.mark.postgres
+def test_scheduler_tasks_leave_sending_to_workers(pg_store: Store, tmp_path: Path) -> None:
+    from config import parse_config
+    from service.tasks import Tasks
+
+    fill_outbox(pg_store, 3, datetime.now(UTC))
+    data = base_config(tmp_path, pg_store.url)
+    data["mail"] = {"backend": "file", "outbox_dir": str(tmp_path / "outbox")}
+    data["scheduler"]["send"] = "workers"
+    config = parse_config(yaml.safe_dump(data), tmp_path / "config.yaml")
+    assert Tasks(pg_store, config).send().summary == "send=workers"
+    assert pg_store.delivery_counts() == {"pending": 3}
+    scheduler_sends = config.model_copy(
+        update={"scheduler": config.scheduler.model_copy(update={"send": "scheduler"})}
+    )
+    assert Tasks(pg_store, scheduler_sends).send().summary.startswith("sent=3 ")
