@@ -349,7 +349,12 @@ def send_pending(
     batches = 0
     try:
         while not _stopped(stop) and (max_batches is None or batches < max_batches):
-            claimed = store.claim_deliveries(now, limit=batch_size, lease=lease, owner=owner)
+            # ``now`` may be a fixed instant (tests, the CLI): the lease still
+            # counts from the real time spent since, or a long run's later
+            # batches would be claimed already expired, open to other senders
+            claimed = store.claim_deliveries(
+                now, limit=batch_size, lease=clock.lease_from_now(), owner=owner
+            )
             if not claimed:
                 break
             batches += 1
@@ -413,9 +418,12 @@ class _LeaseClock:
     lease: timedelta
     started: float = field(default_factory=time.monotonic)
 
+    def lease_from_now(self) -> timedelta:
+        """The lease to give counted from ``now``: the time spent so far, plus the lease."""
+        return timedelta(seconds=time.monotonic() - self.started) + self.lease
+
     def renew(self, store: Store, owner: str) -> None:
-        elapsed = timedelta(seconds=time.monotonic() - self.started)
-        store.renew_claims(owner, self.now + elapsed + self.lease)
+        store.renew_claims(owner, self.now + self.lease_from_now())
 
 
 def sender_name(kind: str) -> str:
