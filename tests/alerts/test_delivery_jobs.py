@@ -444,7 +444,8 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
             assert counts.get("sent", 0) == handler.kill_at - 1
         assert counts["pending"] == count - counts.get("sent", 0)
 
-        restarted = _worker(config_file, store, DAY1 + CLAIM_LEASE)
+        # the lease counts from the dead sender's real time spent too: a minute more
+        restarted = _worker(config_file, store, DAY1 + CLAIM_LEASE + timedelta(minutes=1))
         _out, err = restarted.communicate(timeout=60)
         assert restarted.returncode == 0, err.decode()
     assert store.delivery_counts() == {"sent": count}
