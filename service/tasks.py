@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SENDERS_KEPT = timedelta(days=7)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -191,5 +193,10 @@ class Tasks:
         """Drop articles past retention_days; let the database tidy up."""
         cutoff = self.clock() - timedelta(days=self.config.retention_days)
         deleted = self.store.delete_articles_before(cutoff)
+        # a worker's heartbeat row outlives it; a week is plenty for `vnawatch status`
+        forgotten = self.store.forget_senders(self.clock() - SENDERS_KEPT)
         optimized = self.store.optimize()
-        return Outcome(f"deleted_articles={deleted} cutoff={cutoff:%Y-%m-%d} db={optimized!r}")
+        return Outcome(
+            f"deleted_articles={deleted} cutoff={cutoff:%Y-%m-%d} "
+            f"forgotten_senders={forgotten} db={optimized!r}"
+        )
