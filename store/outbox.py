@@ -249,8 +249,6 @@ class OutboxQueries(StoreBase):
             return {status: int(count) for status, count in rows}
 
 
-
-
 def apply_settings(row: SubscriberRow, spec: Subscriber) -> None:
     """Copy what a subscriber chooses (not identity, origin or state) onto its row."""
     row.name = spec.name
