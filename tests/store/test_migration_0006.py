@@ -26,7 +26,7 @@ DELIVERY = (
 def test_0006_adds_claim_owners_keeps_pending_rows_claimable_and_downgrades(
     database_url: str,
 ) -> None:
-    _migrate(database_url, "upgrade", "0007")
+    _migrate(database_url, "upgrade", "0008")
     engine = create_engine(database_url)
     with engine.begin() as connection:
         connection.execute(text(SUBSCRIBER), {"email": "a@example.org", "now": NOW})
@@ -49,7 +49,7 @@ def test_0006_adds_claim_owners_keeps_pending_rows_claimable_and_downgrades(
     finally:
         store.close()
 
-    _migrate(database_url, "downgrade", "0007")
+    _migrate(database_url, "downgrade", "0008")
     assert "claimed_by" not in _columns(database_url, "deliveries")
     assert "senders" not in _tables(database_url)
 

@@ -1,7 +1,7 @@
 """claims with an owner: who holds an outbox row and until when; the senders table
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from store.models import UtcDateTime
 
 revision = '0006'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
