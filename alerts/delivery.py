@@ -384,17 +384,28 @@ def dispatch(
     renew: Callable[[], None],
     stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Hand one claimed batch to its transport: chat/webhook channels (Apprise), the
-    .eml folder, or SMTP connections."""
-    batch, channel_rows = split_channel_rows(batch)
-    send_channel_rows(channel_rows, config, record)
-    if not batch:
+    """Send one claimed batch, renewing its lease every quarter of it until done."""
+    sending = _deliver(batch, config, record, stop)
+    asyncio.run(_renewing(sending, renew, config.mail.claim_lease_seconds / 4))
+
+
+async def _deliver(
+    batch: Sequence[Delivery],
+    config: Config,
+    record: Callable[[Outcome], None],
+    stop: Callable[[], bool] | None,
+) -> None:
+    """Hand each row to its transport: chat/webhook channels (Apprise), the .eml
+    folder, or ``mail.connections`` SMTP connections."""
+    emails, channel_rows = split_channel_rows(batch)
+    if channel_rows:  # Apprise blocks: in a thread, so the lease is still renewed
+        await asyncio.to_thread(send_channel_rows, channel_rows, config, record)
+    if not emails:
         return
     if config.mail.backend == "file":
-        write_files(batch, Path(config.mail.outbox_dir), record)
+        write_files(emails, Path(config.mail.outbox_dir), record)
         return
-    sending = send_smtp(batch, config.mail, record, connections=config.mail.connections, stop=stop)
-    asyncio.run(_renewing(sending, renew, config.mail.claim_lease_seconds / 4))
+    await send_smtp(emails, config.mail, record, connections=config.mail.connections, stop=stop)
 
 
 async def _renewing(
