@@ -73,7 +73,7 @@ _global_config: Path | None = None
 _global_log_level = "INFO"
 # the long-running commands keep their INFO lines; the others print their own
 # results and log only warnings and errors, unless -v or --log-level says more
-SERVICE_COMMANDS = frozenset({"run", "web"})
+SERVICE_COMMANDS = frozenset({"run", "web", "worker"})
 
 VerboseOption = Annotated[
     bool,
@@ -92,7 +92,7 @@ def main_options(
     log_level: Annotated[
         str | None,
         typer.Option(
-            help="DEBUG, INFO, WARNING or ERROR [default: INFO for run and web, else WARNING]",
+            help="DEBUG, INFO, WARNING or ERROR [default: INFO for run, worker, web; else WARNING]",
             show_default=False,
         ),
     ] = None,
@@ -332,6 +332,21 @@ def run(
     with opened_store(cfg):
         pass
     raise typer.Exit(scheduler.run(cfg, wait=wait))
+
+
+@app.command()
+def worker(config: ConfigOption = None) -> None:
+    """Send the outbox alongside the scheduler (PostgreSQL); run as many as you like."""
+    cfg = load(config)
+    from service import worker as sender
+
+    try:
+        sender.check_database(cfg)
+    except sender.WorkerRefusedError as exc:
+        fail(str(exc), 2)
+    with opened_store(cfg):
+        pass
+    raise typer.Exit(sender.run(cfg))
 
 
 @app.command()

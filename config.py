@@ -386,6 +386,14 @@ class Mail(Model):
         description="where the web app answers; used for unsubscribe links",
     )
     immediate_min_interval_minutes: int = Field(default=10, ge=0)
+    connections: int = Field(
+        default=4, ge=1, le=64, description="SMTP connections a sender uses at once"
+    )
+    claim_lease_seconds: float = Field(
+        default=120,
+        ge=1,
+        description="how long a sender holds the rows it claimed; renewed while it sends",
+    )
 
     @property
     def password(self) -> str | None:
@@ -426,6 +434,13 @@ class SchedulerSettings(Model):
     unhealthy_failures: int = Field(default=3, ge=1, description="crawl failures in a row")
     unhealthy_silent_hours: float = Field(default=12, gt=0)
     unhealthy_empty_extractions: int = Field(default=5, ge=1)
+    send: Literal["scheduler", "workers"] = Field(
+        default="scheduler",
+        description="who sends the outbox: this process, or `vnawatch worker` (PostgreSQL)",
+    )
+    worker_idle_seconds: float = Field(
+        default=2, gt=0, description="how long an idle `vnawatch worker` waits between looks"
+    )
 
 
 class Config(Model):
@@ -565,7 +580,20 @@ def _reference_problems(config: Config) -> list[Problem]:
                         f"{rule_id!r} is not one of this subscriber's rules ({mine})",
                     )
                 )
+    if config.scheduler.send == "workers" and is_sqlite(config.database_url):
+        problems.append((("scheduler", "send"), WORKERS_NEED_POSTGRES))
     return problems
+
+
+WORKERS_NEED_POSTGRES = (
+    "'workers' needs PostgreSQL: on SQLite the scheduler sends the mail itself, in its one "
+    "process; remove this key, or set database_url to a postgresql+psycopg:// URL"
+)
+
+
+def is_sqlite(database_url: str) -> bool:
+    """True for a SQLite URL (``sqlite:///…``, ``sqlite+pysqlite://…``)."""
+    return database_url.strip().lower().startswith("sqlite")
 
 
 def _duplicate_ids(config: Config) -> list[Problem]:

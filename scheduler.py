@@ -6,7 +6,8 @@ Jobs, built from config.yaml with explicit ids:
                        immediate alerts and send (``tasks.Tasks.crawl``)
 - ``digest:<email>``   daily or weekly at the subscriber's local send_time,
                        in their time zone (CronTrigger: right across DST)
-- ``send:pending``     retries what is pending
+- ``send:pending``     retries what is pending (not with ``scheduler.send: workers``:
+                       `vnawatch worker` processes send, ``service/worker.py``)
 - ``health``           source/outbox health, operator alarms
 - ``housekeeping``     daily: retention, VACUUM/ANALYZE
 - ``config:reload``    notices config.yaml edits and applies them
@@ -85,7 +86,7 @@ class Service:
     _abandon: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.tasks = Tasks(self.store, lambda: self.config)
+        self.tasks = Tasks(self.store, lambda: self.config, stop=self._stopping.is_set)
         self.reloader = ConfigReloader(self.store, self.config.path or Path("config.yaml"))
         self.scheduler = BlockingScheduler(
             timezone=ZoneInfo(self.config.timezone),
@@ -319,8 +320,8 @@ class Service:
             killed = instance.kill_children()
             logger.warning(
                 "stopping: abandoned running jobs=%s killed_child_processes=%d "
-                "(a crawl's stored articles stay; unsent mail stays queued for the next "
-                "start, the batch being sent once its claim lapses)",
+                "(a crawl's stored articles stay; unsent mail stays queued and its "
+                "claims are released)",
                 ",".join(left),
                 killed,
             )
@@ -335,6 +336,14 @@ class Service:
         return self.exit_code
 
     def finish(self) -> None:
+        try:
+            # a send stopped in time released its rows already; an abandoned one
+            # (past the grace period) has not: hand them to the workers now
+            released = self.store.release_claims(self.tasks.sender)
+            if released:
+                logger.info("released claimed outbox rows=%d", released)
+        except Exception:
+            logger.exception("could not release claimed outbox rows (their lease will expire)")
         try:
             self.write_process_state(datetime.now(UTC), stopped=True)
             self.publish_schedule(stopped=True)

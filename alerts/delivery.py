@@ -8,7 +8,8 @@ the pure digest and mailer stages:
   one transaction (``Store.queue_delivery``);
 - :func:`queue_immediate_alerts` does the same for ``immediate`` subscribers,
   at most one email per ``mail.immediate_min_interval_minutes``;
-- :func:`send_pending` claims due outbox rows and sends them (SMTP or files);
+- :func:`send_pending` claims due outbox rows for one sender and sends them
+  (SMTP connections or files), releasing what it still holds when it returns;
 - :func:`preview_digests` renders what would be sent, recording nothing.
 
 Queueing and previews see config.yaml's rules plus the web subscribers' stored
@@ -20,10 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from alerts.channels import send_channel_rows, split_channel_rows, with_channels
 from alerts.digest import Digest, Window, build_digest, digest_window, open_window, render_digest
@@ -52,7 +59,7 @@ logger = logging.getLogger(__name__)
 ALERT_LOOKBACK = timedelta(days=2)
 # another outlet's copy of a dispatch sent this recently is not shown again
 SENT_LOOKBACK = timedelta(days=3)
-CLAIM_LEASE = timedelta(minutes=10)
+CLAIM_LEASE = timedelta(minutes=2)  # the default of mail.claim_lease_seconds
 BATCH_SIZE = 200
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
@@ -90,6 +97,7 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    released: int = 0  # claimed, then handed back unsent (a stop)
 
     def __str__(self) -> str:
         return f"outbox sent={self.sent} retried={self.retried} failed={self.failed}"
@@ -317,24 +325,125 @@ def backoff(attempts: int) -> timedelta:
 
 
 def send_pending(
-    store: Store, config: Config, *, now: datetime, batch_size: int = BATCH_SIZE
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    owner: str | None = None,
+    stop: Callable[[], bool] | None = None,
+    max_batches: int | None = None,
 ) -> SendReport:
-    """Send every due pending row, batch by batch, one SMTP connection per batch."""
+    """Send every due pending row, batch by batch, over ``mail.connections`` connections.
+
+    Rows are claimed for ``owner`` (a new sender name by default) with a lease
+    renewed while a batch is sent. Once ``stop()`` is true no more rows are
+    sent; whatever this call still holds when it returns (stopped, or an error)
+    is released at once, for another sender to take.
+    """
+    owner = owner or sender_name("send")
     report = SendReport()
+    lease = timedelta(seconds=config.mail.claim_lease_seconds)
+    clock = _LeaseClock(now, lease)
     record = _recorder(store, now, report)
-    while claimed := store.claim_deliveries(now, limit=batch_size, lease=CLAIM_LEASE):
-        batch = _without_suppressed(store, claimed)
-        # channels hook: rows whose channel is an Apprise URL go to alerts.channels
-        batch, channel_rows = split_channel_rows(batch)
-        send_channel_rows(channel_rows, config, record)
-        if not batch:
-            continue
-        if config.mail.backend == "file":
-            write_files(batch, Path(config.mail.outbox_dir), record)
-        else:
-            asyncio.run(send_smtp(batch, config.mail, record))
-    logger.info("outbox sent=%d retried=%d failed=%d", report.sent, report.retried, report.failed)
+    batches = 0
+    try:
+        while not _stopped(stop) and (max_batches is None or batches < max_batches):
+            # ``now`` may be a fixed instant (tests, the CLI): the lease still
+            # counts from the real time spent since, or a long run's later
+            # batches would be claimed already expired, open to other senders
+            claimed = store.claim_deliveries(
+                now, limit=batch_size, lease=clock.lease_from_now(), owner=owner
+            )
+            if not claimed:
+                break
+            batches += 1
+            batch = _without_suppressed(store, claimed)
+            if batch:
+                dispatch(batch, config, record, renew=lambda: clock.renew(store, owner), stop=stop)
+    finally:
+        report.released = store.release_claims(owner)
+    # an idle worker looks every few seconds: only a look that did something is news
+    busy = report.sent or report.retried or report.failed or report.released
+    logger.log(
+        logging.INFO if busy or max_batches is None else logging.DEBUG,
+        "outbox sent=%d retried=%d failed=%d released=%d",
+        report.sent,
+        report.retried,
+        report.failed,
+        report.released,
+    )
     return report
+
+
+def dispatch(
+    batch: Sequence[Delivery],
+    config: Config,
+    record: Callable[[Outcome], None],
+    *,
+    renew: Callable[[], None],
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Send one claimed batch, renewing its lease every quarter of it until done."""
+    sending = _deliver(batch, config, record, stop)
+    asyncio.run(_renewing(sending, renew, config.mail.claim_lease_seconds / 4))
+
+
+async def _deliver(
+    batch: Sequence[Delivery],
+    config: Config,
+    record: Callable[[Outcome], None],
+    stop: Callable[[], bool] | None,
+) -> None:
+    """Hand each row to its transport: chat/webhook channels (Apprise), the .eml
+    folder, or ``mail.connections`` SMTP connections."""
+    emails, channel_rows = split_channel_rows(batch)
+    if channel_rows:  # Apprise blocks: in a thread, so the lease is still renewed
+        await asyncio.to_thread(send_channel_rows, channel_rows, config, record)
+    if not emails:
+        return
+    if config.mail.backend == "file":
+        write_files(emails, Path(config.mail.outbox_dir), record)
+        return
+    await send_smtp(emails, config.mail, record, connections=config.mail.connections, stop=stop)
+
+
+async def _renewing(
+    sending: Coroutine[Any, Any, None], renew: Callable[[], None], every: float
+) -> None:
+    """Run ``sending``, renewing the claims' lease every ``every`` seconds until it ends."""
+    task = asyncio.ensure_future(sending)
+    while True:
+        done, _pending = await asyncio.wait({task}, timeout=every)
+        if done:
+            task.result()
+            return
+        await asyncio.to_thread(renew)
+
+
+@dataclass
+class _LeaseClock:
+    """The claim lease on the caller's clock: ``now`` plus the time spent sending."""
+
+    now: datetime
+    lease: timedelta
+    started: float = field(default_factory=time.monotonic)
+
+    def lease_from_now(self) -> timedelta:
+        """The lease to give counted from ``now``: the time spent so far, plus the lease."""
+        return timedelta(seconds=time.monotonic() - self.started) + self.lease
+
+    def renew(self, store: Store, owner: str) -> None:
+        store.renew_claims(owner, self.now + self.lease_from_now())
+
+
+def sender_name(kind: str) -> str:
+    """``host:pid:kind:token``, unique per sender: who holds a claimed row."""
+    return f"{socket.gethostname()}:{os.getpid()}:{kind}:{uuid.uuid4().hex[:8]}"
+
+
+def _stopped(stop: Callable[[], bool] | None) -> bool:
+    return stop is not None and stop()
 
 
 def _without_suppressed(store: Store, batch: Sequence[Delivery]) -> list[Delivery]:
@@ -351,17 +460,24 @@ def _without_suppressed(store: Store, batch: Sequence[Delivery]) -> list[Deliver
 
 
 def _recorder(store: Store, now: datetime, report: SendReport) -> Callable[[Outcome], None]:
-    """Commit each outcome as soon as it is known (at most one message in flight)."""
+    """Commit each outcome as soon as it is known (one message in flight per connection).
+
+    Connections report from several threads at once: each write is its own
+    statement; only the counts share a lock.
+    """
+    counting = threading.Lock()
 
     def record(outcome: Outcome) -> None:
         delivery = outcome.delivery
         if outcome.status == "sent":
             store.mark_sent(delivery.id, now, outcome.reply)
-            report.sent += 1
+            with counting:
+                report.sent += 1
         elif outcome.status == "failed":
             store.mark_failed(delivery.id, outcome.reply)
-            report.failed += 1
-            report.errors.append(f"{delivery.key}: {outcome.reply}")
+            with counting:
+                report.failed += 1
+                report.errors.append(f"{delivery.key}: {outcome.reply}")
             logger.error(
                 "delivery failed for good id=%s to=%s error=%s",
                 delivery.id,
@@ -372,7 +488,8 @@ def _recorder(store: Store, now: datetime, report: SendReport) -> Callable[[Outc
             attempts = delivery.attempts + (1 if outcome.attempted else 0)
             retry_at = now + backoff(max(attempts, 1))
             store.mark_retry(delivery.id, outcome.reply, retry_at, attempted=outcome.attempted)
-            report.retried += 1
+            with counting:
+                report.retried += 1
             logger.warning(
                 "delivery will be retried id=%s to=%s attempts=%d retry_at=%s error=%s",
                 delivery.id,

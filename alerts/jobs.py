@@ -16,6 +16,7 @@ from alerts.delivery import (
     queue_due_digests,
     queue_immediate_alerts,
     send_pending,
+    sender_name,
     sync_subscribers,
 )
 from alerts.matching import (
@@ -41,6 +42,7 @@ __all__ = [
     "queue_immediate_alerts",
     "rematch_since",
     "send_pending",
+    "sender_name",
     "sync_subscribers",
     "test_rule",
 ]

@@ -5,17 +5,21 @@ row, so a retry sends exactly what was queued. Header text from articles,
 rule names or names is sanitised (no CR/LF, no look-alike encoded words)
 before :class:`email.message.EmailMessage` encodes it.
 
-Sending goes through one reused aiosmtplib connection per batch. Each row's
-outcome is reported to a callback as soon as the server answers, so at most
-the one message in flight can be sent twice if the process dies between the
-server's acceptance and the database commit. Failures are typed:
+Sending goes through reused aiosmtplib connections (``mail.connections`` at
+once, each taking the next row of the batch). Each row's outcome is reported
+to a callback as soon as the server answers, and a connection sends nothing
+more until that report returns, so if the process dies between the server's
+acceptance and the database commit, at most one message per connection is
+sent twice. Failures are typed:
 :class:`DeliveryError` says whether a retry can help.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +60,8 @@ class DeliveryError(Exception):
         self.code = code
         self.permanent = permanent
         self.connection = connection
+        # set when the connection broke while sending a row (that row is reported)
+        self.attempted_row = False
 
 
 @dataclass(frozen=True)
@@ -221,47 +227,94 @@ def classify(exc: Exception) -> DeliveryError:
     return DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False, connection=True)
 
 
-async def send_smtp(deliveries: Sequence[Delivery], mail: Mail, report: Report) -> None:
-    """Send rows in order over one connection; report each outcome as it happens.
+async def send_smtp(
+    deliveries: Sequence[Delivery],
+    mail: Mail,
+    report: Report,
+    *,
+    connections: int = 1,
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Send rows over up to ``connections`` connections at once; report each outcome.
 
-    A connection failure reports the current row and every row not yet tried
-    as ``retry`` and stops the batch; a refusal concerns only its own row.
+    Each connection takes the next unsent row, sends it, and waits for its
+    outcome to be reported (``report`` runs in a thread, so one connection's
+    database write does not hold up the others) before taking another: at
+    most one message per connection is ever accepted and not yet reported.
+    A connection failure reports that connection's row as ``retry`` and ends
+    that connection; a refusal concerns only its own row. Rows no connection
+    could send are reported ``retry``. Once ``stop()`` is true no row is
+    taken: the rows left are not reported at all (the caller releases them).
     """
+    queue = deque(deliveries)
+    failures: list[DeliveryError] = []
+    count = max(1, min(connections, len(queue)))
+    await asyncio.gather(
+        *(_send_over_one(queue, mail, report, stop, failures) for _ in range(count))
+    )
+    if not queue or (stop is not None and stop()):
+        return
+    error = failures[-1] if failures else DeliveryError("not sent", permanent=False)
+    # a refused login or sender needs the operator; an outage passes
+    level = logging.ERROR if error.code is not None else logging.WARNING
+    logger.log(
+        level,
+        "SMTP unusable host=%s port=%s error=%s; %d rows stay pending",
+        mail.host,
+        mail.port,
+        error,
+        len(queue),
+    )
+    # when no connection got as far as a row (the server is down), the first
+    # row counts the attempt, so the back-off grows during an outage
+    first_attempted = not any(failure.attempted_row for failure in failures)
+    for i, delivery in enumerate(queue):
+        outcome = Outcome(delivery, "retry", str(error), attempted=first_attempted and i == 0)
+        await asyncio.to_thread(report, outcome)
+
+
+async def _send_over_one(
+    queue: deque[Delivery],
+    mail: Mail,
+    report: Report,
+    stop: Callable[[], bool] | None,
+    failures: list[DeliveryError],
+) -> None:
+    """One connection's share: take rows from ``queue`` until it is empty, stopped or broken."""
     client = _smtp_client(mail)
-    remaining = list(deliveries)
+    delivery: Delivery | None = None
     try:
         await _connect(client, mail)
-        while remaining:
-            delivery = remaining[0]
-            try:
-                _errors, reply = await client.sendmail(
-                    mail.from_address, [delivery.subscriber], delivery.message
-                )
-            except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
-                error = classify(exc)
-                if error.connection:
-                    raise error from exc
-                remaining.pop(0)
-                report(Outcome(delivery, "failed" if error.permanent else "retry", str(error)))
-                continue
-            remaining.pop(0)
-            report(Outcome(delivery, "sent", reply))
+        while queue and not (stop is not None and stop()):
+            delivery = queue.popleft()
+            outcome = await _send_one(client, mail, delivery)
+            delivery = None
+            await asyncio.to_thread(report, outcome)
     except DeliveryError as error:
-        # a refused login or sender needs the operator; an outage passes
-        level = logging.ERROR if error.code is not None else logging.WARNING
-        logger.log(
-            level,
-            "SMTP unusable host=%s port=%s error=%s; %d rows stay pending",
-            mail.host,
-            mail.port,
-            error,
-            len(remaining),
-        )
-        for i, delivery in enumerate(remaining):
-            report(Outcome(delivery, "retry", str(error), attempted=i == 0))
+        failures.append(error)
+        if delivery is not None:
+            error.attempted_row = True
+            await asyncio.to_thread(report, Outcome(delivery, "retry", str(error)))
+            logger.warning(
+                "SMTP connection lost host=%s port=%s error=%s", mail.host, mail.port, error
+            )
     finally:
         if client.is_connected:
             try:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError, TimeoutError):
                 client.close()
+
+
+async def _send_one(client: aiosmtplib.SMTP, mail: Mail, delivery: Delivery) -> Outcome:
+    """One row's outcome; a failure of the connection itself is raised instead."""
+    try:
+        _errors, reply = await client.sendmail(
+            mail.from_address, [delivery.subscriber], delivery.message
+        )
+    except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
+        error = classify(exc)
+        if error.connection:
+            raise error from exc
+        return Outcome(delivery, "failed" if error.permanent else "retry", str(error))
+    return Outcome(delivery, "sent", reply)

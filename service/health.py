@@ -25,7 +25,7 @@ from alerts.suppression import suppressed_addresses
 from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
 from store import StoreError, open_store
 from store.health import JobRun, SourceActivity
-from store.records import ConfigState, SchedulerState, SourceState
+from store.records import ConfigState, SchedulerState, SenderState, SourceState
 
 if TYPE_CHECKING:
     from store import Store
@@ -109,6 +109,8 @@ class StatusReport:
     # config.yaml subscribers on the suppression list: they get no mail, and the
     # operator should remove them from the file (not a fault, so not a problem)
     suppressed_subscribers: list[str] = field(default_factory=list)
+    send: str = "scheduler"  # scheduler.send: who sends the outbox
+    workers: list[SenderState] = field(default_factory=list)  # `vnawatch worker`s alive
 
     @property
     def problems(self) -> list[str]:
@@ -130,6 +132,11 @@ class StatusReport:
             )
         if not self.config.valid:
             found.append(f"config invalid since {_when(self.config.invalid_since)}")
+        if self.send == "workers" and not self.workers and self.outbox.pending:
+            found.append(
+                f"scheduler.send is 'workers' but no `vnawatch worker` is running; "
+                f"{self.outbox.pending} deliveries wait"
+            )
         return found
 
     @property
@@ -181,6 +188,12 @@ def collect_status(
         suppressed_subscribers=sorted(
             suppressed_addresses(store, [str(spec.email) for spec in config.subscribers])
         ),
+        send=config.scheduler.send,
+        workers=[
+            sender
+            for sender in store.senders(now - STALE_HEARTBEAT)
+            if sender.kind == "worker" and sender.stopped_at is None
+        ],
         scheduler=scheduler_status(
             store.scheduler_state(),
             now=now,
@@ -369,6 +382,7 @@ def render_status(report: StatusReport) -> str:
         f"outbox     pending {out.pending} (oldest {_when(out.oldest_pending_at)}), "
         f"failed {out.failed} ({out.failed_24h} in 24 h), sent in 24 h {out.sent_24h}"
     )
+    lines.append(f"sending    {_sending_line(report)}")
     if report.suppressed_subscribers:
         lines += [
             "",
@@ -391,6 +405,15 @@ def _scheduler_line(status: SchedulerStatus) -> str:
     if last.heartbeat_at:
         return f"not running? last heartbeat {_when(last.heartbeat_at)}"
     return "never ran on this database"
+
+
+def _sending_line(report: StatusReport) -> str:
+    """Who sends, and the `vnawatch worker` processes seen in the last minutes."""
+    who = "by `vnawatch worker`" if report.send == "workers" else "by the scheduler"
+    if not report.workers:
+        return f"{who}; no worker running"
+    workers = ", ".join(f"{w.name} (sent {w.sent})" for w in report.workers)
+    return f"{who}; {len(report.workers)} worker(s) running: {workers}"
 
 
 def _config_line(status: ConfigState) -> str:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SENDERS_KEPT = timedelta(days=7)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -41,6 +43,13 @@ class Report(Protocol):
     """A stage's report: crawl, match, queue or send."""
 
     def summary(self) -> str: ...
+
+
+class LeftToWorkers:
+    """The send step when ``scheduler.send: workers``: `vnawatch worker` sends."""
+
+    def summary(self) -> str:
+        return "send=workers"
 
 
 def _line(*reports: Report) -> str:
@@ -61,11 +70,28 @@ class Tasks:
         config: Config | Callable[[], Config],
         *,
         clock: Callable[[], datetime] = utc_now,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
+        from alerts.jobs import sender_name
+
         self.store = store
         self._config = config if callable(config) else (lambda: config)
         self.clock = clock
         self.delivery_lock = threading.Lock()
+        # the owner of the outbox rows this process claims; ``stop`` (the
+        # scheduler stopping) ends a send early and releases what it holds
+        self.sender = sender_name("scheduler")
+        self.stop = stop
+
+    def send_pending(self) -> Report:
+        """Send the outbox here, unless config.yaml leaves sending to `vnawatch worker`."""
+        from alerts.jobs import send_pending
+
+        if self.config.scheduler.send == "workers":
+            return LeftToWorkers()
+        return send_pending(
+            self.store, self.config, now=self.clock(), owner=self.sender, stop=self.stop
+        )
 
     @property
     def config(self) -> Config:
@@ -88,47 +114,40 @@ class Tasks:
 
     def deliver_new(self) -> str:
         """Match new articles, queue immediate alerts, send what is pending."""
-        from alerts.jobs import match_new_articles, queue_immediate_alerts, send_pending
+        from alerts.jobs import match_new_articles, queue_immediate_alerts
 
         with self.delivery_lock:
             now = self.clock()
             matched = match_new_articles(self.store, self.config, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
-            sent = send_pending(self.store, self.config, now=self.clock())
+            sent = self.send_pending()
         return _line(matched, alerts, sent)
 
     def catch_up(self) -> Outcome:
         """At start: whatever a stop or crash left owed (idempotent per digest window)."""
-        from alerts.jobs import (
-            match_new_articles,
-            queue_due_digests,
-            queue_immediate_alerts,
-            send_pending,
-        )
+        from alerts.jobs import match_new_articles, queue_due_digests, queue_immediate_alerts
 
         with self.delivery_lock:
             now = self.clock()
             matched = match_new_articles(self.store, self.config, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
             digests = queue_due_digests(self.store, self.config, now=now)
-            sent = send_pending(self.store, self.config, now=self.clock())
+            sent = self.send_pending()
         return Outcome(_line(matched, alerts, digests, sent))
 
     def digest(self, email: str) -> Outcome:
         """A subscriber's digest time: queue every due digest, then send."""
-        from alerts.jobs import queue_due_digests, send_pending
+        from alerts.jobs import queue_due_digests
 
         with self.delivery_lock:
             queued = queue_due_digests(self.store, self.config, now=self.clock())
-            sent = send_pending(self.store, self.config, now=self.clock())
+            sent = self.send_pending()
         return Outcome(f"subscriber={email} {_line(queued, sent)}")
 
     def send(self) -> Outcome:
         """Retry what is pending (SMTP outages, rows due for another attempt)."""
-        from alerts.jobs import send_pending
-
         with self.delivery_lock:
-            sent = send_pending(self.store, self.config, now=self.clock())
+            sent = self.send_pending()
         return Outcome(sent.summary())
 
     def sync_subscribers(self) -> None:
@@ -140,7 +159,7 @@ class Tasks:
         """Re-match recent articles for new or edited rules, then alert immediate
         subscribers at once (matches are replaced, not added; delivered articles
         are remembered, so nothing is mailed twice)."""
-        from alerts.jobs import queue_immediate_alerts, rematch_since, send_pending
+        from alerts.jobs import queue_immediate_alerts, rematch_since
 
         ids = sorted(rule_ids)
         if not ids:
@@ -150,7 +169,7 @@ class Tasks:
         with self.delivery_lock:
             report = rematch_since(self.store, self.config, since, rule_ids=ids, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=self.clock())
-            sent = send_pending(self.store, self.config, now=self.clock())
+            sent = self.send_pending()
         return (
             f"rematch rules={','.join(ids)} since={since:%Y-%m-%dT%H:%MZ} "
             f"{_line(report, alerts, sent)}"
@@ -174,5 +193,10 @@ class Tasks:
         """Drop articles past retention_days; let the database tidy up."""
         cutoff = self.clock() - timedelta(days=self.config.retention_days)
         deleted = self.store.delete_articles_before(cutoff)
+        # a worker's heartbeat row outlives it; a week is plenty for `vnawatch status`
+        forgotten = self.store.forget_senders(self.clock() - SENDERS_KEPT)
         optimized = self.store.optimize()
-        return Outcome(f"deleted_articles={deleted} cutoff={cutoff:%Y-%m-%d} db={optimized!r}")
+        return Outcome(
+            f"deleted_articles={deleted} cutoff={cutoff:%Y-%m-%d} "
+            f"forgotten_senders={forgotten} db={optimized!r}"
+        )

@@ -109,7 +109,11 @@ def desired_jobs(config: Config, bodies: JobBodies, now: datetime) -> list[JobSp
     return [
         *_crawl_jobs(config, tasks, now),
         *_digest_jobs(config, tasks),
-        _every("send:pending", tasks.send, settings.send_retry_seconds, now),
+        *(
+            [_every("send:pending", tasks.send, settings.send_retry_seconds, now)]
+            if settings.send == "scheduler"
+            else []
+        ),
         _every("health", tasks.check_health, settings.health_minutes * 60, now, first=5),
         JobSpec(
             id="housekeeping",

@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from store.articles import ArticleQueries
 from store.channels import ChannelQueries
+from store.claims import ClaimQueries
 from store.crawl_state import CrawlStateQueries
 from store.feeds import FeedQueries
 from store.health import HealthQueries
@@ -30,6 +31,7 @@ from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
 from store.pauses import PauseQueries
+from store.senders import SenderQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
 
@@ -47,12 +49,14 @@ class Store(
     CrawlStateQueries,
     OutboxQueries,
     ChannelQueries,
+    ClaimQueries,
     SubscriptionQueries,
     SuppressionQueries,
     HealthQueries,
     LockQueries,
     FeedQueries,
     PauseQueries,
+    SenderQueries,
 ):
     """All persistent state of vnawatch."""
 

@@ -209,6 +209,10 @@ class DeliveryRow(Base):
     smtp_reply: Mapped[str | None] = mapped_column(Text)
     # "email", or the Apprise URL this row notifies (a secret, needed to send)
     channel: Mapped[str] = mapped_column(Text, default="email")
+    # the sender (worker or scheduler) holding the row, until its lease ends;
+    # a clean stop clears both at once, a crash leaves them to expire
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class DeliveredArticleRow(Base):
@@ -258,6 +262,19 @@ class HttpValidatorRow(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SenderRow(Base):
+    """A sending process (`vnawatch worker` or the scheduler) and its last heartbeat."""
+
+    __tablename__ = "senders"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LockRow(Base):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -210,72 +210,6 @@ class OutboxQueries(StoreBase):
                 )
             )
 
-    def claim_deliveries(self, now: datetime, *, limit: int, lease: timedelta) -> list[Delivery]:
-        """Take up to ``limit`` due pending rows for sending, leased until ``now + lease``.
-
-        PostgreSQL workers skip rows another worker holds (SKIP LOCKED); the
-        compare-and-set update makes the claim safe on SQLite too. A worker
-        that dies leaves its rows to be claimed again when the lease ends.
-        """
-        due = or_(DeliveryRow.next_attempt_at.is_(None), DeliveryRow.next_attempt_at <= now)
-        query = (
-            select(DeliveryRow, SubscriberRow.email)
-            .join(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
-            .where(DeliveryRow.status == "pending", due)
-            .order_by(DeliveryRow.id)
-            .limit(limit)
-        )
-        if self.dialect == "postgresql":
-            query = query.with_for_update(of=DeliveryRow, skip_locked=True)
-        claimed: list[Delivery] = []
-        with self._transaction() as session:
-            for row, email in session.execute(query).all():
-                taken = session.execute(
-                    update(DeliveryRow)
-                    .where(DeliveryRow.id == row.id, DeliveryRow.status == "pending", due)
-                    .values(next_attempt_at=now + lease)
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    claimed.append(_delivery(row, email))
-        return claimed
-
-    def mark_sent(self, delivery_id: int, now: datetime, reply: str) -> None:
-        """Record the server's acceptance (one UPDATE: this runs once per message sent)."""
-        with self._transaction() as session:
-            session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    smtp_reply=reply[:ERROR_LIMIT],
-                    attempts=DeliveryRow.attempts + 1,
-                    next_attempt_at=None,
-                )
-                .execution_options(synchronize_session=False)
-            )
-
-    def mark_retry(
-        self, delivery_id: int, error: str, next_attempt_at: datetime, *, attempted: bool = True
-    ) -> int:
-        """Keep a row pending until ``next_attempt_at``; returns its attempt count."""
-        with self._transaction() as session:
-            row = session.get_one(DeliveryRow, delivery_id)
-            row.last_error = error[:ERROR_LIMIT]
-            row.next_attempt_at = next_attempt_at
-            if attempted:
-                row.attempts += 1
-            return row.attempts
-
-    def mark_failed(self, delivery_id: int, error: str) -> None:
-        with self._transaction() as session:
-            row = session.get_one(DeliveryRow, delivery_id)
-            row.status = "failed"
-            row.last_error = error[:ERROR_LIMIT]
-            row.attempts += 1
-            row.next_attempt_at = None
-
     def deliveries(
         self, *, status: str | None = None, subscriber: str | None = None
     ) -> list[Delivery]:
@@ -302,7 +236,7 @@ class OutboxQueries(StoreBase):
                 for delivery_id, article_pk in pairs:
                     articles.setdefault(delivery_id, []).append(article_pk)
             return [
-                _delivery(row, email, tuple(sorted(articles.get(row.id, ()))))
+                delivery_from_row(row, email, tuple(sorted(articles.get(row.id, ()))))
                 for row, email in rows
             ]
 
@@ -355,7 +289,7 @@ def _advance(session: Session, subscriber_id: int, until: datetime) -> None:
         row.covered_until = until
 
 
-def _delivery(row: DeliveryRow, email: str, article_ids: tuple[int, ...] = ()) -> Delivery:
+def delivery_from_row(row: DeliveryRow, email: str, article_ids: tuple[int, ...] = ()) -> Delivery:
     return Delivery(
         id=row.id,
         subscriber=email,
@@ -374,4 +308,6 @@ def _delivery(row: DeliveryRow, email: str, article_ids: tuple[int, ...] = ()) -
         sent_at=row.sent_at,
         smtp_reply=row.smtp_reply,
         channel=row.channel,
+        claimed_by=row.claimed_by,
+        claimed_until=row.claimed_until,
     )

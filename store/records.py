@@ -196,6 +196,8 @@ class Delivery:
     smtp_reply: str | None = None
     # "email" or an Apprise URL: a secret, left out of repr (show config.redact_channel's)
     channel: str = field(default=EMAIL_CHANNEL, repr=False)
+    claimed_by: str | None = None  # the sender holding it, until claimed_until
+    claimed_until: datetime | None = None
 
     @property
     def is_email(self) -> bool:
@@ -284,6 +286,18 @@ class SchedulerState:
     started_at: datetime | None = None
     heartbeat_at: datetime | None = None
     stopped_at: datetime | None = None  # None while it runs (or after a crash)
+
+
+@dataclass(frozen=True)
+class SenderState:
+    """A sending process (``worker`` or ``scheduler``) as it last reported itself."""
+
+    name: str
+    kind: str
+    started_at: datetime
+    seen_at: datetime
+    stopped_at: datetime | None = None  # None while it runs (or after a crash)
+    sent: int = 0
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,13 @@ def test_dockerfile_installs_the_package_and_runs_as_non_root() -> None:
 def test_dockerignore_keeps_local_state_out() -> None:
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".git", ".venv", "/vnawatch.db*"} <= set(ignored)
+
+
+def test_worker_service_scales(services: dict[str, Any]) -> None:
+    """`docker compose up --scale worker=3`: no fixed name or host port to clash on."""
+    worker, app = services["worker"], services["app"]
+    assert worker["command"] == ["worker"]
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["environment"] == app["environment"]  # same database, config, secrets
+    assert worker["depends_on"]["init"]["condition"] == "service_completed_successfully"
+    assert worker["init"] is True and worker["restart"] == "unless-stopped"

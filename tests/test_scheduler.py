@@ -464,7 +464,14 @@ def test_sigterm_mid_send_exits_0_and_marks_sent_only_what_smtp_accepted(
     with smtp_server(handler) as controller:
         data = base_config(tmp_path)
         data["subscribers"] = _digest_subscribers()
-        data["mail"] = {"backend": "smtp", "host": "127.0.0.1", "port": controller.port}
+        # one connection: the three digests go one after the other, so the exit
+        # falls in the middle of the batch
+        data["mail"] = {
+            "backend": "smtp",
+            "host": "127.0.0.1",
+            "port": controller.port,
+            "connections": 1,
+        }
         data["scheduler"]["shutdown_grace_seconds"] = 1
         config = write_config(tmp_path / "config.yaml", data)
         assert cli(config, "init").returncode == 0

@@ -336,3 +336,38 @@ def test_catch_up_line_names_each_stage_in_its_keys(store: Store, config: Config
         "matched_articles=0 matches=0 match_errors=0 alerts_queued=0 alerts_errors=0 "
         "digests_queued=0 digests_errors=0 sent=0 retried=0 send_failed=0"
     )
+
+
+def test_status_lists_live_workers_and_housekeeping_forgets_old_ones(
+    store: Store, config: Config
+) -> None:
+    from service.tasks import Tasks
+
+    store.record_sender("h:1:worker:a", "worker", NOW - timedelta(seconds=20), sent=120)
+    store.record_sender("h:2:worker:b", "worker", NOW - timedelta(days=8), sent=5)
+    store.record_sender("h:3:worker:c", "worker", NOW - timedelta(seconds=5), sent=7, stopped=True)
+    report = collect_status(store, config, now=NOW)
+    assert [w.name for w in report.workers] == ["h:1:worker:a"]  # not stopped, seen lately
+    assert "1 worker(s) running: h:1:worker:a (sent 120)" in render_status(report)
+    outcome = Tasks(store, config, clock=lambda: NOW).housekeeping()
+    assert "forgotten_senders=1" in outcome.summary
+    assert [s.name for s in store.senders(NOW - timedelta(days=30))] == [
+        "h:1:worker:a",
+        "h:3:worker:c",
+    ]
+
+
+def test_status_flags_mail_waiting_for_workers_that_do_not_run(
+    store: Store, config: Config
+) -> None:
+    from tests.outbox_fill import fill_outbox
+
+    fill_outbox(store, 2, NOW)
+    workers = config.model_copy(
+        update={"scheduler": config.scheduler.model_copy(update={"send": "workers"})}
+    )
+    assert not collect_status(store, config, now=NOW).problems
+    problems = collect_status(store, workers, now=NOW).problems
+    assert any("no `vnawatch worker` is running; 2 deliveries wait" in p for p in problems)
+    store.record_sender("h:1:worker:a", "worker", NOW, sent=0)
+    assert not collect_status(store, workers, now=NOW).problems

@@ -189,3 +189,18 @@ def test_shipped_config_states_the_scheduler_defaults() -> None:
 
     shipped = load_config(Path(__file__).resolve().parents[1] / "config.yaml")
     assert shipped.scheduler == SchedulerSettings()
+
+
+def test_send_workers_drops_the_schedulers_send_job(tmp_path: Path) -> None:
+    from config import Config
+
+    data = base_config(tmp_path, "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    data["scheduler"]["send"] = "workers"
+    config = Config.model_validate(data)
+    bodies = SimpleNamespace(
+        tasks=SimpleNamespace(digest=None, send=None, check_health=None, housekeeping=None),
+        reload=None,
+        renew_lock=None,
+    )
+    ids = [spec.id for spec in desired_jobs(config, bodies, datetime.now(UTC))]  # type: ignore[arg-type]
+    assert "send:pending" not in ids and "digest:a@b.vn" in ids

@@ -224,7 +224,10 @@ def test_sender_killed_while_the_endpoint_holds_the_request_duplicates_at_most_o
         (row,) = store.deliveries()
         assert row.status == "pending"  # received, never recorded
         endpoint.hold = None
-        restarted = _worker(tmp_path / "config.yaml", store, DAY1 + CLAIM_LEASE)
+        # the lease counts the dead sender's real time spent too: a minute past it
+        restarted = _worker(
+            tmp_path / "config.yaml", store, DAY1 + CLAIM_LEASE + timedelta(minutes=1)
+        )
         _out, err = restarted.communicate(timeout=60)
         assert restarted.returncode == 0, err.decode()
         assert TOKEN not in err.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -10,7 +11,7 @@ import sys
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -316,6 +317,64 @@ def test_a_dead_worker_lease_expires_and_rows_go_out_once(store: Store, tmp_path
     assert len(handler.messages) == 3
 
 
+def test_send_stopped_midway_releases_its_unsent_rows_at_once(store: Store, tmp_path: Path) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as controller:
+        config = _smtp_config(tmp_path, controller.port)
+        # one connection, so the stop falls between two rows of the batch
+        config = config.model_copy(
+            update={"mail": config.mail.model_copy(update={"connections": 1})}
+        )
+        _queue_three(store, config)
+        stopped = send_pending(
+            store, config, now=DAY1, owner="w1", stop=lambda: len(handler.messages) >= 1
+        )
+        assert (stopped.sent, stopped.released) == (1, 2)
+        # released, not leased: claimable at the same instant by another sender
+        assert store.claim_holders(DAY1) == {}
+        assert all(d.claimed_by is None for d in store.deliveries(status="pending"))
+        assert send_pending(store, config, now=DAY1, owner="w2").sent == 2
+    assert sorted(rcpt for _, (rcpt,), _ in handler.messages) == [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
+
+
+@dataclass
+class PeekingHandler(RecordingHandler):
+    """Slow answers; on the last message, records who holds rows a second past the lease."""
+
+    store: Store | None = None
+    at: datetime = DAY1
+    seen: dict[str, int] | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.4)
+        if len(self.messages) == 2 and self.store is not None:
+            self.seen = await asyncio.to_thread(self.store.claim_holders, self.at)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_the_lease_is_renewed_while_a_batch_is_sent(store: Store, tmp_path: Path) -> None:
+    lease = timedelta(seconds=1)
+    handler = PeekingHandler(store=store, at=DAY1 + lease + timedelta(seconds=0.5))
+    with smtp_server(handler) as controller:
+        config = make_config(
+            tmp_path,
+            subscribers=THREE,
+            backend="smtp",
+            host="127.0.0.1",
+            port=controller.port,
+            connections=1,
+            claim_lease_seconds=1,
+        )
+        _queue_three(store, config)
+        # three answers of 0.4 s on one connection outlast the 1 s lease
+        assert send_pending(store, config, now=DAY1, owner="slow").sent == 3
+    assert handler.seen == {"slow": 1}
+
+
 # --- crash ------------------------------------------------------------------
 
 
@@ -353,8 +412,9 @@ def _worker(config_file: Path, store: Store, now: datetime) -> subprocess.Popen[
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", [1, 7, 20])  # first, middle and last message of the batch
+@pytest.mark.parametrize("connections", [1, 4])
 def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
-    store: Store, tmp_path: Path, kill_at: int
+    store: Store, tmp_path: Path, kill_at: int, connections: int
 ) -> None:
     count = 20
     subscribers = "\n".join(
@@ -363,7 +423,12 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
     handler = KillingHandler(kill_at=kill_at)
     with smtp_server(handler) as controller:
         text = config_text(
-            tmp_path, subscribers, backend="smtp", host="127.0.0.1", port=controller.port
+            tmp_path,
+            subscribers,
+            backend="smtp",
+            host="127.0.0.1",
+            port=controller.port,
+            connections=connections,
         )
         config_file = tmp_path / "config.yaml"
         config_file.write_text(text, encoding="utf-8")
@@ -375,10 +440,12 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
         handler.victim = _worker(config_file, store, DAY1)
         assert handler.victim.wait(timeout=60) == -signal.SIGKILL
         counts = store.delivery_counts()
-        assert counts.get("sent", 0) == handler.kill_at - 1  # the 7th was accepted, not recorded
+        if connections == 1:  # the 7th was accepted, not recorded
+            assert counts.get("sent", 0) == handler.kill_at - 1
         assert counts["pending"] == count - counts.get("sent", 0)
 
-        restarted = _worker(config_file, store, DAY1 + CLAIM_LEASE)
+        # the lease counts from the dead sender's real time spent too: a minute more
+        restarted = _worker(config_file, store, DAY1 + CLAIM_LEASE + timedelta(minutes=1))
         _out, err = restarted.communicate(timeout=60)
         assert restarted.returncode == 0, err.decode()
     assert store.delivery_counts() == {"sent": count}
@@ -388,8 +455,9 @@ def test_sender_killed_mid_batch_loses_nothing_and_duplicates_at_most_one(
     print(
         f"SIGKILL at message {kill_at}/{count}: {len(received)} recipients, {duplicates} duplicate"
     )
-    # the message in flight when the sender died was accepted but not recorded: sent twice
-    assert duplicates == 1
+    # the message in flight when the sender died was accepted but not recorded: sent
+    # twice; with several connections, at most one such message per connection
+    assert 1 <= duplicates <= connections
 
 
 def test_queue_delivery_is_all_or_nothing(store: Store, tmp_path: Path) -> None:

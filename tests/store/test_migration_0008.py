@@ -34,7 +34,8 @@ def test_0008_keeps_rows_on_email_matches_the_models_and_downgrades(database_url
             {"now": now, "raw": b"raw"},
         )
     engine.dispose()
-    _migrate(database_url, "upgrade", "0008")
+    # to head: the models (and the store's queries) are the newest schema's (0006 follows)
+    _migrate(database_url, "upgrade", "head")
     assert _differences(database_url, {"subscribers", "deliveries"}) == []
     store = open_store(database_url)
     try:
