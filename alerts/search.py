@@ -1,0 +1,272 @@
+"""Search the stored archive in the rule language (the search stage).
+
+Contract: :func:`search_archive` parses a query as a rule (watchlists and
+entities from config), asks the store for candidates newest first, verifies
+them with the matcher and returns one page of hits, each with the matcher's
+evidence, plus counts per outlet and per day. :func:`explain_hit` says why
+one stored article matches (the "why" page). :func:`index_pending` keeps
+the store's search index (each article's folded words) up to date.
+
+Soundness: the candidates are the articles whose words satisfy
+:func:`word_filter`, a boolean tree of words required by the query, built
+from the presearch keys (:func:`alerts.presearch.required_keys`), plus every
+article not indexed yet. An article matching the query satisfies the filter,
+so the filter never loses a match; the matcher then decides exactly.
+
+Bounds: counts come from the candidates verified, at least
+:data:`FACET_CAP` of the newest (all when fewer); when more remain, the
+result says the counts are partial. A query with no word to look up (``a OR
+NOT b``) reads the newest :data:`SCAN_CAP` articles and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as clock_time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from alerts.evaluate import ArticleView
+from alerts.explain import Clause, clause_tree
+from alerts.matcher import Matcher, compile_rules
+from alerts.presearch import Key, key_cost, required_keys
+from alerts.query import All, AnyOf, Node, Not, Term
+from config import Config, Rule
+from store.records import Article, Match
+from store.search import MAX_INDEXED_WORD, SearchScope, WordFilter, WordsAll, WordsAny, WordTest
+from store.search import is_indexable
+
+if TYPE_CHECKING:
+    from store import Store
+
+logger = logging.getLogger(__name__)
+SEARCH_RULE_ID = "search"
+PER_PAGE = 20
+FACET_CAP = 300  # candidates verified at least, newest first, for the counts
+MAX_VERIFIED = 3000  # a deep page verifies at most this many candidates
+SCAN_CAP = 2000  # newest articles read when the query has no word to look up
+VERIFY_BATCH = 100
+INDEX_BATCH = 500  # articles indexed per call of index_pending in a search
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One stored article the query matches, with the matcher's evidence."""
+
+    article: Article
+    match: Match
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of a search and the counts over the candidates verified."""
+
+    query: str
+    page: int
+    per_page: int
+    hits: list[SearchHit] = field(default_factory=list)
+    found: int = 0  # matches among the candidates verified
+    verified: int = 0
+    candidates: int | None = None  # articles the index gave; None: nothing to look up
+    complete: bool = True  # every candidate verified: ``found`` is the exact total
+    has_next: bool = False
+    by_source: list[tuple[str, int]] = field(default_factory=list)
+    by_day: list[tuple[date, int]] = field(default_factory=list)
+    unindexed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def scanned(self) -> bool:
+        """The query named no word the index can look up: articles were read in turn."""
+        return self.candidates is None
+
+
+def compile_query(config: Config, query: str) -> Matcher:
+    """The query as a one-rule matcher; raises RuleSyntaxError or RuleRefusedError."""
+    rule = Rule(id=SEARCH_RULE_ID, name="search", query=query)
+    return compile_rules([rule], config.watchlists)
+
+
+def _cost(key: Key) -> float:
+    # a word ending with a stem ("s") cannot be looked up in either index
+    return math.inf if key[0] == "s" else key_cost(key)
+
+
+def word_filter(node: Node) -> WordFilter | None:
+    """Words every article matching ``node`` holds; None when nothing can be required.
+
+    A term takes the presearch keys of its cheapest option; an AND requires
+    every child that requires something (the database intersects them), an
+    OR requires one of its children, a NOT nothing.
+    """
+    if isinstance(node, Term):
+        keys = required_keys(node, _cost)
+        return _any([_key_filter(key) for key in keys]) if keys else None
+    if isinstance(node, Not):
+        return None
+    children = [word_filter(child) for child in node.children]
+    if isinstance(node, All):
+        return _all([child for child in children if child is not None])
+    assert isinstance(node, AnyOf)
+    return _any(children)
+
+
+def _all(parts: Sequence[WordFilter]) -> WordFilter | None:
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else WordsAll(tuple(parts))
+
+
+def _any(parts: Sequence[WordFilter | None]) -> WordFilter | None:
+    if not parts or any(part is None for part in parts):
+        return None
+    kept = tuple(dict.fromkeys(part for part in parts if part is not None))
+    return kept[0] if len(kept) == 1 else WordsAny(kept)
+
+
+def _word(word: str, *, prefix: bool = False) -> WordFilter | None:
+    return WordTest(word, prefix) if is_indexable(word) else None
+
+
+def _key_filter(key: Key) -> WordFilter | None:
+    """One presearch key as index words (see alerts.presearch for the kinds)."""
+    kind, value = key
+    if kind in "wg":
+        return _word(value)
+    if kind in "pe":
+        return _word(value, prefix=True)
+    if kind == "s":
+        return None
+    anchor, neighbour = value.split("\t")
+    words = [_word(word) for word in anchor.split(" ")]
+    if kind == "f":  # the word after the anchor starts with the neighbour
+        words.append(_word(neighbour, prefix=True))
+    # "r": the word before ends with the neighbour; the anchor's words alone suffice
+    return _all([word for word in words if word is not None])
+
+
+def index_pending(store: Store, limit: int | None = None) -> int:
+    """Index the articles the search index lacks (all, or up to ``limit``); the count."""
+    done = 0
+    while limit is None or done < limit:
+        batch = INDEX_BATCH if limit is None else min(INDEX_BATCH, limit - done)
+        articles = store.unindexed_articles(batch)
+        if not articles:
+            break
+        done += store.save_search_words(
+            (a.id or 0, a.content_hash, search_words(a)) for a in articles
+        )
+        if len(articles) < batch:
+            break
+    return done
+
+
+def search_words(article: Article) -> str:
+    """The article's distinct folded words, as the matcher reads them, space-separated."""
+    vocabulary = ArticleView(article).vocabulary()
+    return " ".join(sorted(word for word in vocabulary if len(word) <= MAX_INDEXED_WORD))
+
+
+def day_scope(day: date | None, source: str | None, zone: ZoneInfo) -> SearchScope:
+    """The scope of one outlet and/or one local day (the facets' filters)."""
+    if day is None:
+        return SearchScope(source=source)
+    start = datetime.combine(day, clock_time(), zone)
+    return SearchScope(source=source, start=start, end=start + timedelta(days=1))
+
+
+def search_archive(
+    store: Store,
+    config: Config,
+    query: str,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    source: str | None = None,
+    day: date | None = None,
+) -> SearchResult:
+    """One page of the stored articles ``query`` matches, newest first, with counts.
+
+    Raises :class:`alerts.query.RuleError` for a query that does not parse
+    or is refused.
+    """
+    started = time.perf_counter()
+    matcher = compile_query(config, query)
+    index_pending(store, INDEX_BATCH)
+    words = word_filter(matcher.rules[0].tree)
+    zone = ZoneInfo(config.timezone)
+    limit = MAX_VERIFIED if words is not None else SCAN_CAP
+    candidates = store.search_candidates(words, day_scope(day, source, zone), limit)
+    need = page * per_page
+    hits, verified = _verify(store, matcher, candidates.ids, need)
+    exhausted = verified == len(candidates.ids)
+    complete = exhausted and len(candidates.ids) < limit
+    result = SearchResult(
+        query=query,
+        page=page,
+        per_page=per_page,
+        hits=hits[need - per_page : need],
+        found=len(hits),
+        verified=verified,
+        candidates=candidates.total,
+        complete=complete,
+        has_next=len(hits) > need,
+        by_source=Counter(h.article.source for h in hits).most_common(),
+        by_day=sorted(Counter(h.article.published_day(zone) for h in hits).items(), reverse=True),
+        unindexed=candidates.unindexed,
+        seconds=time.perf_counter() - started,
+    )
+    logger.info(
+        "search done candidates=%s verified=%d found=%d complete=%s seconds=%.3f",
+        candidates.total, verified, len(hits), complete, result.seconds,
+    )  # fmt: skip
+    return result
+
+
+def _verify(
+    store: Store, matcher: Matcher, ids: list[int], need: int
+) -> tuple[list[SearchHit], int]:
+    """Verify candidates newest first until the page and one more hit are found and at
+    least FACET_CAP were read; the hits and how many candidates were read."""
+    hits: list[SearchHit] = []
+    verified = 0
+    for start in range(0, len(ids), VERIFY_BATCH):
+        if verified >= FACET_CAP and len(hits) > need:
+            break
+        batch = ids[start : start + VERIFY_BATCH]
+        for article in store.articles_by_pk(batch):
+            matches = matcher.match(article)
+            if matches:
+                hits.append(SearchHit(article, matches[0]))
+        verified += len(batch)
+    return hits, verified
+
+
+@dataclass(frozen=True)
+class HitExplanation:
+    """Why one stored article matches a query: the verdict, the evidence, the clauses."""
+
+    article: Article
+    matches: bool
+    match: Match | None
+    clauses: list[Clause]
+
+
+def explain_hit(store: Store, config: Config, query: str, article_pk: int) -> HitExplanation | None:
+    """The "why it matched" of one stored article; None when it is not stored.
+
+    Raises :class:`alerts.query.RuleError` for a bad query.
+    """
+    matcher = compile_query(config, query)
+    article = store.article(article_pk)
+    if article is None:
+        return None
+    found = matcher.match_all(article)
+    view = ArticleView(article)
+    clauses = clause_tree(matcher.rules[0].tree, view)
+    return HitExplanation(article, bool(found), found[0] if found else None, clauses)
