@@ -27,7 +27,8 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as clock_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -38,8 +39,15 @@ from alerts.presearch import Key, key_cost, required_keys
 from alerts.query import All, AnyOf, Node, Not, Term
 from config import Config, Rule
 from store.records import Article, Match
-from store.search import MAX_INDEXED_WORD, SearchScope, WordFilter, WordsAll, WordsAny, WordTest
-from store.search import is_indexable
+from store.search import (
+    MAX_INDEXED_WORD,
+    SearchScope,
+    WordFilter,
+    WordsAll,
+    WordsAny,
+    WordTest,
+    is_indexable,
+)
 
 if TYPE_CHECKING:
     from store import Store
