@@ -32,9 +32,9 @@ from datetime import time as clock_time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from alerts.evaluate import ArticleView
+from alerts.evaluate import ArticleView, evaluate
 from alerts.explain import Clause, clause_tree
-from alerts.matcher import Matcher, compile_rules
+from alerts.matcher import Matcher, build_match, compile_rules
 from alerts.presearch import Key, key_cost, required_keys
 from alerts.query import All, AnyOf, Node, Not, Term
 from config import Config, Rule
@@ -54,11 +54,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SEARCH_RULE_ID = "search"
+TITLE_ONLY = frozenset(["title"])
 PER_PAGE = 20
-FACET_CAP = 300  # candidates verified at least, newest first, for the counts
-MAX_VERIFIED = 3000  # a deep page verifies at most this many candidates
-SCAN_CAP = 2000  # newest articles read when the query has no word to look up
-VERIFY_BATCH = 100
+# verifying a candidate costs about a millisecond (the matcher tokenizes the whole
+# article), so the counts come from a bounded number of the newest candidates
+FACET_CAP = 60  # candidates verified at least, newest first, for the counts
+MAX_VERIFIED = 1000  # a deep page, or a query matching few candidates, stops here
+SCAN_CAP = 300  # newest articles read when the query has no word to look up
+# title words are indexed twice: as themselves and behind this mark, so that a
+# title: term looks up title words only ("0t" starts no folded word of French text;
+# a collision would only add a candidate, which verification drops)
+TITLE_MARK = "0t"
+VERIFY_BATCH = 30
 INDEX_BATCH = 500  # articles indexed per call of index_pending in a search
 
 
@@ -113,8 +120,12 @@ def word_filter(node: Node) -> WordFilter | None:
     OR requires one of its children, a NOT nothing.
     """
     if isinstance(node, Term):
+        mark = TITLE_MARK if node.fields == TITLE_ONLY else ""
+        if node.kind == "near":  # every word must be there, near each other
+            words = [_word(mark + word) for word in dict.fromkeys(node.words)]
+            return _all([word for word in words if word is not None])
         keys = required_keys(node, _cost)
-        return _any([_key_filter(key) for key in keys]) if keys else None
+        return _any([_key_filter(key, mark) for key in keys]) if keys else None
     if isinstance(node, Not):
         return None
     children = [word_filter(child) for child in node.children]
@@ -141,19 +152,20 @@ def _word(word: str, *, prefix: bool = False) -> WordFilter | None:
     return WordTest(word, prefix) if is_indexable(word) else None
 
 
-def _key_filter(key: Key) -> WordFilter | None:
-    """One presearch key as index words (see alerts.presearch for the kinds)."""
+def _key_filter(key: Key, mark: str) -> WordFilter | None:
+    """One presearch key as index words (see alerts.presearch for the kinds), each
+    behind ``mark`` (a zone's mark, or none)."""
     kind, value = key
     if kind in "wg":
-        return _word(value)
+        return _word(mark + value)
     if kind in "pe":
-        return _word(value, prefix=True)
+        return _word(mark + value, prefix=True)
     if kind == "s":
         return None
     anchor, neighbour = value.split("\t")
-    words = [_word(word) for word in anchor.split(" ")]
+    words = [_word(mark + word) for word in anchor.split(" ")]
     if kind == "f":  # the word after the anchor starts with the neighbour
-        words.append(_word(neighbour, prefix=True))
+        words.append(_word(mark + neighbour, prefix=True))
     # "r": the word before ends with the neighbour; the anchor's words alone suffice
     return _all([word for word in words if word is not None])
 
@@ -175,9 +187,12 @@ def index_pending(store: Store, limit: int | None = None) -> int:
 
 
 def search_words(article: Article) -> str:
-    """The article's distinct folded words, as the matcher reads them, space-separated."""
-    vocabulary = ArticleView(article).vocabulary()
-    return " ".join(sorted(word for word in vocabulary if len(word) <= MAX_INDEXED_WORD))
+    """The article's distinct folded words as the matcher reads them, then its title's
+    words behind TITLE_MARK, space-separated."""
+    view = ArticleView(article)
+    title = {TITLE_MARK + word for word in view.zones["title"].vocabulary}
+    words = view.vocabulary() | title
+    return " ".join(sorted(word for word in words if len(word) <= MAX_INDEXED_WORD))
 
 
 def day_scope(day: date | None, source: str | None, zone: ZoneInfo) -> SearchScope:
@@ -211,48 +226,49 @@ def search_archive(
     limit = MAX_VERIFIED if words is not None else SCAN_CAP
     candidates = store.search_candidates(words, day_scope(day, source, zone), limit)
     need = page * per_page
-    hits, verified = _verify(store, matcher, candidates.ids, need)
+    found, verified = _verify(store, matcher, candidates.ids, need)
     exhausted = verified == len(candidates.ids)
     complete = exhausted and len(candidates.ids) < limit
+    rule = matcher.rules[0]
+    hits = [SearchHit(a, build_match(rule, ArticleView(a))) for a in found[need - per_page : need]]
     result = SearchResult(
         query=query,
         page=page,
         per_page=per_page,
-        hits=hits[need - per_page : need],
-        found=len(hits),
+        hits=hits,
+        found=len(found),
         verified=verified,
         candidates=candidates.total,
         complete=complete,
-        has_next=len(hits) > need,
-        by_source=Counter(h.article.source for h in hits).most_common(),
-        by_day=sorted(Counter(h.article.published_day(zone) for h in hits).items(), reverse=True),
+        has_next=len(found) > need,
+        by_source=Counter(a.source for a in found).most_common(),
+        by_day=sorted(Counter(a.published_day(zone) for a in found).items(), reverse=True),
         unindexed=candidates.unindexed,
         seconds=time.perf_counter() - started,
     )
     logger.info(
         "search done candidates=%s verified=%d found=%d complete=%s seconds=%.3f",
-        candidates.total, verified, len(hits), complete, result.seconds,
+        candidates.total, verified, len(found), complete, result.seconds,
     )  # fmt: skip
     return result
 
 
-def _verify(
-    store: Store, matcher: Matcher, ids: list[int], need: int
-) -> tuple[list[SearchHit], int]:
+def _verify(store: Store, matcher: Matcher, ids: list[int], need: int) -> tuple[list[Article], int]:
     """Verify candidates newest first until the page and one more hit are found and at
-    least FACET_CAP were read; the hits and how many candidates were read."""
-    hits: list[SearchHit] = []
+    least FACET_CAP were read; the matching articles and how many candidates were read.
+
+    Only the verdict is computed here; the evidence is built for the page's hits alone.
+    """
+    tree = matcher.rules[0].tree
+    found: list[Article] = []
     verified = 0
     for start in range(0, len(ids), VERIFY_BATCH):
-        if verified >= FACET_CAP and len(hits) > need:
+        if verified >= FACET_CAP and len(found) > need:
             break
         batch = ids[start : start + VERIFY_BATCH]
-        for article in store.articles_by_pk(batch):
-            matches = matcher.match(article)
-            if matches:
-                hits.append(SearchHit(article, matches[0]))
+        found.extend(a for a in store.articles_by_pk(batch) if evaluate(tree, ArticleView(a)))
         verified += len(batch)
-    return hits, verified
+    return found, verified
 
 
 @dataclass(frozen=True)

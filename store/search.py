@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, delete, func, insert, literal, select, text
+from sqlalchemy import Select, delete, func, insert, select, text
 
 from store.articles import BATCH, article_from_row
 from store.base import StoreBase
@@ -104,20 +104,24 @@ class SearchQueries(StoreBase):
     def save_search_words(self, entries: Iterable[tuple[int, str, str]]) -> int:
         """Index ``(article_pk, content_hash, words)``; an entry whose article changed
         meanwhile (another hash) or vanished is skipped. Returns the rows written."""
-        written = 0
+        given = {pk: (content_hash, words) for pk, content_hash, words in entries}
         with self._transaction() as session:
-            for pk, content_hash, words in entries:
-                session.execute(delete(SearchWordsRow).where(SearchWordsRow.article_pk == pk))
-                current = select(
-                    ArticleRow.id, ArticleRow.content_hash, literal(words, Text())
-                ).where(ArticleRow.id == pk, ArticleRow.content_hash == content_hash)
-                result = session.execute(
-                    insert(SEARCH_WORDS).from_select(
-                        ["article_pk", "content_hash", "words"], current
-                    )
-                )
-                written += result.rowcount or 0
-        return written
+            # FOR SHARE (PostgreSQL): an edit waits for this transaction, then its
+            # trigger drops the row written here, so no stale row survives
+            current = session.execute(
+                select(ArticleRow.id, ArticleRow.content_hash)
+                .where(ArticleRow.id.in_(list(given)))
+                .with_for_update(read=True)
+            ).all()
+            rows = [
+                {"article_pk": pk, "content_hash": content_hash, "words": given[pk][1]}
+                for pk, content_hash in current
+                if given[pk][0] == content_hash
+            ]
+            session.execute(delete(SEARCH_WORDS).where(SEARCH_WORDS.c.article_pk.in_(list(given))))
+            if rows:
+                session.execute(insert(SEARCH_WORDS), rows)
+        return len(rows)
 
     def search_candidates(
         self, words: WordFilter | None, scope: SearchScope, limit: int
