@@ -173,7 +173,7 @@ def _key_filter(key: Key, mark: str) -> WordFilter | None:
 def index_pending(store: Store, limit: int | None = None) -> int:
     """Index the articles the search index lacks (all, or up to ``limit``); the count."""
     done = 0
-    if store.count_unindexed() == 0:  # two counts, where the search for rows is a scan
+    if store.count_unindexed() == 0:  # the common case: one count of a small table
         return 0
     while limit is None or done < limit:
         batch = INDEX_BATCH if limit is None else min(INDEX_BATCH, limit - done)

@@ -335,3 +335,13 @@ class SearchWordsRow(Base):
     )
     content_hash: Mapped[str] = mapped_column(String(64))
     words: Mapped[str] = mapped_column(Text)
+
+
+class SearchPendingRow(Base):
+    """An article whose search words are missing (new or edited; filled by triggers)."""
+
+    __tablename__ = "search_pending"
+
+    article_pk: Mapped[int] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )

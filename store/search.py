@@ -6,8 +6,9 @@ looks them up through the FTS5 table ``search_fts``, PostgreSQL through the
 ``words_tsv`` column's GIN index (migration 0009). A :data:`WordFilter` is a
 boolean tree of words and prefixes that every matching article satisfies;
 :meth:`SearchQueries.search_candidates` returns the articles that satisfy
-it, plus every article not indexed yet (edited or new), newest first. The
-candidates are a superset: the caller verifies them with the matcher.
+it, plus every article not indexed yet (``search_pending``, kept by
+triggers: new or edited), newest first. The candidates are a superset: the
+caller verifies them with the matcher.
 """
 
 from __future__ import annotations
@@ -17,20 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text
+from sqlalchemy import Integer, Select, TextualSelect, delete, func, insert, select, text
 
 from store.articles import BATCH, article_from_row
 from store.base import StoreBase
-from store.models import ArticleRow, SearchWordsRow
+from store.models import ArticleRow, SearchPendingRow, SearchWordsRow
 from store.records import Article
 
 # a longer word is not indexed by PostgreSQL (2047 bytes), nor worth looking up
 MAX_INDEXED_WORD = 100
-# below this many candidates they are sorted by date in one go; above, the newest
-# articles are read in pages and kept when they are candidates
-FEW_CANDIDATES = 5000
 SEARCH_WORDS = SearchWordsRow.__table__
-SCAN_PAGE = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +82,16 @@ class SearchQueries(StoreBase):
     """Facade methods for the search index."""
 
     def count_unindexed(self) -> int:
-        """Articles with no (current) row in the search index."""
-        # every index row names a stored article (foreign key), so a difference of counts
-        # is the number unindexed, without an anti-join over the archive
+        """Articles whose words the index lacks (new or edited since indexed)."""
         with self._transaction() as session:
-            return _count(session, ArticleRow) - _count(session, SearchWordsRow)
+            return int(session.scalar(select(func.count()).select_from(SearchPendingRow)) or 0)
 
     def unindexed_articles(self, limit: int = BATCH) -> list[Article]:
         """Up to ``limit`` articles the index lacks, newest first."""
         with self._transaction() as session:
             rows = session.scalars(
-                _unindexed(select(ArticleRow))
+                select(ArticleRow)
+                .join(SearchPendingRow, SearchPendingRow.article_pk == ArticleRow.id)
                 .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
                 .limit(limit)
             ).all()
@@ -103,45 +99,53 @@ class SearchQueries(StoreBase):
 
     def save_search_words(self, entries: Iterable[tuple[int, str, str]]) -> int:
         """Index ``(article_pk, content_hash, words)``; an entry whose article changed
-        meanwhile (another hash) or vanished is skipped. Returns the rows written."""
+        meanwhile (another hash) or vanished is skipped and stays pending. Returns the
+        rows written."""
         given = {pk: (content_hash, words) for pk, content_hash, words in entries}
         with self._transaction() as session:
-            # FOR SHARE (PostgreSQL): an edit waits for this transaction, then its
-            # trigger drops the row written here, so no stale row survives
+            # FOR SHARE (PostgreSQL): an edit waits for this transaction to end, then
+            # its trigger drops the words written here and marks the article pending
             current = session.execute(
                 select(ArticleRow.id, ArticleRow.content_hash)
                 .where(ArticleRow.id.in_(list(given)))
                 .with_for_update(read=True)
             ).all()
-            rows = [
-                {"article_pk": pk, "content_hash": content_hash, "words": given[pk][1]}
-                for pk, content_hash in current
-                if given[pk][0] == content_hash
-            ]
-            session.execute(delete(SEARCH_WORDS).where(SEARCH_WORDS.c.article_pk.in_(list(given))))
-            if rows:
-                session.execute(insert(SEARCH_WORDS), rows)
-        return len(rows)
+            done = [pk for pk, content_hash in current if given[pk][0] == content_hash]
+            if done:
+                session.execute(delete(SEARCH_WORDS).where(SEARCH_WORDS.c.article_pk.in_(done)))
+                session.execute(
+                    insert(SEARCH_WORDS),
+                    [{"article_pk": pk, "content_hash": given[pk][0], "words": given[pk][1]}
+                     for pk in done],
+                )  # fmt: skip
+                session.execute(
+                    delete(SearchPendingRow).where(SearchPendingRow.article_pk.in_(done))
+                )
+        return len(done)
 
     def search_candidates(
         self, words: WordFilter | None, scope: SearchScope, limit: int
     ) -> Candidates:
         """The newest ``limit`` articles of ``scope`` that satisfy ``words`` or are not
-        indexed; with ``words`` None, the newest articles of ``scope``."""
+        indexed; with ``words`` None, the newest articles of ``scope``.
+
+        One statement: the database walks the articles newest first and keeps the
+        candidates, so a frequent word stops early and a rare one is a short list.
+        """
+        newest = _scoped(select(ArticleRow.id), scope).order_by(
+            ArticleRow.published_at.desc(), ArticleRow.id.desc()
+        )
         with self._transaction() as session:
             if words is None:
-                rows = session.execute(_newest(scope).limit(limit)).all()
-                return Candidates([row.id for row in rows], None, 0)
-            found = set(session.scalars(self._lookup(words)))
-            unindexed: set[int] = set()
-            if _count(session, ArticleRow) != _count(session, SearchWordsRow):
-                unindexed = set(session.scalars(_unindexed(select(ArticleRow.id))))
-            ids = found | unindexed
-            if len(ids) <= FEW_CANDIDATES:
-                ordered = _order_few(session, ids, scope)[:limit]
-            else:
-                ordered = _scan_for(session, ids, scope, limit)
-            return Candidates(ordered, len(found), len(unindexed))
+                return Candidates(list(session.scalars(newest.limit(limit))), None, 0)
+            lookup = self._lookup(words)
+            pending = select(SearchPendingRow.article_pk)
+            ids = session.scalars(
+                newest.where(ArticleRow.id.in_(lookup) | ArticleRow.id.in_(pending)).limit(limit)
+            ).all()
+            total = session.scalar(select(func.count()).select_from(lookup.subquery()))
+            unindexed = session.scalar(select(func.count()).select_from(SearchPendingRow))
+            return Candidates(list(ids), int(total or 0), int(unindexed or 0))
 
     def articles_by_pk(self, pks: Sequence[int]) -> list[Article]:
         """The stored articles of ``pks``, in that order (a deleted one is left out)."""
@@ -150,14 +154,16 @@ class SearchQueries(StoreBase):
             by_pk = {row.id: article_from_row(row) for row in rows}
         return [by_pk[pk] for pk in pks if pk in by_pk]
 
-    def _lookup(self, words: WordFilter) -> Any:
+    def _lookup(self, words: WordFilter) -> TextualSelect:
+        """The ids of the indexed articles whose words satisfy ``words``."""
         if self.dialect == "sqlite":
-            return text("SELECT rowid FROM search_fts WHERE search_fts MATCH :query").bindparams(
-                query=fts5_query(words)
-            )
-        return text(
-            "SELECT article_pk FROM search_words WHERE words_tsv @@ to_tsquery('simple', :query)"
-        ).bindparams(query=tsquery(words))
+            sql = text("SELECT rowid AS id FROM search_fts WHERE search_fts MATCH :query")
+            return sql.bindparams(query=fts5_query(words)).columns(id=Integer)
+        sql = text(
+            "SELECT article_pk AS id FROM search_words "
+            "WHERE words_tsv @@ to_tsquery('simple', :query)"
+        )
+        return sql.bindparams(query=tsquery(words)).columns(id=Integer)
 
 
 def fts5_query(words: WordFilter) -> str:
@@ -178,15 +184,6 @@ def tsquery(words: WordFilter) -> str:
     return "(" + joiner.join(tsquery(part) for part in words.parts) + ")"
 
 
-def _count(session: Any, table: Any) -> int:
-    return int(session.scalar(select(func.count()).select_from(table)) or 0)
-
-
-def _unindexed(query: Select[Any]) -> Select[Any]:
-    indexed = select(SearchWordsRow.article_pk).where(SearchWordsRow.article_pk == ArticleRow.id)
-    return query.where(~indexed.exists())
-
-
 def _scoped(query: Select[Any], scope: SearchScope) -> Select[Any]:
     if scope.source:
         query = query.where(ArticleRow.source == scope.source)
@@ -195,45 +192,3 @@ def _scoped(query: Select[Any], scope: SearchScope) -> Select[Any]:
     if scope.end:
         query = query.where(ArticleRow.published_at < scope.end)
     return query
-
-
-def _newest(scope: SearchScope) -> Select[Any]:
-    return _scoped(select(ArticleRow.id, ArticleRow.published_at), scope).order_by(
-        ArticleRow.published_at.desc(), ArticleRow.id.desc()
-    )
-
-
-def _order_few(session: Any, ids: set[int], scope: SearchScope) -> list[int]:
-    """A few candidates within ``scope``, sorted newest first."""
-    wanted = list(ids)
-    rows: list[Any] = []
-    for i in range(0, len(wanted), BATCH):
-        rows.extend(
-            session.execute(
-                _scoped(select(ArticleRow.id, ArticleRow.published_at), scope).where(
-                    ArticleRow.id.in_(wanted[i : i + BATCH])
-                )
-            ).all()
-        )
-    rows.sort(key=lambda row: (row.published_at, row.id), reverse=True)
-    return [row.id for row in rows]
-
-
-def _scan_for(session: Any, ids: set[int], scope: SearchScope, limit: int) -> list[int]:
-    """Many candidates: read the newest articles of ``scope`` page by page, keep those in
-    ``ids``; a frequent word fills ``limit`` within the first pages."""
-    kept: list[int] = []
-    last: tuple[datetime, int] | None = None
-    while len(kept) < limit:
-        query = _newest(scope)
-        if last is not None:
-            query = query.where(
-                (ArticleRow.published_at < last[0])
-                | ((ArticleRow.published_at == last[0]) & (ArticleRow.id < last[1]))
-            )
-        rows = session.execute(query.limit(SCAN_PAGE)).all()
-        kept.extend(row.id for row in rows if row.id in ids)
-        if len(rows) < SCAN_PAGE:
-            break
-        last = (rows[-1].published_at, rows[-1].id)
-    return kept[:limit]
