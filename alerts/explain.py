@@ -15,6 +15,7 @@ which words it in the reader's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from alerts.evaluate import ArticleView, Hit, evaluate
@@ -96,7 +97,8 @@ def describe_term(term: Term, view: ArticleView) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """One hit in its sentence: ``before`` + ``found`` + ``after`` (spaces collapsed)."""
+    """One hit in its sentence: ``before`` + ``found`` + ``after`` is the sentence as
+    written, white space collapsed."""
 
     zone: str
     before: str
@@ -110,9 +112,14 @@ def hit_context(view: ArticleView, hit: Hit) -> Evidence:
     if hit.zone not in ("title", "lede", "body", "caption"):
         return Evidence(hit.zone, "", text, "")
     start, end = sentence_bounds(text, hit.start, hit.end)
-    before = "".join(f" {word}" for word in text[start : hit.start].split())
-    after = "".join(f" {word}" for word in text[hit.end : end].split())
+    before = _collapsed(text[start : hit.start]).lstrip()
+    after = _collapsed(text[hit.end : end]).rstrip()
     return Evidence(hit.zone, before, text[hit.start : hit.end], after)
+
+
+def _collapsed(text: str) -> str:
+    """Runs of white space (line breaks of a caption list) as one space."""
+    return re.sub(r"\s+", " ", text)
 
 
 def _in_sentence(view: ArticleView, hit: Hit) -> str:
@@ -120,7 +127,9 @@ def _in_sentence(view: ArticleView, hit: Hit) -> str:
     found = hit_context(view, hit)
     if hit.zone not in ("title", "lede", "body", "caption"):
         return f"{hit.zone} {found.found!r}"  # source, section: the value itself
-    return f"{hit.zone} «{found.before} »{found.found}«{found.after} »"
+    before = "".join(f" {word}" for word in found.before.split())
+    after = "".join(f" {word}" for word in found.after.split())
+    return f"{hit.zone} «{before} »{found.found}«{after} »"
 
 
 @dataclass(frozen=True)
