@@ -171,6 +171,23 @@ def test_search_finds_the_hard_cases(
     assert [hit.article.id for hit in result.hits] == expected
 
 
+@pytest.mark.parametrize("query", FIXED)
+def test_search_walking_the_date_index_finds_the_same(
+    archive: tuple[Store, list[Article]],
+    config: Config,
+    query: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plan for many candidates (walk the newest articles, test each id) gives the
+    same results as the plan for few (fetch the candidates, sort them)."""
+    import store.search
+
+    monkeypatch.setattr(store.search, "FEW_CANDIDATES", 0)
+    shop, stored = archive
+    result = search_archive(shop, config, query, per_page=500)
+    assert [hit.article.id for hit in result.hits] == brute_force(config, stored, query)
+
+
 def _dated(n: int, source: str, hours: int, body: str) -> Article:
     return article(
         str(n),
