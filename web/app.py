@@ -613,7 +613,7 @@ def create_app(
         Route("/operator/login", web.login, methods=["POST"]),
         Route("/operator/logout", web.logout, methods=["POST"]),
         *web.feeds.routes(),
-        *search_routes(web),
+        *search_routes(config, store, web.templates),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = _HeadedStarlette(routes=routes)

@@ -28,8 +28,11 @@ from web.forms import query_error
 from web.labels import Labels, labels_for
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from alerts.search import SearchResult
-    from web.app import WebApp
+    from config import Config
+    from store import Store
 
 MAX_PAGE = 50
 SHOWN_DAYS = 14
@@ -173,14 +176,16 @@ def _day(value: str | None) -> date | None:
 
 
 class SearchPages:
-    """The search handlers over the app's config and store."""
+    """The search handlers over the app's config, store and templates."""
 
-    def __init__(self, web: WebApp) -> None:
-        self.web = web
+    def __init__(self, config: Config, store: Store, templates: Environment) -> None:
+        self.config = config
+        self.store = store
+        self.templates = templates
 
     def page(self, request: Request, name: str, language: str, **context: Any) -> Response:
         status = context.pop("status", 200)
-        page = self.web.templates.get_template(f"{name}.html.j2").render(
+        page = self.templates.get_template(f"{name}.html.j2").render(
             t=_labels(language), lang=language, path=request.url.path, **context
         )
         return HTMLResponse(page, status_code=status)
@@ -202,13 +207,13 @@ class SearchPages:
         page = _int(params.get("page"), 1, MAX_PAGE)
         context: dict[str, Any] = {"query": query, "error": None, "result": None}
         if query:
-            problem = query_error(self.web.config, query, labels)
+            problem = query_error(self.config, query, labels)
             if problem:
                 context.update(error=problem, status=422)
             else:
                 try:
                     result = await run_in_threadpool(
-                        search_archive, self.web.store, self.web.config, query,
+                        search_archive, self.store, self.config, query,
                         page=page, source=source, day=day,
                     )  # fmt: skip
                 except RuleError as exc:  # a watchlist edited since the check above
@@ -221,7 +226,7 @@ class SearchPages:
         self, result: SearchResult, language: str, source: str | None, day: date | None
     ) -> dict[str, Any]:
         """What the results template shows: summary, hits, facets and page links."""
-        config = self.web.config
+        config = self.config
         fmt = Formatter(language, config.timezone)
         labels = _labels(language)
         q = result.query
@@ -275,15 +280,15 @@ class SearchPages:
         except ValueError:
             pk = 0
         back = self.link(language, q=query)
-        problem = query_error(self.web.config, query, labels) if query else labels["err_nothing"]
+        problem = query_error(self.config, query, labels) if query else labels["err_nothing"]
         if problem:
             return self.page(request, "search", language, query=query, error=problem,
                              result=None, status=422)  # fmt: skip
-        explained = await run_in_threadpool(explain_hit, self.web.store, self.web.config, query, pk)
+        explained = await run_in_threadpool(explain_hit, self.store, self.config, query, pk)
         if explained is None:
             return self.page(request, "search_why", language, query=query, back=back,
                              missing=True, status=404)  # fmt: skip
-        fmt = Formatter(language, self.web.config.timezone)
+        fmt = Formatter(language, self.config.timezone)
         article = explained.article
         per_zone = {zone: 0 for zone in ZONES}
         for span in explained.match.spans if explained.match else ():
@@ -297,7 +302,7 @@ class SearchPages:
             missing=False,
             article=article,
             article_url=_web_url(article.url),
-            source=_source_name(self.web.config, article.source),
+            source=_source_name(self.config, article.source),
             published=fmt.published(article),
             matches=explained.matches,
             per_zone=[(zone, n) for zone, n in per_zone.items() if n],
@@ -311,7 +316,7 @@ def _web_url(url: str) -> str:
     return url if url.startswith(("https://", "http://")) else "#"
 
 
-def _source_name(config: Any, source: str) -> str:
+def _source_name(config: Config, source: str) -> str:
     return config.sources[source].name if source in config.sources else source
 
 
@@ -326,9 +331,9 @@ def _summary(result: SearchResult, labels: Labels) -> str:
     return labels["results_partial"].format(**values)
 
 
-def search_routes(web: WebApp) -> list[Route]:
+def search_routes(config: Config, store: Store, templates: Environment) -> list[Route]:
     """The search pages' routes, for :func:`web.app.create_app`."""
-    pages = SearchPages(web)
+    pages = SearchPages(config, store, templates)
     return [
         Route("/search", pages.search, methods=["GET"]),
         Route("/search/why/{pk}", pages.why, methods=["GET"]),
