@@ -72,36 +72,13 @@ LEADERS = [
     ("la vice-présidente", "Võ Thị Ánh Xuân"),
 ]
 COUNTRIES = [
-    "Chine",
-    "Laos",
-    "Cambodge",
-    "Japon",
-    "Corée",
-    "France",
-    "Allemagne",
-    "Inde",
-    "Australie",
+    "Chine", "Laos", "Cambodge", "Japon", "Corée", "France", "Allemagne", "Inde", "Australie",
     "Thaïlande",
-]
+]  # fmt: skip
 PLACES = [
-    "Hanoï",
-    "Hô",
-    "Chi",
-    "Minh-Ville",
-    "Đà",
-    "Nẵng",
-    "Hải",
-    "Phòng",
-    "Cần",
-    "Thơ",
-    "Huế",
-    "Quảng",
-    "Ninh",
-    "Lào",
-    "Cai",
-    "Nghệ",
-    "An",
-]
+    "Hanoï", "Hô Chi Minh-Ville", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Huế", "Quảng Ninh",
+    "Lào Cai", "Nghệ An", "Điện Biên",
+]  # fmt: skip
 TOPICS = """coopération économique|investissement étranger|exportation de riz|café robusta|
 industrie des semiconducteurs|sécurité maritime|zone frontalière|transition énergétique|
 tourisme international|santé publique|éducation numérique|infrastructures de transport|

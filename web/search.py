@@ -203,6 +203,8 @@ class SearchPages:
         params = request.query_params
         query = params.get("q", "").strip()
         source = params.get("source") or None
+        if source not in self.config.sources:  # a facet link names a configured outlet
+            source = None
         day = _day(params.get("day"))
         page = _int(params.get("page"), 1, MAX_PAGE)
         context: dict[str, Any] = {"query": query, "error": None, "result": None}
