@@ -88,12 +88,16 @@ class SearchQueries(StoreBase):
             return int(session.scalar(select(func.count()).select_from(SearchPendingRow)) or 0)
 
     def unindexed_articles(self, limit: int = BATCH) -> list[Article]:
-        """Up to ``limit`` articles the index lacks, newest first."""
+        """Up to ``limit`` articles the index lacks, the last stored first.
+
+        In id order (the pending table's key): ordering a large backlog by date
+        would sort all of it for each batch.
+        """
         with self._transaction() as session:
             rows = session.scalars(
                 select(ArticleRow)
                 .join(SearchPendingRow, SearchPendingRow.article_pk == ArticleRow.id)
-                .order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+                .order_by(SearchPendingRow.article_pk.desc())
                 .limit(limit)
             ).all()
             return [article_from_row(row) for row in rows]
