@@ -68,6 +68,7 @@ SCAN_CAP = 300  # newest articles read when the query has no word to look up
 # a collision would only add a candidate, which verification drops)
 TITLE_MARK = "0t"
 VERIFY_BATCH = 30
+FETCH = 150  # candidate ids asked of the database at a time
 INDEX_BATCH = 500  # articles read and indexed per transaction
 # a search indexes at most this many pending articles first (about 0.15 s); the rest,
 # after an upgrade or a large crawl, are verified as candidates until the match job
@@ -94,6 +95,7 @@ class SearchResult:
     found: int = 0  # matches among the candidates verified
     verified: int = 0
     candidates: int | None = None  # articles the index gave; None: nothing to look up
+    more_candidates: bool = False  # more than ``candidates`` (counting stopped there)
     complete: bool = True  # every candidate verified: ``found`` is the exact total
     has_next: bool = False
     by_source: list[tuple[str, int]] = field(default_factory=list)
@@ -231,12 +233,15 @@ def search_archive(
     index_pending(store, SEARCH_INDEXES)
     words = word_filter(matcher.rules[0].tree)
     zone = ZoneInfo(config.timezone)
-    limit = MAX_VERIFIED if words is not None else SCAN_CAP
-    candidates = store.search_candidates(words, day_scope(day, source, zone), limit)
+    counted = store.count_candidates(words) if words is not None else None
     need = page * per_page
-    found, verified = _verify(store, matcher, candidates.ids, need)
-    exhausted = verified == len(candidates.ids)
-    complete = exhausted and len(candidates.ids) < limit
+    found, verified, complete = _verify(
+        store,
+        matcher,
+        _Scan(words, day_scope(day, source, zone), counted.more if counted else False),
+        need,
+        MAX_VERIFIED if words is not None else SCAN_CAP,
+    )
     rule = matcher.rules[0]
     hits = [SearchHit(a, build_match(rule, ArticleView(a))) for a in found[need - per_page : need]]
     result = SearchResult(
@@ -246,37 +251,61 @@ def search_archive(
         hits=hits,
         found=len(found),
         verified=verified,
-        candidates=candidates.total,
+        candidates=counted.total if counted else None,
+        more_candidates=counted.more if counted else False,
         complete=complete,
         has_next=len(found) > need,
         by_source=Counter(a.source for a in found).most_common(),
         by_day=sorted(Counter(a.published_day(zone) for a in found).items(), reverse=True),
-        unindexed=candidates.unindexed,
+        unindexed=counted.unindexed if counted else 0,
         seconds=time.perf_counter() - started,
     )
     logger.info(
         "search done candidates=%s verified=%d found=%d complete=%s seconds=%.3f",
-        candidates.total, verified, len(found), complete, result.seconds,
+        result.candidates, verified, len(found), complete, result.seconds,
     )  # fmt: skip
     return result
 
 
-def _verify(store: Store, matcher: Matcher, ids: list[int], need: int) -> tuple[list[Article], int]:
-    """Verify candidates newest first until the page and one more hit are found and at
-    least FACET_CAP were read; the matching articles and how many candidates were read.
+@dataclass(frozen=True)
+class _Scan:
+    """What the candidates are drawn from: the filter, the scope, the plan."""
 
-    Only the verdict is computed here; the evidence is built for the page's hits alone.
+    words: WordFilter | None
+    scope: SearchScope
+    many: bool
+
+
+def _verify(
+    store: Store, matcher: Matcher, scan: _Scan, need: int, cap: int
+) -> tuple[list[Article], int, bool]:
+    """Verify candidates newest first until the page and one more hit are found and at
+    least FACET_CAP were read, or ``cap`` were read; the matching articles, how many
+    candidates were read, and whether they were all read.
+
+    Candidates come in batches (FETCH), so a query whose first candidates fill
+    the page asks the database for no more. Only the verdict is computed here;
+    the evidence is built for the page's hits alone.
     """
     tree = matcher.rules[0].tree
     found: list[Article] = []
     verified = 0
-    for start in range(0, len(ids), VERIFY_BATCH):
+    after = None
+    while verified < cap:
+        wanted = min(FETCH, cap - verified)
+        batch = store.search_candidates(scan.words, scan.scope, wanted, after=after, many=scan.many)
+        for start in range(0, len(batch.ids), VERIFY_BATCH):
+            if verified >= FACET_CAP and len(found) > need:
+                return found, verified, False
+            chunk = batch.ids[start : start + VERIFY_BATCH]
+            found.extend(a for a in store.articles_by_pk(chunk) if evaluate(tree, ArticleView(a)))
+            verified += len(chunk)
+        if len(batch.ids) < wanted:
+            return found, verified, True
         if verified >= FACET_CAP and len(found) > need:
-            break
-        batch = ids[start : start + VERIFY_BATCH]
-        found.extend(a for a in store.articles_by_pk(batch) if evaluate(tree, ArticleView(a)))
-        verified += len(batch)
-    return found, verified
+            return found, verified, False
+        after = batch.last
+    return found, verified, False
 
 
 @dataclass(frozen=True)

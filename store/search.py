@@ -18,7 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, TextualSelect, delete, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    TextualSelect,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 
 from store.articles import BATCH, article_from_row
 from store.base import StoreBase
@@ -63,10 +74,19 @@ class SearchScope:
 
 @dataclass(frozen=True, slots=True)
 class Candidates:
-    """Article ids newest first; ``total``: how many the index gave (None: no lookup)."""
+    """A batch of candidate article ids, newest first, and the last one's position."""
 
     ids: list[int]
-    total: int | None
+    last: tuple[datetime, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateCount:
+    """How many indexed articles a filter selects (``more``: over ``total``) and how
+    many articles the index lacks (always candidates)."""
+
+    total: int
+    more: bool
     unindexed: int
 
 
@@ -128,33 +148,48 @@ class SearchQueries(StoreBase):
                 )
         return len(done)
 
-    def search_candidates(
-        self, words: WordFilter | None, scope: SearchScope, limit: int
-    ) -> Candidates:
-        """The newest ``limit`` articles of ``scope`` that satisfy ``words`` or are not
-        indexed; with ``words`` None, the newest articles of ``scope``.
+    def count_candidates(self, words: WordFilter) -> CandidateCount:
+        """How many indexed articles satisfy ``words`` (counted up to FEW_CANDIDATES + 1:
+        a frequent word would cost a scan) and how many articles are not indexed."""
+        with self._transaction() as session:
+            first = select(self._lookup(words).subquery().c.id).limit(FEW_CANDIDATES + 1)
+            total = int(session.scalar(select(func.count()).select_from(first.subquery())) or 0)
+            unindexed = int(session.scalar(select(func.count()).select_from(SearchPendingRow)) or 0)
+        return CandidateCount(min(total, FEW_CANDIDATES), total > FEW_CANDIDATES, unindexed)
 
-        The database orders them: a rare word's few candidates are fetched and
-        sorted, a frequent word's are met early in a walk of the newest articles.
+    def search_candidates(
+        self,
+        words: WordFilter | None,
+        scope: SearchScope,
+        limit: int,
+        *,
+        after: tuple[datetime, int] | None = None,
+        many: bool = False,
+    ) -> Candidates:
+        """The newest ``limit`` articles of ``scope`` published before ``after`` (a
+        previous batch's ``last``) that satisfy ``words`` or are not indexed; with
+        ``words`` None, the newest articles of ``scope``.
+
+        ``many`` (from :meth:`count_candidates`) picks the plan: a rare word's few
+        candidates are fetched by id and sorted, a frequent word's are met early in a
+        walk of the date index, newest first.
         """
-        newest = _scoped(select(ArticleRow.id), scope).order_by(
+        query = _scoped(select(ArticleRow.id, ArticleRow.published_at), scope).order_by(
             ArticleRow.published_at.desc(), ArticleRow.id.desc()
         )
+        if after is not None:
+            query = query.where(
+                (ArticleRow.published_at < after[0])
+                | ((ArticleRow.published_at == after[0]) & (ArticleRow.id < after[1]))
+            )
+        if words is not None:
+            pending = ArticleRow.id.in_(select(SearchPendingRow.article_pk))
+            held = self._holds(words) if many else ArticleRow.id.in_(self._lookup(words))
+            query = query.where(held | pending)
         with self._transaction() as session:
-            if words is None:
-                return Candidates(list(session.scalars(newest.limit(limit))), None, 0)
-            lookup = self._lookup(words)
-            total = int(session.scalar(select(func.count()).select_from(lookup.subquery())) or 0)
-            # few candidates: fetch them by id and sort; many: walk the date index newest
-            # first and test each id against the set ("id + 0" keeps the planner from
-            # fetching every candidate row to sort them, 10x slower for a frequent word)
-            key = ArticleRow.id if total <= FEW_CANDIDATES else ArticleRow.id + 0
-            pending = select(SearchPendingRow.article_pk)
-            ids = session.scalars(
-                newest.where(key.in_(lookup) | key.in_(pending)).limit(limit)
-            ).all()
-            unindexed = session.scalar(select(func.count()).select_from(SearchPendingRow))
-            return Candidates(list(ids), total, int(unindexed or 0))
+            rows = session.execute(query.limit(limit)).all()
+        last = (rows[-1].published_at, rows[-1].id) if rows else None
+        return Candidates([row.id for row in rows], last)
 
     def articles_by_pk(self, pks: Sequence[int]) -> list[Article]:
         """The stored articles of ``pks``, in that order (a deleted one is left out)."""
@@ -162,6 +197,25 @@ class SearchQueries(StoreBase):
             rows = session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(pks)))).all()
             by_pk = {row.id: article_from_row(row) for row in rows}
         return [by_pk[pk] for pk in pks if pk in by_pk]
+
+    def _holds(self, words: WordFilter) -> ColumnElement[bool]:
+        """Whether the article row at hand satisfies ``words``, tested row by row.
+
+        SQLite tests each id against the FTS5 result ("id + 0" keeps the planner
+        from fetching every candidate row to sort them, 10x slower for a
+        frequent word); PostgreSQL reads the row's own ``words_tsv`` through a
+        scalar subquery (an EXISTS would be hashed: the whole table scanned).
+        """
+        if self.dialect == "sqlite":
+            return (ArticleRow.id + 0).in_(self._lookup(words))
+        own_words = (
+            select(literal_column("search_words.words_tsv"))
+            .select_from(SEARCH_WORDS)
+            .where(SEARCH_WORDS.c.article_pk == ArticleRow.id)
+            .scalar_subquery()
+        )
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), tsquery(words))
+        return own_words.bool_op("@@")(query)
 
     def _lookup(self, words: WordFilter) -> TextualSelect:
         """The ids of the indexed articles whose words satisfy ``words``."""

@@ -71,6 +71,7 @@ SEARCH_LABELS: dict[str, Labels] = {
         "why_open": "Lire l’article sur le site de la source",
         "why_missing": "Cet article n’est plus dans les archives.",
         "found": "trouvé",
+        "more_than": "plus de {n}",
         "hits_count": "{n} occurrence(s)",
         "absent": "absent",
         "more_hits": "et {n} autre(s)",
@@ -127,6 +128,7 @@ SEARCH_LABELS: dict[str, Labels] = {
         "why_open": "Read the article on the source's site",
         "why_missing": "This article is no longer in the archive.",
         "found": "found",
+        "more_than": "more than {n}",
         "hits_count": "{n} hit(s)",
         "absent": "absent",
         "more_hits": "and {n} more",
@@ -323,7 +325,11 @@ def _source_name(config: Config, source: str) -> str:
 
 
 def _summary(result: SearchResult, labels: Labels) -> str:
-    values = {"n": result.found, "v": result.verified, "c": result.candidates}
+    total = result.candidates or 0
+    if result.more_candidates:
+        total -= 1  # counting stopped one past the limit
+    count = labels["more_than"].format(n=total) if result.more_candidates else str(total)
+    values = {"n": result.found, "v": result.verified, "c": count}
     if result.scanned and not result.complete:
         return labels["results_scan"].format(**values)
     if result.complete:

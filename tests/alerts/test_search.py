@@ -21,6 +21,7 @@ from alerts.matcher import compile_rules
 from alerts.query import RuleError
 from alerts.search import (
     FACET_CAP,
+    FETCH,
     compile_query,
     index_pending,
     search_archive,
@@ -30,7 +31,7 @@ from alerts.search import (
 from config import Config, Rule
 from store import Store
 from store.records import Article
-from store.search import WordFilter, WordsAll, WordTest
+from store.search import CandidateCount, WordFilter, WordsAll, WordTest
 from tests.alerts.delivery_support import HANOI, article
 from tests.web.support import web_config
 
@@ -238,6 +239,18 @@ def test_counts_are_partial_past_the_cap(store: Store, config: Config) -> None:
     assert FACET_CAP <= result.verified < FACET_CAP + 40
 
 
+def test_batches_of_candidates_follow_each_other(store: Store, config: Config) -> None:
+    """A query whose candidates rarely match asks for batch after batch (FETCH each)
+    and still finds the old match; the counts are then complete."""
+    for n in range(FETCH * 2 + 30):
+        body = "Le Laos." if n == FETCH * 2 + 10 else "Le Laos et le Japon."
+        store.save_article(_dated(n, "vietnamplus", n, body), NOW)
+    index_pending(store)
+    result = search_archive(store, config, "Laos AND NOT Japon")
+    assert result.found == 1 and result.complete
+    assert result.verified == FETCH * 2 + 30
+
+
 def test_index_follows_inserts_edits_and_deletions(store: Store, config: Config) -> None:
     """An edited article is found by its new words only; a deleted one by none."""
     store.save_article(_dated(1, "vietnamplus", 1, "Le delta du Mékong."), NOW)
@@ -262,7 +275,8 @@ def test_unindexed_articles_are_verified_not_lost(store: Store, config: Config) 
     index_pending(store)
     store.save_article(_dated(2, "vietnamplus", 2, "Le Laos encore."), NOW)
     candidates = store.search_candidates(WordTest("laos"), _all_scope(), 10)
-    assert len(candidates.ids) == 2 and candidates.unindexed == 1
+    assert len(candidates.ids) == 2
+    assert store.count_candidates(WordTest("laos")) == CandidateCount(1, False, 1)
 
 
 def test_a_query_with_nothing_to_look_up_reads_the_newest(store: Store, config: Config) -> None:
