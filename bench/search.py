@@ -212,6 +212,7 @@ def run_queries(store: Store, config: Config) -> list[float]:
         samples.extend(times)
         found = f"{result.found}{'' if result.complete else '+'}"
         candidates = "scan" if result.candidates is None else str(result.candidates)
+        candidates += "+" if result.more_candidates else ""
         print(f"  {query:44} {statistics.median(times):9.1f} {candidates:>10} {found:>7}")
     filtered = []
     for _ in range(RUNS):
