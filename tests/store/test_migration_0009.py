@@ -23,7 +23,7 @@ def _is_words_tsv(change: object) -> bool:
 def test_0009_marks_the_archive_pending_matches_the_models_and_downgrades(
     database_url: str, tmp_path: Path
 ) -> None:
-    _migrate(database_url, "upgrade", "0008")
+    _migrate(database_url, "upgrade", "0006")
     engine = create_engine(database_url)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     with engine.begin() as connection:
@@ -50,7 +50,7 @@ def test_0009_marks_the_archive_pending_matches_the_models_and_downgrades(
         assert [hit.article.article_id for hit in result.hits] == ["1"]
     finally:
         store.close()
-    _migrate(database_url, "downgrade", "0008")
+    _migrate(database_url, "downgrade", "0006")
     engine = create_engine(database_url)
     try:
         tables = set(inspect(engine).get_table_names())
