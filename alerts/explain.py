@@ -7,12 +7,19 @@ per clause with the words found in their sentence ("word 'chine' found:
 body « … la délégation de la »Chine« … »"), or why not ("phrase 'to lam
 chine' not within 10 words", "office ... only counts from 2024-08-03;
 article published 2023-05-01").
+
+:func:`clause_tree` gives the same walk as data (:class:`Clause`, with each
+hit's sentence split around it) for the web app's "why it matched" page,
+which words it in the reader's language.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from alerts.evaluate import ArticleView, Hit, evaluate
-from alerts.query import All, Node, Not, Term
+from alerts.query import All, AnyOf, Node, Not, Term
 from alerts.text import sentence_bounds
 
 INDENT = "  "
@@ -88,15 +95,72 @@ def describe_term(term: Term, view: ArticleView) -> str:
     return f"{name}: not found in {zones}"
 
 
-def _in_sentence(view: ArticleView, hit: Hit) -> str:
-    """The words found, marked »…« inside their sentence: ``body « … »Chine« … »``."""
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One hit in its sentence: ``before`` + ``found`` + ``after`` is the sentence as
+    written, white space collapsed."""
+
+    zone: str
+    before: str
+    found: str
+    after: str
+
+
+def hit_context(view: ArticleView, hit: Hit) -> Evidence:
+    """The hit inside its sentence; for source and section, the value itself."""
     text = view.zones[hit.zone].text
     if hit.zone not in ("title", "lede", "body", "caption"):
-        return f"{hit.zone} {text!r}"  # source, section: the value itself
+        return Evidence(hit.zone, "", text, "")
     start, end = sentence_bounds(text, hit.start, hit.end)
-    before = "".join(f" {word}" for word in text[start : hit.start].split())
-    after = "".join(f" {word}" for word in text[hit.end : end].split())
-    return f"{hit.zone} «{before} »{text[hit.start : hit.end]}«{after} »"
+    before = _collapsed(text[start : hit.start]).lstrip()
+    after = _collapsed(text[hit.end : end]).rstrip()
+    return Evidence(hit.zone, before, text[hit.start : hit.end], after)
+
+
+def _collapsed(text: str) -> str:
+    """Runs of white space (line breaks of a caption list) as one space."""
+    return re.sub(r"\s+", " ", text)
+
+
+def _in_sentence(view: ArticleView, hit: Hit) -> str:
+    """The words found, marked »…« inside their sentence: ``body « … »Chine« … »``."""
+    found = hit_context(view, hit)
+    if hit.zone not in ("title", "lede", "body", "caption"):
+        return f"{hit.zone} {found.found!r}"  # source, section: the value itself
+    before = "".join(f" {word}" for word in found.before.split())
+    after = "".join(f" {word}" for word in found.after.split())
+    return f"{hit.zone} «{before} »{found.found}«{after} »"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One node of a rule on one article: ``kind`` is and/or/not or a term kind
+    (word, phrase, prefix, near, office, abbreviation); ``hits`` for a term."""
+
+    depth: int
+    kind: str
+    ok: bool
+    label: str = ""
+    hits: tuple[Evidence, ...] = ()
+    more: int = 0  # hits beyond those shown
+    in_dates: bool = True
+
+
+def clause_tree(node: Node, view: ArticleView, depth: int = 0) -> list[Clause]:
+    """The rule's clauses in order, each with its verdict and, for a term, its hits."""
+    if isinstance(node, Term):
+        hits = view.hits(node) if view.in_dates(node) else []
+        label = node.label or " ".join(node.words)
+        shown = tuple(hit_context(view, hit) for hit in hits[:SHOWN_HITS])
+        more = max(0, len(hits) - SHOWN_HITS)
+        return [Clause(depth, _kind(node), bool(hits), label, shown, more, view.in_dates(node))]
+    kind = "not" if isinstance(node, Not) else "and" if isinstance(node, All) else "or"
+    label = node.label if isinstance(node, AnyOf) and node.label else ""
+    clauses = [Clause(depth, kind, evaluate(node, view), label)]
+    children = [node.child] if isinstance(node, Not) else node.children
+    for child in children:
+        clauses.extend(clause_tree(child, view, depth + 1))
+    return clauses
 
 
 def _near_failure(name: str, term: Term, view: ArticleView, zones: str) -> str:

@@ -13,6 +13,8 @@ the pure matcher stage:
 - :func:`explain_rule` says why a rule did or did not match a stored article;
 - :func:`rule_shares` measures each rule's share of the recent archive, so
   ``check-config`` can warn about a rule that would flood its subscribers;
+- :func:`match_new_articles` also brings the archive search's index up to
+  date (:func:`alerts.search.index_pending`);
 - :func:`archive_frequencies` samples the newest stored articles so that,
   with many rules, each is indexed under its rarest words (alerts.presearch).
 
@@ -36,6 +38,7 @@ from zoneinfo import ZoneInfo
 from alerts.digest import snippet_parts
 from alerts.matcher import Matcher, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
+from alerts.search import index_pending
 from alerts.subscriptions import with_stored_rules
 from config import Config, Rule, Source, article_id_from_url
 from store.records import Article, Match
@@ -206,6 +209,10 @@ def match_new_articles(
             break
         for article in articles:
             _match_one(store, matcher, article, now, counts)
+    # the search index follows the same new and edited articles (alerts.search)
+    indexed = index_pending(store)
+    if indexed:
+        logger.info("search index updated articles=%d", indexed)
     report = _report(counts, len(matcher), started)
     logger.info(
         "match finished articles=%d matched=%d matches=%d errors=%d rules=%d",

@@ -31,6 +31,7 @@ from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
 from store.pauses import PauseQueries
+from store.search import SearchQueries
 from store.senders import SenderQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
@@ -57,6 +58,7 @@ class Store(
     FeedQueries,
     PauseQueries,
     SenderQueries,
+    SearchQueries,
 ):
     """All persistent state of vnawatch."""
 

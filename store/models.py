@@ -322,3 +322,26 @@ class ConditionRow(Base):
     # the state operators were last told about: None never, True started, False cleared
     notified_active: Mapped[bool | None] = mapped_column()
     notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SearchWordsRow(Base):
+    """An article's folded words for the search index (migration 0009 adds the FTS5
+    table and triggers on SQLite, the ``words_tsv`` column and its GIN index on PostgreSQL)."""
+
+    __tablename__ = "search_words"
+
+    article_pk: Mapped[int] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_hash: Mapped[str] = mapped_column(String(64))
+    words: Mapped[str] = mapped_column(Text)
+
+
+class SearchPendingRow(Base):
+    """An article whose search words are missing (new or edited; filled by triggers)."""
+
+    __tablename__ = "search_pending"
+
+    article_pk: Mapped[int] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -53,6 +53,7 @@ from web.forms import (
 )
 from web.labels import Labels, labels_for
 from web.mail import build_link_mail, send_link_mail
+from web.search import search_routes
 from web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -176,6 +177,8 @@ class WebApp:
     async def subscribe_page(self, request: Request) -> Response:
         labels = labels_for(request.query_params.get("lang"))
         choice = Choice(language="en" if labels is labels_for("en") else "fr")
+        # "subscribe to this search" (web/search.py) arrives with its query filled in
+        choice.query = request.query_params.get("q", "").strip()[: self.config.web.max_query_length]
         return self.render(request, "subscribe", labels, **self.form_context(choice, {}))
 
     async def subscribe(self, request: Request) -> Response:
@@ -610,6 +613,7 @@ def create_app(
         Route("/operator/login", web.login, methods=["POST"]),
         Route("/operator/logout", web.logout, methods=["POST"]),
         *web.feeds.routes(),
+        *search_routes(config, store, web.templates),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = _HeadedStarlette(routes=routes)
