@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from alerts.search import search_archive
 from store import open_store
 from tests.store.test_migration_0002 import _migrate
-from tests.store.test_migration_0007 import _differences
+from tests.store.test_migration_0006 import _differences
 from tests.web.support import web_config
 
 
@@ -23,7 +23,7 @@ def _is_words_tsv(change: object) -> bool:
 def test_0009_marks_the_archive_pending_matches_the_models_and_downgrades(
     database_url: str, tmp_path: Path
 ) -> None:
-    _migrate(database_url, "upgrade", "0006")
+    _migrate(database_url, "upgrade", "0008")
     engine = create_engine(database_url)
     now = datetime(2026, 11, 1, tzinfo=UTC)
     with engine.begin() as connection:
@@ -50,7 +50,7 @@ def test_0009_marks_the_archive_pending_matches_the_models_and_downgrades(
         assert [hit.article.article_id for hit in result.hits] == ["1"]
     finally:
         store.close()
-    _migrate(database_url, "downgrade", "0006")
+    _migrate(database_url, "downgrade", "0008")
     engine = create_engine(database_url)
     try:
         tables = set(inspect(engine).get_table_names())

@@ -1,7 +1,7 @@
 """search index: each article's folded words, looked up by FTS5 (SQLite) or tsvector (PostgreSQL)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-05 08:45:00
 
 ``search_words`` holds, per article, the folded words the matcher sees
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

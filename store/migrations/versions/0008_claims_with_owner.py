@@ -1,7 +1,7 @@
 """claims with an owner: who holds an outbox row and until when; the senders table
 
-Revision ID: 0006
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from store.models import UtcDateTime
 
-revision = '0006'
-down_revision = '0008'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """feeds and per-rule pause: a subscriber's feed nonce, a subscription's pause and resume
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-05 09:00:00
 """
@@ -12,7 +12,7 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
