@@ -9,8 +9,9 @@ article, outlet, time in the subscriber's zone, snippet with the hits marked,
 the rules that fired. It is in the subscriber's language.
 
 A forged or altered token, another purpose's token, an unknown batch, and a
-subscriber who unsubscribed, is suppressed or was deleted all get the same
-bare 404 as the feeds' refusals: the answer tells nothing.
+subscriber who is not active (paused, unsubscribed, out of config.yaml), is
+suppressed or was deleted all get the same bare 404 as the feeds' refusals:
+the answer tells nothing.
 """
 
 from __future__ import annotations
