@@ -99,7 +99,7 @@ class DigestPages:
         names = {rule.id: rule.name for rule in self.config.rules}
         stored = self.store.subscriber_rules(subscriber.email)
         rules = [(r.rule_id, names.get(r.rule_id) or r.name or r.rule_id) for r in stored]
-        public = self.config.mail.public_url
+        public = self.config.mail.public_url  # the feed's own links are not shown here
         feed = build_feed(
             batch.items,
             self.config,
