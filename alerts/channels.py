@@ -4,8 +4,9 @@ A subscriber's ``channels`` are Apprise URLs (``tgram://…``, ``slack://…``,
 ``json://host/path``): Apprise speaks to every service, nothing here knows one.
 :func:`channel_messages` builds, when a batch is queued, one plain-text
 message per channel: an alert lists each article (title, outlet, time,
-snippet, link); a digest gives the count, the top titles and a link to the
-subscriber's page (there is no web page of one digest yet).
+snippet, link); a digest gives the count, the top titles and a link to its
+web page (``/digest/<token>``, :mod:`web.digests`). An alert with more
+articles than it lists links to the same page of its batch for the rest.
 
 :func:`send_channel_rows` sends the claimed channel rows of the outbox and
 reports each outcome like the mailer does, so the same recorder commits it
@@ -27,7 +28,7 @@ import apprise
 
 from alerts.digest import Digest, Entry, digest_subject, snippet_text
 from alerts.labels import Formatter
-from alerts.mailer import Outcome, manage_url
+from alerts.mailer import Outcome, digest_url
 from alerts.tokens import secret_key
 from config import Config, redact_channel, redact_secrets, redacted_logs
 from store.records import ChannelMessage, Delivery, DeliveryDraft
@@ -42,11 +43,11 @@ TITLE_CHARS = 200
 LABELS = {
     "fr": {
         "more": "… et {n} autre(s) : {url}",
-        "digest": "Le détail (et vos réglages) : {url}",
+        "digest": "Tous les articles : {url}",
     },
     "en": {
         "more": "… and {n} more: {url}",
-        "digest": "Details (and your settings): {url}",
+        "digest": "All the articles: {url}",
     },
 }
 
@@ -60,7 +61,8 @@ def with_channels(draft: DeliveryDraft, config: Config, digest: Digest) -> Deliv
     subscriber = digest.subscriber
     if not subscriber.channels:
         return draft
-    link = manage_url(config.mail, subscriber.email, secret_key())
+    # the batch's own page: it lists exactly what this message summarises
+    link = digest_url(config.mail, subscriber.email, draft.key, secret_key())
     messages = channel_messages(
         digest, brand=config.mail.from_name, link=link, channels=subscriber.channels
     )

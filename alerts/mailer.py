@@ -33,7 +33,7 @@ from typing import Literal
 import aiosmtplib
 
 from alerts.digest import Rendered
-from alerts.tokens import feed_token, manage_token, unsubscribe_token
+from alerts.tokens import digest_token, feed_token, manage_token, unsubscribe_token
 from config import Mail
 from store.records import Delivery
 
@@ -99,6 +99,11 @@ def manage_url(mail: Mail, email: str, key: bytes) -> str:
 def feed_url(mail: Mail, email: str, nonce: str, key: bytes, kind: str = "atom.xml") -> str:
     """The subscriber's Atom feed (``kind="feed.json"``: JSON Feed), signed with its nonce."""
     return f"{mail.public_url.rstrip('/')}/feed/{feed_token(email, nonce, key)}/{kind}"
+
+
+def digest_url(mail: Mail, email: str, batch_key: str, key: bytes) -> str:
+    """The web page of one digest or alert batch (its outbox key), signed for its subscriber."""
+    return f"{mail.public_url.rstrip('/')}/digest/{digest_token(email, batch_key, key)}"
 
 
 def safe_key(text: str) -> str:

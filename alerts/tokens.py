@@ -2,7 +2,7 @@
 
 Every token is signed with the key from ``$VNAWATCH_SECRET_KEY`` by
 itsdangerous (HMAC-SHA256, a salt per purpose so one kind never opens
-another). Unsubscribe and manage links never expire: a subscriber may click
+another). Unsubscribe, manage and digest-page links never expire: a subscriber may click
 one in a years-old email. Confirmation links and the operator session carry
 their issue time and expire.
 
@@ -40,8 +40,8 @@ from config import SECRET_KEY_ENV
 logger = logging.getLogger(__name__)
 
 DEVELOPMENT_KEY = b"vnawatch-development-key-NOT-SECRET"
-# purposes whose tokens never expire (links in sent mail, feed links in readers)
-LASTING = frozenset({"unsubscribe", "manage", "feed", "rule-feed"})
+# purposes whose tokens never expire (links in sent mail and chat, feed links in readers)
+LASTING = frozenset({"unsubscribe", "manage", "feed", "rule-feed", "digest"})
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.]+", re.ASCII)
 _warned_no_secret = False
 
@@ -165,6 +165,16 @@ def rule_feed_token(rule_id: str, nonce: str, key: bytes) -> str:
 def verify_rule_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
     """(rule id, nonce) a rule feed token was signed for, or None."""
     return _verify_pair("rule-feed", token, key)
+
+
+def digest_token(email: str, batch_key: str, key: bytes) -> str:
+    """The link to one batch's web page: the address and the batch's outbox key, signed."""
+    return Signer(key).dumps("digest", [normalise_address(email), batch_key])
+
+
+def verify_digest_token(token: str, key: bytes) -> tuple[str, str] | None:
+    """(address, batch key) a digest token was signed for, or None."""
+    return _verify_pair("digest", token, key)
 
 
 def _verify_pair(purpose: str, token: str, key: bytes) -> tuple[str, str] | None:

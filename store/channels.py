@@ -28,7 +28,12 @@ KEY_ROOM = 188
 def channel_key(batch_key: str, url: str) -> str:
     """The outbox key of ``url``'s row in a batch (unique per subscriber, channel, batch)."""
     fingerprint = hashlib.sha256(url.encode("utf-8")).hexdigest()[:9]
-    return f"{batch_key[:KEY_ROOM]}-ch{fingerprint}"
+    return f"{channel_key_prefix(batch_key)}{fingerprint}"
+
+
+def channel_key_prefix(batch_key: str) -> str:
+    """What the keys of a batch's channel rows start with."""
+    return f"{batch_key[:KEY_ROOM]}-ch"
 
 
 def add_channel_rows(session: Session, draft: DeliveryDraft, now: datetime) -> list[int]:

@@ -278,6 +278,17 @@ class MatchedArticle:
 
 
 @dataclass(frozen=True)
+class DigestBatch:
+    """One queued batch (a digest or an alert) as its web page shows it."""
+
+    kind: str
+    window_start: datetime | None
+    window_end: datetime | None
+    created_at: datetime
+    items: tuple[MatchedArticle, ...]
+
+
+@dataclass(frozen=True)
 class SchedulerState:
     """The `vnawatch run` process holding the lock: who, since when, its last heartbeat."""
 

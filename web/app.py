@@ -42,6 +42,7 @@ from alerts.tokens import (
 from config import WEB_PASSWORD_ENV, Config, is_channel_url, redact_channel
 from store import Store
 from store.records import Subscriber
+from web.digests import digest_routes
 from web.feeds import MANAGE_ACTIONS, FeedPages
 from web.forms import (
     FREQUENCIES,
@@ -613,6 +614,7 @@ def create_app(
         Route("/operator/login", web.login, methods=["POST"]),
         Route("/operator/logout", web.logout, methods=["POST"]),
         *web.feeds.routes(),
+        *digest_routes(config, store, web.key, web.templates),
         *search_routes(config, store, web.templates),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -96,7 +96,7 @@ class FeedPages:
         kind = request.path_params["kind"]
         found = verify_feed_token(request.path_params["token"], self.key)
         if kind not in KINDS or found is None:
-            return _not_found()
+            return not_found()
         email, nonce = found
         subscriber = await run_in_threadpool(self.store.subscriber, email)
         if (
@@ -105,7 +105,7 @@ class FeedPages:
             or not subscriber.active
             or not hmac.compare_digest(subscriber.feed_nonce.encode(), nonce.encode())
         ):
-            return _not_found()
+            return not_found()
         items = await run_in_threadpool(self.store.subscriber_feed, subscriber.id)
         rules = await run_in_threadpool(self._subscriber_rules, subscriber)
         labels = LABELS.get(subscriber.language, LABELS["fr"])
@@ -155,11 +155,11 @@ class FeedPages:
         kind = request.path_params["kind"]
         found = verify_rule_feed_token(request.path_params["token"], self.key)
         if kind not in KINDS or found is None:
-            return _not_found()
+            return not_found()
         rule_id, nonce = found
         current = await run_in_threadpool(self.store.rule_feed_nonce, rule_id, self.clock())
         if not hmac.compare_digest(current.encode(), nonce.encode()):
-            return _not_found()
+            return not_found()
         urls = await run_in_threadpool(self.rule_links, rule_id)
         return await self._rule_answer(request, rule_id, kind, urls)
 
@@ -168,7 +168,7 @@ class FeedPages:
             return RedirectResponse("/operator", status_code=303)
         rule_id, kind = request.path_params["rule_id"], request.path_params["kind"]
         if kind not in KINDS:
-            return _not_found()
+            return not_found()
         base = f"{self.config.mail.public_url.rstrip('/')}/operator/feed/{rule_id}"
         return await self._rule_answer(request, rule_id, kind, {k: f"{base}/{k}" for k in KINDS})
 
@@ -177,7 +177,7 @@ class FeedPages:
     ) -> Response:
         name = await run_in_threadpool(self._rule_name, rule_id)
         if name is None:
-            return _not_found()
+            return not_found()
         items = await run_in_threadpool(self.store.rule_feed, rule_id)
         language = "en" if request.query_params.get("lang") == "en" else "fr"
         feed = build_feed(
@@ -246,6 +246,6 @@ def is_not_modified(request: Request, etag: str, modified: datetime) -> bool:
     return modified <= when
 
 
-def _not_found() -> Response:
+def not_found() -> Response:
     """The same bare 404 for a forged, altered, revoked or unknown link: it tells nothing."""
     return Response("Not Found", status_code=404, media_type="text/plain")

@@ -110,7 +110,7 @@ def test_digest_reaches_a_json_endpoint_once(store: Store, tmp_path: Path) -> No
     payload = request.fields()
     assert "2 articles" in payload["title"] and "2 articles" in payload["message"]
     assert "Article 1 : Tô Lâm reçoit une délégation (VietnamPlus)" in payload["message"]
-    assert "https://veille.example.org/manage/" in payload["message"]
+    assert "https://veille.example.org/digest/" in payload["message"]
     assert {d.status for d in store.deliveries()} == {"sent"}
 
 

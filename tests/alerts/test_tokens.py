@@ -10,10 +10,12 @@ from alerts.tokens import (
     Signer,
     TokenError,
     address_hash,
+    digest_token,
     legacy_manage_token,
     legacy_token,
     manage_token,
     unsubscribe_token,
+    verify_digest_token,
     verify_manage_token,
     verify_unsubscribe_token,
 )
@@ -68,8 +70,18 @@ def test_malformed_tokens_give_none_never_raise(suffix: str) -> None:
 def test_verification_is_total(token: str) -> None:
     assert verify_unsubscribe_token(token, KEY) is None
     assert verify_manage_token(token, KEY) is None
+    assert verify_digest_token(token, KEY) is None
     with pytest.raises(TokenError):
         Signer(KEY).loads("confirm", token, 60)
+
+
+def test_digest_tokens_carry_address_and_batch_and_open_nothing_else() -> None:
+    token = digest_token("Analyste@Example.org", "digest:7:2026-11-22", KEY)
+    assert verify_digest_token(token, KEY) == (EMAIL, "digest:7:2026-11-22")
+    assert verify_digest_token(token, b"other-key") is None
+    assert verify_manage_token(token, KEY) is None
+    assert verify_unsubscribe_token(token, KEY) is None
+    assert verify_digest_token(manage_token(EMAIL, KEY), KEY) is None
 
 
 def test_address_hash_is_keyed_and_normalised() -> None:
