@@ -86,7 +86,14 @@ def cluster_duplicates(articles: Sequence[Article]) -> list[list[Article]]:
     to groups counts the shingles an article shares with each group's first
     article, so only groups that can reach the threshold are looked at.
     """
-    prints = [fingerprint(article) for article in articles]
+    groups = _clusters(tuple(fingerprint(article) for article in articles))
+    return [[articles[i] for i in group] for group in groups]
+
+
+@lru_cache(maxsize=4096)
+def _clusters(prints: tuple[Fingerprint, ...]) -> tuple[tuple[int, ...], ...]:
+    """The groups as positions; cached, since subscribers with the same rules and
+    window get the same articles in the same order."""
     clusters: list[list[int]] = []
     by_key: dict[object, int] = {}
     by_shingle: dict[tuple[str, ...], list[int]] = {}
@@ -101,7 +108,7 @@ def cluster_duplicates(articles: Sequence[Article]) -> list[list[Article]]:
             for shingle in current.shingles:
                 by_shingle.setdefault(shingle, []).append(home)
         clusters[home].append(i)
-    return [[articles[i] for i in cluster] for cluster in clusters]
+    return tuple(tuple(cluster) for cluster in clusters)
 
 
 def _find_home(

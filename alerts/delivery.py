@@ -3,11 +3,10 @@
 This is the delivery half of ``alerts.jobs``, the code that wires the store to
 the pure digest and mailer stages:
 
-- :func:`queue_due_digests` builds each due daily/weekly digest and records it,
-  with the articles it carries and the subscriber's new ``covered_until``, in
-  one transaction (``Store.queue_delivery``);
-- :func:`queue_immediate_alerts` does the same for ``immediate`` subscribers,
-  at most one email per ``mail.immediate_min_interval_minutes``;
+- :func:`queue_due_digests` and :func:`queue_immediate_alerts` (in
+  :mod:`alerts.queueing`) build each due digest or alert and record it, with
+  the articles it carries and the subscriber's new ``covered_until``, a page
+  of subscribers per transaction;
 - :func:`send_pending` claims due outbox rows for one sender and sends them
   (SMTP connections or files), releasing what it still holds when it returns;
 - :func:`preview_digests` renders what would be sent, recording nothing.
@@ -32,61 +31,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alerts.channels import send_channel_rows, split_channel_rows, with_channels
-from alerts.digest import Digest, Window, build_digest, digest_window, open_window, render_digest
-from alerts.mailer import (
-    Outcome,
-    build_message,
-    feed_url,
-    html_part,
-    manage_url,
-    message_bytes,
-    safe_key,
-    send_smtp,
-    unsubscribe_url,
-    write_files,
-)
+from alerts.channels import send_channel_rows, split_channel_rows
+from alerts.digest import Digest, Window, build_digest, open_window
+from alerts.mailer import Outcome, html_part, send_smtp, write_files
+from alerts.queueing import ALERT_LOOKBACK, SENT_LOOKBACK, delivery_key, render_message
 from alerts.subscriptions import with_stored_rules
 from alerts.suppression import suppressed_addresses
-from alerts.tokens import normalise_address, secret_key
+from alerts.tokens import normalise_address
 from config import Config
 from config import Subscriber as SubscriberSpec
 from store import Store
-from store.records import Delivery, DeliveryDraft, SourceState, Subscriber
+from store.records import Delivery, SourceState, Subscriber
 
 logger = logging.getLogger(__name__)
 
-ALERT_LOOKBACK = timedelta(days=2)
-# another outlet's copy of a dispatch sent this recently is not shown again
-SENT_LOOKBACK = timedelta(days=3)
 CLAIM_LEASE = timedelta(minutes=2)  # the default of mail.claim_lease_seconds
 BATCH_SIZE = 200
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
-
-
-@dataclass
-class QueueReport:
-    """What one queueing run did."""
-
-    kind: str
-    queued: int = 0
-    empty: int = 0
-    not_due: int = 0
-    throttled: int = 0
-    already_queued: int = 0
-    errors: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"{self.kind} queued={self.queued} empty={self.empty} not_due={self.not_due} "
-            f"throttled={self.throttled} already_queued={self.already_queued} "
-            f"errors={self.errors}"
-        )
-
-    def summary(self) -> str:
-        """The counts a scheduler job line carries, keyed by kind (``digests_queued``)."""
-        return f"{self.kind}_queued={self.queued} {self.kind}_errors={self.errors}"
 
 
 @dataclass
@@ -142,178 +104,6 @@ def sync_subscribers(store: Store, config: Config, now: datetime) -> None:
             len(blocked),
         )
     store.sync_subscribers([r for r in records if r.email not in blocked], now)
-
-
-# --- queueing ---------------------------------------------------------------
-
-
-def queue_due_digests(store: Store, config: Config, *, now: datetime) -> QueueReport:
-    """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
-    config = with_stored_rules(store, config)
-    report = QueueReport(kind="digests")
-    states = store.source_states()
-    for subscriber in store.subscribers():
-        if subscriber.frequency not in ("daily", "weekly"):
-            continue
-        try:
-            _queue_digest(store, config, subscriber, now, report, states)
-        except Exception:
-            report.errors += 1
-            logger.exception("digest not queued subscriber=%s", subscriber.email)
-    logger.info("queue finished %s", report)
-    return report
-
-
-def _queue_digest(
-    store: Store,
-    config: Config,
-    subscriber: Subscriber,
-    now: datetime,
-    report: QueueReport,
-    states: Sequence[SourceState],
-) -> None:
-    window = digest_window(subscriber, now)
-    if window is None or subscriber.id is None:
-        report.not_due += 1
-        return
-    digest = _collect(store, config, subscriber, subscriber.frequency, window, now, states)
-    if digest.is_empty and not subscriber.send_empty:
-        store.advance_coverage(subscriber.id, window.end)
-        report.empty += 1
-        return
-    key = delivery_key(subscriber, subscriber.frequency, window.end)
-    draft = _draft(config, digest, key, now, channel="digest", covered_until=window.end)
-    _record(store, draft, now, report)
-
-
-def queue_immediate_alerts(store: Store, config: Config, *, now: datetime) -> QueueReport:
-    """One short email per immediate subscriber with new matches, rate-limited."""
-    config = with_stored_rules(store, config)
-    report = QueueReport(kind="alerts")
-    interval = timedelta(minutes=config.mail.immediate_min_interval_minutes)
-    states = store.source_states()
-    for subscriber in store.subscribers():
-        if subscriber.frequency != "immediate" or subscriber.id is None:
-            continue
-        try:
-            last = store.last_delivery_at(subscriber.id, "alert")
-            if last is not None and now - last < interval:
-                report.throttled += 1
-                continue
-            window = Window(now - ALERT_LOOKBACK, now + timedelta(days=1), subscriber.timezone)
-            digest = _collect(store, config, subscriber, "alert", window, now, states)
-            if digest.is_empty:
-                report.empty += 1
-                continue
-            digest = replace(digest, window=None)
-            # an article goes to a subscriber once, so the batch's first article
-            # tells two alerts of the same second apart (a rule edit re-matching
-            # right after a crawl) and still keys a retried batch the same
-            key = delivery_key(subscriber, "alert", now, batch=min(digest.article_pks))
-            _record(store, _draft(config, digest, key, now, channel="alert"), now, report)
-        except Exception:
-            report.errors += 1
-            logger.exception("alert not queued subscriber=%s", subscriber.email)
-    logger.info("queue finished %s", report)
-    return report
-
-
-def _collect(
-    store: Store,
-    config: Config,
-    subscriber: Subscriber,
-    kind: str,
-    window: Window,
-    now: datetime,
-    states: Sequence[SourceState],
-) -> Digest:
-    """The subscriber's undelivered matches in ``window``, as a digest (nothing recorded)."""
-    channel = "alert" if kind == "alert" else "digest"
-    known = {rule.id for rule in config.rules}
-    rules = [rule for rule in subscriber.rules if rule in known]
-    pairs = store.undelivered_matches(
-        subscriber.id or 0, rules, channel, start=window.start, end=window.end
-    )
-    sent = store.delivered_since(subscriber.id or 0, channel, now - SENT_LOOKBACK) if pairs else []
-    return build_digest(
-        kind, subscriber, pairs, config, window=window, states=states, now=now, already_sent=sent
-    )
-
-
-def delivery_key(
-    subscriber: Subscriber, kind: str, moment: datetime, *, batch: int | None = None
-) -> str:
-    """Unique per (subscriber, kind, window end or alert time[, batch]); a valid file name."""
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    suffix = f"-a{batch}" if batch is not None else ""
-    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}{suffix}")
-
-
-def _draft(
-    config: Config,
-    digest: Digest,
-    key: str,
-    now: datetime,
-    *,
-    channel: str,
-    covered_until: datetime | None = None,
-) -> DeliveryDraft:
-    subject, raw = render_message(config, digest, key, now)
-    window = digest.window
-    # channels hook: the batch also gets one chat/webhook row per channel of the subscriber
-    draft = DeliveryDraft(
-        subscriber_id=digest.subscriber.id or 0,
-        kind=digest.kind,
-        channel=channel,
-        key=key,
-        subject=subject,
-        message=raw,
-        article_pks=digest.article_pks,
-        window_start=window.start if window else None,
-        window_end=window.end if window else None,
-        covered_until=covered_until,
-    )
-    return with_channels(draft, config, digest)
-
-
-def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
-    """The subject and wire bytes of a digest's email."""
-    secret = secret_key()
-    subscriber = digest.subscriber
-    rendered = render_digest(
-        digest,
-        brand=config.mail.from_name,
-        unsubscribe_url=unsubscribe_url(config.mail, subscriber.email, secret),
-        manage_url=manage_url(config.mail, subscriber.email, secret),
-        feed_url=feed_url(config.mail, subscriber.email, subscriber.feed_nonce, secret)
-        if subscriber.feed_nonce
-        else "",
-    )
-    message = build_message(
-        rendered,
-        mail=config.mail,
-        to_email=subscriber.email,
-        to_name=subscriber.name,
-        key=key,
-        list_name="alerts" if digest.kind == "alert" else "digest",
-        now=now,
-        secret=secret,
-    )
-    return str(message["Subject"]), message_bytes(message)
-
-
-def _record(store: Store, draft: DeliveryDraft, now: datetime, report: QueueReport) -> None:
-    delivery_id = store.queue_delivery(draft, now)
-    if delivery_id is None:
-        report.already_queued += 1
-        logger.warning(
-            "delivery not queued: already queued key=%s (or an article already sent)", draft.key
-        )
-        return
-    report.queued += 1
-    logger.info(
-        "delivery queued id=%s key=%s articles=%d", delivery_id, draft.key, len(draft.article_pks)
-    )
 
 
 # --- sending ----------------------------------------------------------------
@@ -538,3 +328,25 @@ def preview_digests(
         paths.append(eml)
     logger.info("digest previews written count=%d dir=%s", len(paths), out_dir)
     return paths
+
+
+def _collect(
+    store: Store,
+    config: Config,
+    subscriber: Subscriber,
+    kind: str,
+    window: Window,
+    now: datetime,
+    states: Sequence[SourceState],
+) -> Digest:
+    """The subscriber's undelivered matches in ``window``, as a digest (nothing recorded)."""
+    channel = "alert" if kind == "alert" else "digest"
+    known = {rule.id for rule in config.rules}
+    rules = [rule for rule in subscriber.rules if rule in known]
+    pairs = store.undelivered_matches(
+        subscriber.id or 0, rules, channel, start=window.start, end=window.end
+    )
+    sent = store.delivered_since(subscriber.id or 0, channel, now - SENT_LOOKBACK) if pairs else []
+    return build_digest(
+        kind, subscriber, pairs, config, window=window, states=states, now=now, already_sent=sent
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -129,7 +130,7 @@ class Formatter:
 
     def when(self, moment: datetime) -> str:
         """ "21 nov. 2026, 14:30" in the reader's zone."""
-        return format_datetime(moment, "d MMM y, HH:mm", tzinfo=self.zone, locale=self.locale)
+        return _formatted(moment, "d MMM y, HH:mm", self.timezone, self.locale)
 
     def published(self, article: Article) -> str:
         """ "21 nov. 2026, 14:30" in the reader's zone; "4 déc. 2026" for a day alone."""
@@ -140,7 +141,7 @@ class Formatter:
 
     def short(self, moment: datetime) -> str:
         """ "21 nov. 07:00" (window bounds)."""
-        return format_datetime(moment, "d MMM HH:mm", tzinfo=self.zone, locale=self.locale)
+        return _formatted(moment, "d MMM HH:mm", self.timezone, self.locale)
 
     def day_month(self, day: date) -> str:
         """ "4 déc." (a chart's axis)."""
@@ -191,3 +192,9 @@ class Formatter:
         else:
             state = self.labels["degraded_unknown"]
         return state
+
+
+@lru_cache(maxsize=8192)
+def _formatted(moment: datetime, pattern: str, timezone: str, locale: str) -> str:
+    """Babel's formatting, cached: a run writes each article's date in every digest it is in."""
+    return format_datetime(moment, pattern, tzinfo=ZoneInfo(timezone), locale=locale)

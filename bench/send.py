@@ -1,321 +1,236 @@
-"""Delivery benchmark: personalised digests rendered and sent to a local aiosmtpd.
+"""Delivery benchmark: N due personalised digests, from due to accepted by a local SMTP server.
 
-    .venv/bin/python bench/send.py                 # 1,000 and 10,000 subscribers
-    .venv/bin/python bench/send.py --sizes 500     # quicker
+    .venv/bin/python bench/send.py                                 # 1k, 10k on both; 1k baseline
+    .venv/bin/python bench/send.py --sizes 1000 --backends sqlite  # quick look
+    .venv/bin/python bench/send.py --sizes 100000 --backends postgres --baseline 0
 
-For each size it prints the render time per digest (build + Jinja2 + CSS
-inlining + MIME bytes), messages/s over one reused aiosmtplib connection
-(``alerts.mailer.send_smtp``), messages/s of the naive baseline (a new SMTP
-connection per message, ``aiosmtplib.send``) on a sample, and their ratio.
-It then runs the whole path once on SQLite — ``queue_due_digests`` +
-``send_pending`` (claim, send, commit each row) — for ``--e2e`` subscribers.
-The SMTP server (aiosmtpd's Sink handler) runs in a child process so it does
-not share the client's interpreter lock.
+For each backend and size a fresh database gets N subscribers (1-3 of 12
+rules each, fr/en, three time zones, all due, about 7 articles owed each; see
+``bench/population.py``), bulk-inserted and not timed. Then, in a child
+process of its own (so peak RSS is this run's): ``queue_due_digests`` (the
+batch path, ``alerts.queueing``) and ``send_pending`` to a counting aiosmtpd
+server in another process. The baseline is today's path before this change —
+``bench/baseline.py``: one query chain and one transaction per subscriber, and
+the one-commit-per-message sender — measured in the same run at
+``--baseline`` subscribers. Every run is checked: nothing pending, each
+subscriber received exactly one message, the ledger (delivered_articles)
+holds exactly the owed (subscriber, article) pairs.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
-import random
+import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+import uuid
 from pathlib import Path
-
-import aiosmtplib
-from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("VNAWATCH_SECRET_KEY", "benchmark-only-key")
 
-from alerts.delivery import delivery_key, render_message
-from alerts.digest import build_digest, digest_window
-from alerts.jobs import queue_due_digests, send_pending, sync_subscribers
-from config import Config, Mail, parse_config
+from sqlalchemy import create_engine, text
+
+from bench.population import NOW, bench_config, ledger_pairs, owed_pairs, populate
 from store import open_store
-from store.records import Article, Delivery, Match, Snippet, Span, Subscriber
-from tests.servers import self_signed_certificate
 
-HANOI = timezone(timedelta(hours=7))
-NOW = datetime(2026, 11, 22, 0, 30, tzinfo=UTC)
-RULES = ["to_lam", "mer_orientale", "chine", "frontiere", "economie", "culture"]
-ZONES = ["Asia/Ho_Chi_Minh", "Europe/Paris", "America/Montreal"]
-SYLLABLES = [
-    "co",
-    "pé",
-    "ra",
-    "tion",
-    "é",
-    "no",
-    "mi",
-    "que",
-    "dé",
-    "lé",
-    "ga",
-    "han",
-    "oï",
-    "par",
-    "te",
-    "na",
-    "riat",
-    "stra",
-    "té",
-    "gie",
-    "com",
-    "merce",
-]
-WORDS = sorted({"".join(random.Random(n).sample(SYLLABLES, 3)) for n in range(3000)})
+POSTGRES = os.environ.get(
+    "VNAWATCH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# (backend, subscribers) -> seconds from due to accepted, the issue's goals
+GOALS = {("postgresql", 10_000): 60, ("sqlite", 10_000): 90, ("postgresql", 100_000): 600}
+TARGET_RATIO = 5.0
 
 
-def config_for(port: int, subscribers: int, outbox: Path) -> Config:
-    rules = "\n".join(
-        f"  - {{id: {r}, name: {r.replace('_', ' ').title()}, query: {r}}}" for r in RULES
-    )
-    subs = "\n".join(_subscriber_yaml(i) for i in range(subscribers))
-    text = f"""
-sources:
-  vietnamplus: {{name: VietnamPlus, base_url: 'https://fr.vietnamplus.vn', credit: VNA,
-                article_url_pattern: '-post(\\d+)\\.vnp$'}}
-  lecourrier: {{name: Le Courrier du Vietnam, base_url: 'https://lecourrier.vn', credit: VNA,
-               article_url_pattern: '/(\\d+)\\.html$'}}
-rules:
-{rules}
-subscribers:
-{subs}
-mail: {{backend: smtp, host: 127.0.0.1, port: {port}, outbox_dir: '{outbox}', timeout_seconds: 30}}
-"""
-    return parse_config(text, Path("bench.yaml"))
+def measure(path: str, url: str, port: int) -> dict[str, object]:
+    """Queue then send every due digest; the figures and checks of one run (a child process)."""
+    from alerts.jobs import queue_due_digests, send_pending
+    from bench.baseline import queue_due_digests_one_by_one, send_one_by_one
 
-
-def _subscriber_yaml(i: int) -> str:
-    rng = random.Random(i)
-    rules = rng.sample(RULES, rng.randint(1, 4))
-    language = "en" if i % 5 == 0 else "fr"
-    zone = ZONES[i % len(ZONES)]
-    return (
-        f"  - {{email: s{i:05d}@example.org, name: Abonné {i}, language: {language}, "
-        f"timezone: {zone}, rules: [{', '.join(rules)}]}}"
-    )
-
-
-def article_pool(size: int = 120) -> list[Article]:
-    rng = random.Random(7)
-    pool = []
-    for i in range(size):
-        body = " ".join(rng.choice(WORDS) for _ in range(120))
-        source = "vietnamplus" if i % 3 else "lecourrier"
-        pool.append(
-            Article(
-                source=source,
-                article_id=str(10_000 + i),
-                url=f"https://fr.vietnamplus.vn/article-post{10_000 + i}.vnp",
-                title=" ".join(rng.choice(WORDS) for _ in range(9)).capitalize(),
-                body=body,
-                section="Politique",
-                published_at=datetime(2026, 11, 20, 20, tzinfo=HANOI) + timedelta(minutes=20 * i),
-                content_hash=str(i),
-                id=i + 1,
-            )
-        )
-    return pool
-
-
-def match_for(item: Article, rule: str) -> Match:
-    text = item.body[:160]
-    return Match(
-        article_id=item.id or 0,
-        rule_id=rule,
-        zones=("body",),
-        alias=text.split()[0],
-        spans=(Span("body", 0, len(text.split()[0]), rule),),
-        snippet=Snippet(text, ((0, len(text.split()[0])),)),
-    )
-
-
-def render_all(config: Config, pool: list[Article]) -> tuple[list[Delivery], float]:
-    """One personalised digest per subscriber; returns the outbox rows and seconds spent."""
-    deliveries = []
+    store = open_store(url, create=False)
+    config = bench_config(port, "unused")
     started = time.perf_counter()
-    for i, spec in enumerate(config.subscribers):
-        rng = random.Random(i)
-        subscriber = Subscriber(
-            email=spec.email,
-            rules=tuple(spec.rules),
-            name=spec.name,
-            language=spec.language,
-            timezone=spec.timezone,
-            id=i + 1,
-        )
-        window = digest_window(subscriber, NOW)
-        assert window is not None
-        chosen = rng.sample(pool, rng.randint(3, 15))
-        pairs = [(match_for(a, rng.choice(spec.rules)), a) for a in chosen]
-        digest = build_digest("daily", subscriber, pairs, config, window=window, states=[], now=NOW)
-        key = delivery_key(subscriber, "daily", window.end)
-        subject, raw = render_message(config, digest, key, NOW)
-        deliveries.append(
-            Delivery(i + 1, spec.email, "daily", key, subject, raw, "pending", 0, NOW)
-        )
-    return deliveries, time.perf_counter() - started
-
-
-def send_reused(deliveries: list[Delivery], mail: Mail) -> float:
-    from alerts.mailer import send_smtp
-
-    failures: list[str] = []
-    started = time.perf_counter()
-    asyncio.run(
-        send_smtp(deliveries, mail, lambda o: o.status != "sent" and failures.append(o.reply))
-    )
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"reused connection: {len(failures)} not sent: {failures[0]}")
-    return elapsed
-
-
-def send_naive(deliveries: list[Delivery], mail: Mail) -> float:
-    async def each() -> None:
-        for delivery in deliveries:
-            await aiosmtplib.send(
-                delivery.message,
-                sender=mail.from_address,
-                recipients=[delivery.subscriber],
-                hostname=mail.host,
-                port=mail.port,
-                start_tls=mail.tls == "starttls",
-            )
-
-    started = time.perf_counter()
-    asyncio.run(each())
-    return time.perf_counter() - started
-
-
-def end_to_end(
-    port: int, subscribers: int, workdir: Path, pool: list[Article], synchronous: str
-) -> None:
-    config = config_for(port, subscribers, workdir / "outbox")
-    store = open_store(f"sqlite:///{workdir / f'bench-{subscribers}-{synchronous}.db'}")
-    if synchronous != "default":
-        event.listen(
-            store.engine, "connect", lambda c, _r: c.execute(f"PRAGMA synchronous={synchronous}")
-        )
-    store.upgrade()
-    sync_subscribers(store, config, NOW - timedelta(days=30))
-    rng = random.Random(3)
-    for item in pool:
-        found = min(item.published_at + timedelta(minutes=10), NOW - timedelta(minutes=5))
-        store.save_article(replace(item, id=None), found)
-        stored = store.article_by_identity(item.source, item.article_id)
-        assert stored is not None and stored.id is not None
-        rules = rng.sample(RULES, rng.randint(1, 2))
-        store.replace_matches(stored.id, [match_for(stored, r) for r in rules], NOW)
-    started = time.perf_counter()
-    queued = queue_due_digests(store, config, now=NOW)
+    if path == "old":
+        queued = queue_due_digests_one_by_one(store, config, now=NOW)
+    else:
+        queued = queue_due_digests(store, config, now=NOW)
     queue_s = time.perf_counter() - started
     started = time.perf_counter()
-    sent = send_pending(store, config, now=NOW)
+    if path == "old":
+        sent = send_one_by_one(store, config, now=NOW)
+    else:
+        sent = send_pending(store, config, now=NOW).sent
     send_s = time.perf_counter() - started
+    rows, unique = ledger_pairs(store)
+    counts = store.delivery_counts()
+    owed = owed_pairs(store)
     store.close()
-    print(
-        f"end-to-end SQLite (synchronous={synchronous}), {subscribers} subscribers: "
-        f"queue {queued.queued} digests in {queue_s:.1f} s "
-        f"({queue_s / max(queued.queued, 1) * 1000:.1f} ms each); "
-        f"send_pending {sent.sent} in {send_s:.1f} s = {sent.sent / send_s:.0f} messages/s"
-    )
+    return {
+        "queue_s": queue_s,
+        "send_s": send_s,
+        "queued": queued.queued,
+        "errors": queued.errors,
+        "sent": sent,
+        "pending": counts.get("pending", 0),
+        "ledger_rows": rows,
+        "ledger_unique": unique,
+        "owed": owed,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pool_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
 
 
-def start_server(tls_dir: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
-    """aiosmtpd's Sink in a child process; with ``tls_dir`` it offers STARTTLS."""
+def database(backend: str, workdir: Path) -> tuple[str, str | None]:
+    """A fresh database URL, and the PostgreSQL schema to drop afterwards."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}", None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    engine.dispose()
+    return f"{POSTGRES}?options=-csearch_path%3D{schema}", schema
+
+
+def drop(schema: str | None) -> None:
+    if schema is None:
+        return
+    engine = create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.execute(text(f'drop schema "{schema}" cascade'))
+    engine.dispose()
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    command = [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"]
-    if tls_dir is not None:
-        command += ["--tlscert", str(tls_dir / "cert.pem"), "--tlskey", str(tls_dir / "key.pem")]
-    server = subprocess.Popen(
-        [*command, "-l", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        return int(sock.getsockname()[1])
+
+
+def run_one(path: str, backend: str, size: int, workdir: Path) -> dict[str, object]:
+    """Generate, then measure in a child process, with a fresh SMTP server; checked."""
+    url, schema = database(backend, workdir)
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("smtpsink.py")), str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, port
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit("aiosmtpd did not start")
+    try:
+        assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+        started = time.perf_counter()
+        store = open_store(url)
+        store.upgrade()
+        populate(store, size)
+        store.close()
+        generated_s = time.perf_counter() - started
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", path, url, str(port)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if child.returncode != 0:
+            raise SystemExit(f"{path} {backend} {size} failed:\n{child.stderr[-3000:]}")
+        result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
+    finally:
+        sink.terminate()
+        received = (sink.communicate(timeout=60)[0] or "").strip().splitlines()
+        drop(schema)
+    result.update(path=path, backend=backend, size=size, generated_s=generated_s)
+    result["smtp"] = received[-1] if received else "?"
+    result["problems"] = problems(result)
+    return result
 
 
-def self_signed(directory: Path) -> Path:
-    """A certificate for 127.0.0.1, trusted by this process through SSL_CERT_FILE."""
-    self_signed_certificate(directory)
-    os.environ["SSL_CERT_FILE"] = str(directory / "cert.pem")
-    return directory
+def problems(r: dict[str, object]) -> list[str]:
+    """What the run got wrong: lost, duplicated or unaccounted messages and ledger rows."""
+    found = []
+    if r["queued"] != r["size"] or r["errors"]:
+        found.append(f"queued {r['queued']} of {r['size']} (errors {r['errors']})")
+    if r["sent"] != r["queued"] or r["pending"]:
+        found.append(f"sent {r['sent']} of {r['queued']}, pending {r['pending']}")
+    expected = f"messages={r['size']} recipients={r['size']} duplicates=0"
+    if r["smtp"] != expected:
+        found.append(f"SMTP server saw {r['smtp']}")
+    if not r["ledger_rows"] == r["ledger_unique"] == r["owed"]:
+        found.append(
+            f"ledger {r['ledger_rows']} rows, {r['ledger_unique']} unique, {r['owed']} owed"
+        )
+    return found
 
 
-def compare(label: str, deliveries: list[Delivery], mail: Mail, sample_size: int) -> None:
-    """Messages/s over one reused connection against one connection per message."""
-    reused_s = send_reused(deliveries, mail)
-    sample = deliveries[:sample_size]
-    naive_s = send_naive(sample, mail)
-    reused_rate, naive_rate = len(deliveries) / reused_s, len(sample) / naive_s
+def rate(r: dict[str, object]) -> float:
+    return float(r["sent"]) / (float(r["queue_s"]) + float(r["send_s"]))  # type: ignore[arg-type]
+
+
+def table(results: list[dict[str, object]], baseline: dict[str, dict[str, object]]) -> None:
+    print()
     print(
-        f"    {label:<9} reused connection {reused_rate:6.0f} messages/s ({reused_s:5.1f} s)"
-        f" | naive {naive_rate:5.0f} messages/s (sample of {len(sample)})"
-        f" | ratio {reused_rate / naive_rate:.1f}x"
+        "| path | backend | subscribers | queue s | send s | end-to-end s | msgs/s "
+        "| vs baseline | peak RSS MB (main / pool) | checks |"
     )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        e2e = float(r["queue_s"]) + float(r["send_s"])  # type: ignore[arg-type]
+        base = baseline.get(str(r["backend"]))
+        ratio = f"{rate(r) / rate(base):.1f}x" if base else "n/a"
+        print(
+            f"| {r['path']} | {r['backend']} | {r['size']:,} | {r['queue_s']:.1f} "
+            f"| {r['send_s']:.1f} | {e2e:.1f} | {rate(r):.0f} | {ratio} "
+            f"| {r['rss_mb']:.0f} / {r['pool_rss_mb']:.0f} "
+            f"| {'ok' if not r['problems'] else '; '.join(r['problems'])} |"  # type: ignore[arg-type]
+        )
+    print()
+    for r in results:
+        if r["path"] != "new":
+            continue
+        e2e = float(r["queue_s"]) + float(r["send_s"])  # type: ignore[arg-type]
+        label = f"{int(r['size']) // 1000}k {'PG' if r['backend'] == 'postgresql' else 'SQLite'}"  # type: ignore[call-overload]
+        goal = GOALS.get((str(r["backend"]), int(r["size"])))  # type: ignore[call-overload]
+        if goal is not None:
+            verdict = "met" if e2e <= goal and not r["problems"] else "missed"
+            print(f"goal: {label} {e2e:.0f} s <= {goal} s: {verdict}")
+        base = baseline.get(str(r["backend"]))
+        if base:
+            ratio = rate(r) / rate(base)
+            verdict = "met" if ratio >= TARGET_RATIO else "missed"
+            print(
+                f"goal: {label} {ratio:.1f}x today's end-to-end rate "
+                f">= {TARGET_RATIO:.0f}x: {verdict}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--baseline-sample", type=int, default=500)
-    parser.add_argument("--e2e", type=int, default=300, help="subscribers for the SQLite run")
-    parser.add_argument("--no-tls", action="store_true", help="skip the STARTTLS comparison")
-    parser.add_argument(
-        "--sqlite-synchronous", default="default", help="e.g. default,normal to compare"
-    )
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--baseline", type=int, default=1000, help="0: no baseline run")
+    parser.add_argument("--measure", nargs=3, metavar=("PATH", "URL", "PORT"), help="internal")
     args = parser.parse_args(argv)
+    if args.measure:
+        path, url, port = args.measure
+        print(json.dumps(measure(path, url, int(port))))
+        return 0
+    load = os.getloadavg()
+    print(f"python {sys.version.split()[0]}; {os.cpu_count()} cores; load {load[0]:.1f}")
+    results, baseline = [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        servers = {"plain": start_server()}
-        if not args.no_tls:
-            servers["starttls"] = start_server(self_signed(workdir))
-        try:
-            run(args, workdir, {label: port for label, (_, port) in servers.items()})
-        finally:
-            for server, _ in servers.values():
-                server.terminate()
-                server.wait(timeout=10)
-    return 0
-
-
-def run(args: argparse.Namespace, workdir: Path, ports: dict[str, int]) -> None:
-    pool = article_pool()
-    print(f"python {sys.version.split()[0]}; aiosmtpd Sink in a child process on {ports}")
-    for size in (int(s) for s in args.sizes.split(",")):
-        config = config_for(ports["plain"], size, workdir / "outbox")
-        deliveries, render_s = render_all(config, pool)
-        size_kb = sum(len(d.message) for d in deliveries) / len(deliveries) / 1024
-        print(
-            f"{size} subscribers: render {render_s / size * 1000:.2f} ms/digest "
-            f"(build, Jinja2, css-inline, MIME; {size_kb:.0f} KiB avg, {render_s:.1f} s)"
-        )
-        for label, port in ports.items():
-            tls = "starttls" if label == "starttls" else "none"
-            mail = config.mail.model_copy(update={"port": port, "tls": tls})
-            compare(label, deliveries, mail, args.baseline_sample)
-    if args.e2e:
-        for synchronous in args.sqlite_synchronous.split(","):
-            end_to_end(ports["plain"], args.e2e, workdir, pool, synchronous)
+        for backend in args.backends.split(","):
+            if args.baseline:
+                baseline[backend] = run_one("old", backend, args.baseline, Path(tmp))
+                results.append(baseline[backend])
+            for size in (int(s) for s in args.sizes.split(",")):
+                results.append(run_one("new", backend, size, Path(tmp)))
+                print(f"  done {backend} {size}: {results[-1]['problems'] or 'ok'}", flush=True)
+    table(results, baseline)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    return 1 if any(r["problems"] for r in results) else 0
 
 
 if __name__ == "__main__":

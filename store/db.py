@@ -31,6 +31,7 @@ from store.locks import LockQueries
 from store.matches import MatchQueries
 from store.outbox import OutboxQueries
 from store.pauses import PauseQueries
+from store.queueing import QueueingQueries
 from store.search import SearchQueries
 from store.senders import SenderQueries
 from store.subscriptions import SubscriptionQueries
@@ -48,6 +49,7 @@ class Store(
     ArticleQueries,
     MatchQueries,
     CrawlStateQueries,
+    QueueingQueries,
     OutboxQueries,
     ChannelQueries,
     ClaimQueries,

@@ -190,6 +190,8 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("key", name="uq_deliveries_key"),
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        # the queueing path's "last alert sent" per subscriber
+        Index("ix_deliveries_subscriber_id_kind", "subscriber_id", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -223,6 +225,8 @@ class DeliveredArticleRow(Base):
         UniqueConstraint(
             "subscriber_id", "channel", "article_pk", name="uq_delivered_articles_subscriber"
         ),
+        # a delivery's articles (the outbox listing; a cascade on delete)
+        Index("ix_delivered_articles_delivery_id", "delivery_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

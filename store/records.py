@@ -234,6 +234,16 @@ class DeliveryDraft:
 
 
 @dataclass(frozen=True)
+class Owed:
+    """One subscriber's rules and window, for the batch form of ``undelivered_matches``."""
+
+    subscriber_id: int
+    rule_ids: tuple[str, ...]
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
 class Subscriber:
     """Someone who receives mail; ``send_time`` is local "HH:MM" in ``timezone``."""
 
