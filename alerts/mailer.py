@@ -17,6 +17,7 @@ sent twice. Failures are typed:
 from __future__ import annotations
 
 import asyncio
+import binascii
 import logging
 import re
 from collections import deque
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Literal
@@ -138,9 +139,27 @@ def build_message(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    message.make_alternative()
+    message.attach(quoted_printable_part(rendered.text, "plain"))
+    message.attach(quoted_printable_part(rendered.html, "html"))
     return message
+
+
+def quoted_printable_part(text: str, subtype: str) -> MIMEPart:
+    """A UTF-8 text part encoded by binascii's C quoted-printable encoder.
+
+    The email package's own encoder is pure Python and cost most of a digest's
+    rendering time (bench/send.py); the wire form is the same standard encoding.
+    """
+    part = MIMEPart(policy=policy.SMTP)
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not normalised.endswith("\n"):
+        normalised += "\n"
+    encoded = binascii.b2a_qp(normalised.encode("utf-8"), istext=True)
+    part.set_payload(encoded.decode("ascii"))
+    return part
 
 
 def message_bytes(message: EmailMessage) -> bytes:
