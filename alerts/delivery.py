@@ -317,7 +317,7 @@ def preview_digests(
             window = Window(now - ALERT_LOOKBACK, now + timedelta(days=1), record.timezone)
         else:
             window = open_window(record, now)
-        digest = _collect(store, config, record, kind, window, now, states)
+        digest = collect_digest(store, config, record, kind, window, now, states)
         if kind == "alert":
             digest = replace(digest, window=None)
         key = "preview-" + delivery_key(record, kind, window.end if kind != "alert" else now)
@@ -330,7 +330,7 @@ def preview_digests(
     return paths
 
 
-def _collect(
+def collect_digest(
     store: Store,
     config: Config,
     subscriber: Subscriber,

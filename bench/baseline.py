@@ -15,11 +15,11 @@ import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from alerts.digest import Digest, Window, build_digest, digest_window
+from alerts.delivery import collect_digest
+from alerts.digest import Window, digest_window
 from alerts.mailer import Outcome, send_smtp
 from alerts.queueing import (
     ALERT_LOOKBACK,
-    SENT_LOOKBACK,
     QueueReport,
     delivery_key,
     draft,
@@ -29,7 +29,7 @@ from alerts.suppression import suppressed_addresses
 from alerts.tokens import normalise_address
 from config import Config
 from store import Store
-from store.records import DeliveryDraft, SourceState, Subscriber
+from store.records import DeliveryDraft
 
 
 def queue_due_digests_one_by_one(store: Store, config: Config, *, now: datetime) -> QueueReport:
@@ -44,7 +44,8 @@ def queue_due_digests_one_by_one(store: Store, config: Config, *, now: datetime)
         if window is None or subscriber.id is None:
             report.not_due += 1
             continue
-        digest = _collect(store, config, subscriber, subscriber.frequency, window, now, states)
+        kind = subscriber.frequency
+        digest = collect_digest(store, config, subscriber, kind, window, now, states)
         if digest.is_empty and not subscriber.send_empty:
             store.advance_coverage(subscriber.id, window.end)
             report.empty += 1
@@ -71,7 +72,7 @@ def queue_immediate_alerts_one_by_one(
             report.throttled += 1
             continue
         window = Window(now - ALERT_LOOKBACK, now + timedelta(days=1), subscriber.timezone)
-        digest = _collect(store, config, subscriber, "alert", window, now, states)
+        digest = collect_digest(store, config, subscriber, "alert", window, now, states)
         if digest.is_empty:
             report.empty += 1
             continue
@@ -79,28 +80,6 @@ def queue_immediate_alerts_one_by_one(
         key = delivery_key(subscriber, "alert", now, batch=min(digest.article_pks))
         _record(store, draft(config, digest, key, now, channel="alert"), now, report)
     return report
-
-
-def _collect(
-    store: Store,
-    config: Config,
-    subscriber: Subscriber,
-    kind: str,
-    window: Window,
-    now: datetime,
-    states: list[SourceState],
-) -> Digest:
-    """The subscriber's undelivered matches in ``window`` as a digest (the old queries)."""
-    channel = "alert" if kind == "alert" else "digest"
-    known = {rule.id for rule in config.rules}
-    rules = [rule for rule in subscriber.rules if rule in known]
-    pairs = store.undelivered_matches(
-        subscriber.id or 0, rules, channel, start=window.start, end=window.end
-    )
-    sent = store.delivered_since(subscriber.id or 0, channel, now - SENT_LOOKBACK) if pairs else []
-    return build_digest(
-        kind, subscriber, pairs, config, window=window, states=states, now=now, already_sent=sent
-    )
 
 
 def _record(store: Store, made: DeliveryDraft, now: datetime, report: QueueReport) -> None:

@@ -191,7 +191,9 @@ def table(results: list[dict[str, object]], baseline: dict[str, dict[str, object
         if r["path"] != "new":
             continue
         e2e = float(r["queue_s"]) + float(r["send_s"])  # type: ignore[arg-type]
-        label = f"{int(r['size']) // 1000}k {'PG' if r['backend'] == 'postgresql' else 'SQLite'}"  # type: ignore[call-overload]
+        size = int(r["size"])  # type: ignore[call-overload]
+        count = f"{size // 1000}k" if size % 1000 == 0 else f"{size:,}"
+        label = f"{count} {'PG' if r['backend'] == 'postgresql' else 'SQLite'}"
         goal = GOALS.get((str(r["backend"]), int(r["size"])))  # type: ignore[call-overload]
         if goal is not None:
             verdict = "met" if e2e <= goal and not r["problems"] else "missed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,14 +115,7 @@ class OutboxQueries(StoreBase):
             select(MatchRow, ArticleRow)
             .join(ArticleRow, ArticleRow.id == MatchRow.article_pk)
             .where(
-                MatchRow.rule_id.in_(list(rule_ids)),
-                ArticleRow.backfill.is_(False),
-                ArticleRow.published_at < end,
-                or_(
-                    ArticleRow.published_at >= start,
-                    ArticleRow.first_seen_at >= start,
-                    MatchRow.matched_at >= start,
-                ),
+                owed_in_window(rule_ids, start=start, end=end),
                 ~delivered,
                 rule_is_live(subscriber_id),
             )
@@ -310,4 +303,22 @@ def delivery_from_row(row: DeliveryRow, email: str, article_ids: tuple[int, ...]
         channel=row.channel,
         claimed_by=row.claimed_by,
         claimed_until=row.claimed_until,
+    )
+
+
+def owed_in_window(
+    rule_ids: Sequence[str], *, start: datetime, end: datetime
+) -> ColumnElement[bool]:
+    """What a window owes: matches of ``rule_ids`` whose article is not backfilled,
+    published before ``end``, and published, first seen or matched since ``start``
+    (joins matches and articles; the per-subscriber and the batch path share it)."""
+    return and_(
+        MatchRow.rule_id.in_(list(rule_ids)),
+        ArticleRow.backfill.is_(False),
+        ArticleRow.published_at < end,
+        or_(
+            ArticleRow.published_at >= start,
+            ArticleRow.first_seen_at >= start,
+            MatchRow.matched_at >= start,
+        ),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from store.models import (
     SubscriberRow,
     SubscriptionRow,
 )
-from store.outbox import OutboxQueries, subscriber_from_row
+from store.outbox import OutboxQueries, owed_in_window, subscriber_from_row
 from store.pauses import rule_lists_by_subscriber
 from store.records import Article, DeliveryDraft, Match, Owed, Subscriber
 
@@ -70,7 +70,7 @@ class QueueingQueries(OutboxQueries):
         wanted = [item for item in owed if item.rule_ids]
         if not wanted:
             return found
-        in_window = _in_window(
+        in_window = owed_in_window(
             sorted({rule for item in wanted for rule in item.rule_ids}),
             start=min(item.start for item in wanted),
             end=max(item.end for item in wanted),
@@ -206,20 +206,6 @@ def _live_since(
         (sid, rule): None if paused is not None else (resumed or _ALWAYS)
         for sid, rule, paused, resumed in session.execute(query)
     }
-
-
-def _in_window(rule_ids: Sequence[str], *, start: datetime, end: datetime) -> ColumnElement[bool]:
-    """The conditions of ``undelivered_matches`` over a window (joins matches and articles)."""
-    return and_(
-        MatchRow.rule_id.in_(list(rule_ids)),
-        ArticleRow.backfill.is_(False),
-        ArticleRow.published_at < end,
-        or_(
-            ArticleRow.published_at >= start,
-            ArticleRow.first_seen_at >= start,
-            MatchRow.matched_at >= start,
-        ),
-    )
 
 
 def _candidates(
