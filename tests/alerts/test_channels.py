@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from alerts.jobs import queue_due_digests, queue_immediate_alerts, send_pending,
 from config import Config, ConfigError, load_config, parse_config, redact_channel
 from store import Store
 from store.records import ChannelMessage, DeliveryDraft
+from tests.alerts import delivery_worker
 from tests.alerts.channel_support import Endpoint, serve
 from tests.alerts.delivery_support import (
     HANOI,
@@ -193,19 +193,7 @@ def test_a_channel_fails_for_good_after_max_attempts(store: Store, tmp_path: Pat
 
 
 def _worker(config_file: Path, store: Store, now: datetime) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.alerts.delivery_worker",
-            str(config_file),
-            store.url,
-            now.isoformat(),
-        ],
-        cwd=Path(__file__).parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return delivery_worker.start(config_file, store.url, now)
 
 
 @pytest.mark.slow

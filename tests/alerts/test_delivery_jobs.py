@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from alerts.jobs import (
 from config import Config, load_config
 from store import Store, open_store
 from store.records import DeliveryDraft
+from tests.alerts import delivery_worker
 from tests.alerts.delivery_support import (
     HANOI,
     RecordingHandler,
@@ -395,19 +395,7 @@ class KillingHandler(RecordingHandler):
 
 
 def _worker(config_file: Path, store: Store, now: datetime) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.alerts.delivery_worker",
-            str(config_file),
-            store.url,
-            now.isoformat(),
-        ],
-        cwd=Path(__file__).parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    return delivery_worker.start(config_file, store.url, now)
 
 
 @pytest.mark.slow

@@ -12,14 +12,12 @@ resumes it on the way (articles first seen before the resume stay out).
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from alerts.jobs import queue_due_digests, queue_immediate_alerts, sync_subscribers
 from alerts.queueing import QueueReport
@@ -36,7 +34,7 @@ from tests.alerts.delivery_support import (
     parse,
     utc,
 )
-from tests.conftest import POSTGRES_URL
+from tests.conftest import fresh_postgres_schema
 
 SUBSCRIBERS = """  - {email: hanoi@example.org, rules: [to_lam, mer_orientale, chine]}
   - {email: paris@example.org, timezone: Europe/Paris, send_time: '08:30', rules: [chine],
@@ -108,16 +106,8 @@ def twin_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'twin.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'create schema "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
