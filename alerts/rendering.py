@@ -1,0 +1,432 @@
+"""Rendering for the queue jobs: each distinct digest once, each subscriber's email from it.
+
+A :class:`Job` (a subscriber, its window, what it is owed) becomes an outbox
+draft. Most subscribers share their digest's content with others: the same
+live rules, window, zone and language give the same digest but for the name
+and the links. So a run keeps the digests it rendered (:class:`FrameCache`),
+keyed by what the content depends on (:func:`content_key`), and builds each
+subscriber's email from the cached rendering (:mod:`alerts.personalise`),
+byte for byte what a full render gives. What cannot be personalised safely
+(a value the HTML would hold differently, a subscriber with chat channels) is
+rendered in full (:func:`render_message`, also the previews' and the
+baseline's path).
+
+A run with several full pages renders in a process pool; jobs go to the pool
+process by their content, so one digest is rendered in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+from multiprocessing import get_context
+
+from alerts.channels import with_channels
+from alerts.digest import Digest, Rendered, build_digest, render_digest
+from alerts.labels import Window
+from alerts.mailer import (
+    STORE_POLICY,
+    build_message,
+    feed_url,
+    manage_url,
+    message_bytes,
+    message_headers,
+    safe_key,
+    unsubscribe_url,
+)
+from alerts.personalise import NAME, Frame, assemble, fits, frame, shape
+from alerts.tokens import secret_key
+from config import Config
+from store.records import Article, DeliveryDraft, Match, SourceState, Subscriber
+
+# a pool costs ~1 s of process start-up: worth it from a few hundred digests on
+POOL_MIN_JOBS = 200
+# distinct digests kept per process (about 30 KB each): the oldest go first
+CACHE_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class Job:
+    """One email to build: a subscriber, its window and what the store says it is owed."""
+
+    subscriber: Subscriber
+    kind: str  # daily, weekly or alert
+    window: Window
+    pairs: tuple[tuple[Match, Article], ...] = ()
+    already_sent: tuple[Article, ...] = ()
+
+    @property
+    def channel(self) -> str:
+        return "alert" if self.kind == "alert" else "digest"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job that raised: the traceback, logged by the parent process."""
+
+    error: str
+
+
+# None: nothing to send (an empty digest without send_empty, or no new alert)
+Outcome = DeliveryDraft | Failure | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every job of a run shares (sent once to each pool process)."""
+
+    config: Config
+    states: tuple[SourceState, ...]
+    now: datetime
+
+    @cached_property
+    def rule_order(self) -> tuple[str, ...]:
+        return tuple(rule.id for rule in self.config.rules)
+
+
+# --- the cache ----------------------------------------------------------------
+
+
+@dataclass
+class Cached:
+    """A distinct digest: what it carries, and its rendering once one was needed."""
+
+    article_pks: tuple[int, ...]
+    is_empty: bool
+    frame: Frame | None = None
+    rendered: bool = False  # False: not rendered yet; True with frame None: not personalisable
+    subject: str = ""  # the Subject header's value, as the full render stores it
+
+
+@dataclass
+class FrameCache:
+    """The distinct digests of one run in one process, least recently used dropped first."""
+
+    size: int = CACHE_SIZE
+    entries: OrderedDict[Hashable, Cached] = field(default_factory=OrderedDict)
+    rendered: int = 0  # frames rendered (the report's distinct bodies)
+    hits: int = 0
+
+    def get(self, key: Hashable) -> Cached | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+            self.hits += 1
+        return found
+
+    def put(self, key: Hashable, cached: Cached) -> None:
+        self.entries[key] = cached
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+def content_key(context: Context, job: Job, slots: tuple[str, ...]) -> Hashable:
+    """Everything a digest's content depends on besides the run (config, sources, now):
+    the kind, the live rules in config order (a paused rule is not in ``rules``), the
+    window, zone and language, which personal values are set (templates test them),
+    and the matches and articles owed, in the store's order, whole (an edited article
+    or a re-matched snippet is other content)."""
+    subscriber = job.subscriber
+    rules = tuple(rule for rule in context.rule_order if rule in subscriber.rules)
+    return (
+        job.kind,
+        rules,
+        job.window,
+        subscriber.language,
+        subscriber.timezone,
+        slots,
+        job.pairs,
+        job.already_sent,
+    )
+
+
+def shard(job: Job) -> int:
+    """The same for two jobs with the same content: where a pool sends a job."""
+    subscriber = job.subscriber
+    articles = tuple(article.id for _match, article in job.pairs)
+    return hash((job.kind, job.window, subscriber.language, subscriber.timezone, articles))
+
+
+# --- one job ------------------------------------------------------------------
+
+
+def render_job(context: Context, job: Job, cache: FrameCache | None = None) -> Outcome:
+    """Build and render one job's email; a failure is returned, not raised."""
+    try:
+        if cache is None:
+            return _full_draft(context, job)
+        return _cached_draft(context, job, cache)
+    except Exception:
+        return Failure(traceback.format_exc())
+
+
+def _digest(context: Context, job: Job) -> Digest:
+    digest = build_digest(
+        job.kind,
+        job.subscriber,
+        job.pairs,
+        context.config,
+        window=job.window,
+        states=context.states,
+        now=context.now,
+        already_sent=job.already_sent,
+    )
+    # an alert is built with its look-back window (found-late flags), shown without one
+    return replace(digest, window=None) if job.kind == "alert" else digest
+
+
+def _sendable(job: Job, is_empty: bool) -> bool:
+    return not is_empty or (job.kind != "alert" and job.subscriber.send_empty)
+
+
+def _job_key(job: Job, article_pks: tuple[int, ...], now: datetime) -> str:
+    subscriber = job.subscriber
+    if job.kind == "alert":
+        # an article goes to a subscriber once, so the batch's first article
+        # tells two alerts of the same second apart (a rule edit re-matching
+        # right after a crawl) and still keys a retried batch the same
+        return delivery_key(subscriber, "alert", now, batch=min(article_pks))
+    return delivery_key(subscriber, subscriber.frequency, job.window.end)
+
+
+def _full_draft(context: Context, job: Job) -> DeliveryDraft | None:
+    digest = _digest(context, job)
+    if not _sendable(job, digest.is_empty):
+        return None
+    key = _job_key(job, digest.article_pks, context.now)
+    return _draft(context, job, digest, key)
+
+
+def _draft(context: Context, job: Job, digest: Digest, key: str) -> DeliveryDraft:
+    covered = None if job.kind == "alert" else job.window.end
+    config, now = context.config, context.now
+    return draft(config, digest, key, now, channel=job.channel, covered_until=covered)
+
+
+def _cached_draft(context: Context, job: Job, cache: FrameCache) -> DeliveryDraft | None:
+    """The job's email from the run's rendering of its content, rendered here if new."""
+    config, subscriber, secret = context.config, job.subscriber, secret_key()
+    # a digest's key is known now; an alert's needs its articles (which values are
+    # set does not depend on it)
+    key = _job_key(job, (), context.now) if job.kind != "alert" else ""
+    values = personal_values(config, subscriber, key, secret)
+    content = content_key(context, job, shape(values))
+    cached = cache.get(content)
+    digest: Digest | None = None
+    if cached is None:
+        digest = _digest(context, job)
+        cached = Cached(digest.article_pks, digest.is_empty)
+        cache.put(content, cached)
+    if not _sendable(job, cached.is_empty):
+        return None
+    if not key:
+        key = _job_key(job, cached.article_pks, context.now)
+        values = personal_values(config, subscriber, key, secret)
+    if subscriber.channels or not fits(values):
+        return _draft(context, job, digest or _digest(context, job), key)
+    if not cached.rendered:
+        digest = digest or _digest(context, job)
+        cached.frame = frame(digest, values, lambda d, links: render_parts(config, d, links))
+        cached.rendered = True
+        cache.rendered += 1
+        if cached.frame is not None:
+            subject = message_headers(cached.frame.subject, **_header_args(context, job, key))[0]
+            cached.subject = str(STORE_POLICY.header_store_parse(*subject)[1])
+    if cached.frame is None:  # the template does something a frame cannot follow
+        return _draft(context, job, digest or _digest(context, job), key)
+    text, html = cached.frame.fill(values)
+    headers = message_headers(cached.frame.subject, **_header_args(context, job, key))
+    return DeliveryDraft(
+        subscriber_id=subscriber.id or 0,
+        kind=job.kind,
+        channel=job.channel,
+        key=key,
+        subject=cached.subject,
+        message=assemble(headers, text, html),
+        article_pks=cached.article_pks,
+        window_start=None if job.kind == "alert" else job.window.start,
+        window_end=None if job.kind == "alert" else job.window.end,
+        covered_until=None if job.kind == "alert" else job.window.end,
+    )
+
+
+def _header_args(context: Context, job: Job, key: str) -> dict[str, object]:
+    subscriber = job.subscriber
+    return {
+        "mail": context.config.mail,
+        "to_email": subscriber.email,
+        "to_name": subscriber.name,
+        "key": key,
+        "list_name": "alerts" if job.kind == "alert" else "digest",
+        "now": context.now,
+        "secret": secret_key(),
+    }
+
+
+# --- the full render ----------------------------------------------------------
+
+
+def personal_values(
+    config: Config, subscriber: Subscriber, key: str, secret: bytes
+) -> dict[str, str]:
+    """What differs between two subscribers' copies of one digest: the name and the links
+    (the template variables besides ``name``). ``key`` is the batch's outbox key."""
+    mail = config.mail
+    nonce = subscriber.feed_nonce
+    return {
+        NAME: subscriber.name,
+        "unsubscribe_url": unsubscribe_url(mail, subscriber.email, secret),
+        "manage_url": manage_url(mail, subscriber.email, secret),
+        "feed_url": feed_url(mail, subscriber.email, nonce, secret) if nonce else "",
+    }
+
+
+def render_parts(config: Config, digest: Digest, links: Mapping[str, str]) -> Rendered:
+    """Subject, text and HTML of ``digest`` with ``links`` (the personal values but the name,
+    which the template reads from ``digest.subscriber``)."""
+    return render_digest(digest, brand=config.mail.from_name, **links)
+
+
+def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
+    """The subject and wire bytes of a digest's email, rendered in full."""
+    secret = secret_key()
+    subscriber = digest.subscriber
+    values = personal_values(config, subscriber, key, secret)
+    rendered = render_parts(config, digest, {k: v for k, v in values.items() if k != NAME})
+    message = build_message(
+        rendered,
+        mail=config.mail,
+        to_email=subscriber.email,
+        to_name=subscriber.name,
+        key=key,
+        list_name="alerts" if digest.kind == "alert" else "digest",
+        now=now,
+        secret=secret,
+    )
+    return str(message["Subject"]), message_bytes(message)
+
+
+def delivery_key(
+    subscriber: Subscriber, kind: str, moment: datetime, *, batch: int | None = None
+) -> str:
+    """Unique per (subscriber, kind, window end or alert time[, batch]); a valid file name."""
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    suffix = f"-a{batch}" if batch is not None else ""
+    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}{suffix}")
+
+
+def draft(
+    config: Config,
+    digest: Digest,
+    key: str,
+    now: datetime,
+    *,
+    channel: str,
+    covered_until: datetime | None = None,
+) -> DeliveryDraft:
+    """The outbox row of a digest, rendered in full."""
+    subject, raw = render_message(config, digest, key, now)
+    window = digest.window
+    # channels hook: the batch also gets one chat/webhook row per channel of the subscriber
+    made = DeliveryDraft(
+        subscriber_id=digest.subscriber.id or 0,
+        kind=digest.kind,
+        channel=channel,
+        key=key,
+        subject=subject,
+        message=raw,
+        article_pks=digest.article_pks,
+        window_start=window.start if window else None,
+        window_end=window.end if window else None,
+        covered_until=covered_until,
+    )
+    return with_channels(made, config, digest)
+
+
+# --- where jobs are rendered --------------------------------------------------
+
+
+class Renderer:
+    """Renders jobs here, or in a process pool sized to the cores once a run spans pages;
+    ``cache=False`` renders every email in full (the reference the cache is checked against)."""
+
+    def __init__(self, context: Context, processes: int | None, *, cache: bool = True) -> None:
+        self.context = context
+        self.processes = processes if processes is not None else (os.cpu_count() or 1)
+        self.automatic = processes is None
+        self.cache = FrameCache() if cache else None
+        self.pool: ProcessPoolExecutor | None = None
+        self.pool_rendered = 0
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    @property
+    def distinct(self) -> int:
+        """Digests rendered from a cache so far (distinct bodies), here and in the pool."""
+        return (self.cache.rendered if self.cache is not None else 0) + self.pool_rendered
+
+    def submit(self, jobs: list[Job], *, more: bool) -> Callable[[], list[Outcome]]:
+        """Start rendering ``jobs``; the returned callable waits for the outcomes."""
+        wanted = not self.automatic or (more and len(jobs) >= POOL_MIN_JOBS)
+        if self.pool is None and self.processes > 1 and wanted:
+            self.pool = ProcessPoolExecutor(
+                self.processes,
+                # spawn, not fork: the scheduler process runs threads
+                mp_context=get_context("spawn"),
+                initializer=_enter_context,
+                initargs=(self.context, self.cache is not None),
+            )
+        if self.pool is None or not jobs:
+            outcomes = [render_job(self.context, job, self.cache) for job in jobs]
+            return lambda: outcomes
+        # one content, one process: its digest is rendered once, not once per process
+        parts = max(1, min(self.processes, len(jobs)))
+        shares: list[list[int]] = [[] for _ in range(parts)]
+        for i, job in enumerate(jobs):
+            shares[shard(job) % parts].append(i)
+        futures: list[tuple[list[int], Future[tuple[list[Outcome], int]]]] = [
+            (share, self.pool.submit(_render_part, [jobs[i] for i in share]))
+            for share in shares
+            if share
+        ]
+
+        def outcomes() -> list[Outcome]:
+            found: list[Outcome] = [None] * len(jobs)
+            for share, future in futures:
+                part, rendered = future.result()
+                self.pool_rendered += rendered
+                for i, outcome in zip(share, part, strict=True):
+                    found[i] = outcome
+            return found
+
+        return outcomes
+
+
+_CONTEXT: Context | None = None
+_CACHE: FrameCache | None = None
+
+
+def _enter_context(context: Context, cache: bool) -> None:
+    """Pool initializer: keep the run's config, source states and clock, and a cache."""
+    global _CONTEXT, _CACHE
+    _CONTEXT = context
+    _CACHE = FrameCache() if cache else None
+
+
+def _render_part(jobs: list[Job]) -> tuple[list[Outcome], int]:
+    """The outcomes of a share of a page, and how many digests it rendered anew."""
+    assert _CONTEXT is not None, "the pool initializer sets the context"
+    before = _CACHE.rendered if _CACHE is not None else 0
+    outcomes = [render_job(_CONTEXT, job, _CACHE) for job in jobs]
+    return outcomes, (_CACHE.rendered if _CACHE is not None else 0) - before
