@@ -90,6 +90,22 @@ class QueueReport:
         return f"{self.kind}_queued={self.queued} {self.kind}_errors={self.errors}"
 
 
+@dataclass(frozen=True)
+class Run:
+    """How a queueing run goes: page size, pool processes, whether each distinct digest is
+    rendered once (False: every email in full), and who to tell when a page is committed
+    (a sender waiting to send it)."""
+
+    page_size: int = PAGE_SIZE
+    processes: int | None = None
+    render_once: bool = True
+    committed: Callable[[], None] | None = None
+
+    def tell(self) -> None:
+        if self.committed is not None:
+            self.committed()
+
+
 # --- the jobs ---------------------------------------------------------------
 
 
@@ -101,6 +117,7 @@ def queue_due_digests(
     page_size: int = PAGE_SIZE,
     processes: int | None = None,
     render_once: bool = True,
+    committed: Callable[[], None] | None = None,
 ) -> QueueReport:
     """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
     config = with_stored_rules(store, config)
@@ -117,7 +134,8 @@ def queue_due_digests(
         return _owed(store, config, jobs, now)
 
     context = Context(config, tuple(store.source_states()), now)
-    _run(store, ("daily", "weekly"), prepare, context, report, (page_size, processes, render_once))
+    run = Run(page_size, processes, render_once, committed)
+    _run(store, ("daily", "weekly"), prepare, context, report, run)
     return report
 
 
@@ -129,6 +147,7 @@ def queue_immediate_alerts(
     page_size: int = PAGE_SIZE,
     processes: int | None = None,
     render_once: bool = True,
+    committed: Callable[[], None] | None = None,
 ) -> QueueReport:
     """One short email per immediate subscriber with new matches, rate-limited."""
     config = with_stored_rules(store, config)
@@ -149,7 +168,8 @@ def queue_immediate_alerts(
         return _owed(store, config, jobs, now)
 
     context = Context(config, tuple(store.source_states()), now)
-    _run(store, ("immediate",), prepare, context, report, (page_size, processes, render_once))
+    run = Run(page_size, processes, render_once, committed)
+    _run(store, ("immediate",), prepare, context, report, run)
     return report
 
 
@@ -190,28 +210,26 @@ def _run(
     prepare: Callable[[list[Subscriber]], list[Job]],
     context: Context,
     report: QueueReport,
-    how: tuple[int, int | None, bool],
+    run: Run,
 ) -> None:
-    """Read, render and write page after page; a pool renders one page while the next is read.
-
-    ``how``: the page size, the pool's processes, and whether each distinct digest is
-    rendered once (False: every email in full)."""
-    page_size, processes, render_once = how
-    with Renderer(context, processes, cache=render_once) as renderer:
+    """Read, render and write page after page; a pool renders one page while the next is read."""
+    with Renderer(context, run.processes, cache=run.render_once) as renderer:
         pending: tuple[list[Job], Callable[[], list[Outcome]]] | None = None
-        for page in _pages(store, frequencies, page_size):
+        for page in _pages(store, frequencies, run.page_size):
             try:
                 jobs = prepare(page)
             except Exception:
                 report.errors += len(page)
                 logger.exception("page not queued first=%s count=%d", page[0].email, len(page))
                 continue
-            rendering = renderer.submit(jobs, more=len(page) == page_size)
+            rendering = renderer.submit(jobs, more=len(page) == run.page_size)
             if pending is not None:
                 _write(store, *pending, context.now, report)
+                run.tell()
             pending = (jobs, rendering)
         if pending is not None:
             _write(store, *pending, context.now, report)
+            run.tell()
         report.bodies = renderer.distinct
     logger.info("queue finished %s", report)
 
