@@ -353,23 +353,27 @@ def draft(
 
 
 class Renderer:
-    """Renders jobs here, or in a process pool sized to the cores once a run spans pages;
-    ``cache=False`` renders every email in full (the reference the cache is checked against)."""
+    """Renders jobs here, or in render processes (one per core) once a run spans pages;
+    ``cache=False`` renders every email in full (the reference the cache is checked against).
+
+    Each render process has its own executor, and a job goes to the process of its
+    content (:func:`shard`), page after page: one content is rendered in one process,
+    once per run (a shared pool would hand a page's share to whichever process is free)."""
 
     def __init__(self, context: Context, processes: int | None, *, cache: bool = True) -> None:
         self.context = context
         self.processes = processes if processes is not None else (os.cpu_count() or 1)
         self.automatic = processes is None
         self.cache = FrameCache() if cache else None
-        self.pool: ProcessPoolExecutor | None = None
+        self.pools: list[ProcessPoolExecutor] = []
         self.pool_rendered = 0
 
     def __enter__(self) -> Renderer:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+        for pool in self.pools:
+            pool.shutdown(cancel_futures=True)
 
     @property
     def distinct(self) -> int:
@@ -379,25 +383,26 @@ class Renderer:
     def submit(self, jobs: list[Job], *, more: bool) -> Callable[[], list[Outcome]]:
         """Start rendering ``jobs``; the returned callable waits for the outcomes."""
         wanted = not self.automatic or (more and len(jobs) >= POOL_MIN_JOBS)
-        if self.pool is None and self.processes > 1 and wanted:
-            self.pool = ProcessPoolExecutor(
-                self.processes,
-                # spawn, not fork: the scheduler process runs threads
-                mp_context=get_context("spawn"),
-                initializer=_enter_context,
-                initargs=(self.context, self.cache is not None),
-            )
-        if self.pool is None or not jobs:
+        if not self.pools and self.processes > 1 and wanted:
+            self.pools = [
+                ProcessPoolExecutor(
+                    1,
+                    # spawn, not fork: the scheduler process runs threads
+                    mp_context=get_context("spawn"),
+                    initializer=_enter_context,
+                    initargs=(self.context, self.cache is not None),
+                )
+                for _ in range(self.processes)
+            ]
+        if not self.pools or not jobs:
             outcomes = [render_job(self.context, job, self.cache) for job in jobs]
             return lambda: outcomes
-        # one content, one process: its digest is rendered once, not once per process
-        parts = max(1, min(self.processes, len(jobs)))
-        shares: list[list[int]] = [[] for _ in range(parts)]
+        shares: list[list[int]] = [[] for _ in self.pools]
         for i, job in enumerate(jobs):
-            shares[shard(job) % parts].append(i)
+            shares[shard(job) % len(self.pools)].append(i)
         futures: list[tuple[list[int], Future[tuple[list[Outcome], int]]]] = [
-            (share, self.pool.submit(_render_part, [jobs[i] for i in share]))
-            for share in shares
+            (share, pool.submit(_render_part, [jobs[i] for i in share]))
+            for pool, share in zip(self.pools, shares, strict=True)
             if share
         ]
 
