@@ -104,12 +104,14 @@ def _measure(path: str, url: str, port: int) -> dict[str, object]:
 
         queued, report = send_while_queueing(store, config, queue, now=NOW)
         queue_s, send_s, sent = ended[0] - started, time.perf_counter() - ended[0], report.sent
+        queue_cpu = 0.0  # the two overlap
     else:
         if path == "old":
             queued = queue_due_digests_one_by_one(store, config, now=NOW)
         else:
             queued = queue_due_digests(store, config, now=NOW, render_once=path != "full")
         queue_s = time.perf_counter() - started
+        queue_cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         if path == "old":
             sent = send_one_by_one(store, config, now=NOW)
@@ -131,9 +133,22 @@ def _measure(path: str, url: str, port: int) -> dict[str, object]:
         "ledger_rows": rows,
         "ledger_unique": unique,
         "owed": owed,
+        "cpu_s": _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN),
+        "queue_cpu_s": queue_cpu,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "pool_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def database(backend: str, workdir: Path) -> tuple[str, str | None]:
@@ -192,6 +207,7 @@ def run_one(
             raise SystemExit(f"{path} {backend} {size} failed:\n{child.stderr[-3000:]}")
         result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
     finally:
+        sink_cpu = process_cpu(sink.pid)
         sink.terminate()
         received = (sink.communicate(timeout=60)[0] or "").strip().splitlines()
         drop(schema)
@@ -199,6 +215,7 @@ def run_one(
         path=path, backend=backend, size=size, generated_s=generated_s, population=population
     )
     result["smtp"] = received[-1] if received else "?"
+    result["sink_cpu_s"] = sink_cpu
     result["problems"] = problems(result)
     return result
 
@@ -228,9 +245,10 @@ def table(results: list[dict[str, object]], baseline: dict[str, dict[str, object
     print()
     print(
         "| population | path | backend | subscribers | bodies | queue s | send s | end-to-end s "
-        "| msgs/s | vs baseline | peak RSS MB (main / pool) | load | checks |"
+        "| msgs/s | vs baseline | CPU s (run (queue + send) / SMTP sink) "
+        "| peak RSS MB (main / pool) | load | checks |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         e2e = float(r["queue_s"]) + float(r["send_s"])  # type: ignore[arg-type]
         base = baseline.get(str(r["backend"]))
@@ -239,6 +257,8 @@ def table(results: list[dict[str, object]], baseline: dict[str, dict[str, object
             f"| {r['population']} | {r['path']} | {r['backend']} | {r['size']:,} "
             f"| {r['bodies']:,} | {r['queue_s']:.1f} "
             f"| {r['send_s']:.1f} | {e2e:.1f} | {rate(r):.0f} | {ratio} "
+            f"| {r['cpu_s']:.0f} ({r['queue_cpu_s']:.0f} + {r['cpu_s'] - r['queue_cpu_s']:.0f}) "
+            f"/ {r['sink_cpu_s']:.0f} "
             f"| {r['rss_mb']:.0f} / {r['pool_rss_mb']:.0f} | {r['load']} "
             f"| {'ok' if not r['problems'] else '; '.join(r['problems'])} |"  # type: ignore[arg-type]
         )
