@@ -33,9 +33,9 @@ from typing import Any
 
 from alerts.channels import send_channel_rows, split_channel_rows
 from alerts.digest import Digest, Window, build_digest, open_window
+from alerts.drafts import delivery_key, render_message
 from alerts.mailer import Outcome, html_part, send_smtp, write_files
 from alerts.queueing import ALERT_LOOKBACK, SENT_LOOKBACK, QueueReport
-from alerts.rendering import delivery_key, render_message
 from alerts.subscriptions import with_stored_rules
 from alerts.suppression import suppressed_addresses
 from alerts.tokens import normalise_address

@@ -30,17 +30,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from alerts.digest import digest_window
+from alerts.drafts import delivery_key, draft, render_message
 from alerts.labels import Window
-from alerts.rendering import (
-    Context,
-    Failure,
-    Job,
-    Outcome,
-    Renderer,
-    delivery_key,
-    draft,
-    render_message,
-)
+from alerts.rendering import Context, Failure, Job, Outcome, Renderer
 from alerts.subscriptions import with_stored_rules
 from config import Config
 from store import Store

@@ -8,11 +8,12 @@ keyed by what the content depends on (:func:`content_key`), and builds each
 subscriber's email from the cached rendering (:mod:`alerts.personalise`),
 byte for byte what a full render gives. What cannot be personalised safely
 (a value the HTML would hold differently, a subscriber with chat channels) is
-rendered in full (:func:`render_message`, also the previews' and the
+rendered in full (:mod:`alerts.drafts`, also the previews' and the
 baseline's path).
 
-A run with several full pages renders in a process pool; jobs go to the pool
-process by their content, so one digest is rendered in one process.
+A run with several full pages renders in render processes, one per core; a
+job goes to the process of its content, so one digest is rendered in one
+process.
 """
 
 from __future__ import annotations
@@ -27,20 +28,11 @@ from datetime import datetime
 from functools import cached_property
 from multiprocessing import get_context
 
-from alerts.channels import with_channels
-from alerts.digest import Digest, Rendered, build_digest, render_digest
+from alerts.digest import Digest, build_digest
+from alerts.drafts import delivery_key, draft, personal_values, render_parts
 from alerts.labels import Window
-from alerts.mailer import (
-    STORE_POLICY,
-    build_message,
-    feed_url,
-    manage_url,
-    message_bytes,
-    message_headers,
-    safe_key,
-    unsubscribe_url,
-)
-from alerts.personalise import NAME, Frame, assemble, fits, frame, shape
+from alerts.mailer import STORE_POLICY, Header, message_headers
+from alerts.personalise import Frame, assemble, fits, frame, shape
 from alerts.tokens import secret_key
 from config import Config
 from store.records import Article, DeliveryDraft, Match, SourceState, Subscriber
@@ -231,17 +223,12 @@ def _cached_draft(context: Context, job: Job, cache: FrameCache) -> DeliveryDraf
     if subscriber.channels or not fits(values):
         return _draft(context, job, digest or _digest(context, job), key)
     if not cached.rendered:
-        digest = digest or _digest(context, job)
-        cached.frame = frame(digest, values, lambda d, links: render_parts(config, d, links))
-        cached.rendered = True
+        _render_frame(context, job, cached, values, digest or _digest(context, job))
         cache.rendered += 1
-        if cached.frame is not None:
-            subject = message_headers(cached.frame.subject, **_header_args(context, job, key))[0]
-            cached.subject = str(STORE_POLICY.header_store_parse(*subject)[1])
     if cached.frame is None:  # the template does something a frame cannot follow
         return _draft(context, job, digest or _digest(context, job), key)
     text, html = cached.frame.fill(values)
-    headers = message_headers(cached.frame.subject, **_header_args(context, job, key))
+    headers = _headers(context, job, key, cached.frame.subject)
     return DeliveryDraft(
         subscriber_id=subscriber.id or 0,
         kind=job.kind,
@@ -256,97 +243,31 @@ def _cached_draft(context: Context, job: Job, cache: FrameCache) -> DeliveryDraf
     )
 
 
-def _header_args(context: Context, job: Job, key: str) -> dict[str, object]:
+def _render_frame(
+    context: Context, job: Job, cached: Cached, values: Mapping[str, str], digest: Digest
+) -> None:
+    """Render ``digest`` once with tokens for the personal values, into ``cached``."""
+    config = context.config
+    cached.frame = frame(digest, values, lambda d, links: render_parts(config, d, links))
+    cached.rendered = True
+    if cached.frame is not None:
+        subject = _headers(context, job, "", cached.frame.subject)[0]
+        # the Subject header's value as EmailMessage stores it (DeliveryDraft.subject)
+        cached.subject = str(STORE_POLICY.header_store_parse(*subject)[1])
+
+
+def _headers(context: Context, job: Job, key: str, subject: str) -> list[Header]:
     subscriber = job.subscriber
-    return {
-        "mail": context.config.mail,
-        "to_email": subscriber.email,
-        "to_name": subscriber.name,
-        "key": key,
-        "list_name": "alerts" if job.kind == "alert" else "digest",
-        "now": context.now,
-        "secret": secret_key(),
-    }
-
-
-# --- the full render ----------------------------------------------------------
-
-
-def personal_values(
-    config: Config, subscriber: Subscriber, key: str, secret: bytes
-) -> dict[str, str]:
-    """What differs between two subscribers' copies of one digest: the name and the links
-    (the template variables besides ``name``). ``key`` is the batch's outbox key."""
-    mail = config.mail
-    nonce = subscriber.feed_nonce
-    return {
-        NAME: subscriber.name,
-        "unsubscribe_url": unsubscribe_url(mail, subscriber.email, secret),
-        "manage_url": manage_url(mail, subscriber.email, secret),
-        "feed_url": feed_url(mail, subscriber.email, nonce, secret) if nonce else "",
-    }
-
-
-def render_parts(config: Config, digest: Digest, links: Mapping[str, str]) -> Rendered:
-    """Subject, text and HTML of ``digest`` with ``links`` (the personal values but the name,
-    which the template reads from ``digest.subscriber``)."""
-    return render_digest(digest, brand=config.mail.from_name, **links)
-
-
-def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
-    """The subject and wire bytes of a digest's email, rendered in full."""
-    secret = secret_key()
-    subscriber = digest.subscriber
-    values = personal_values(config, subscriber, key, secret)
-    rendered = render_parts(config, digest, {k: v for k, v in values.items() if k != NAME})
-    message = build_message(
-        rendered,
-        mail=config.mail,
+    return message_headers(
+        subject,
+        mail=context.config.mail,
         to_email=subscriber.email,
         to_name=subscriber.name,
         key=key,
-        list_name="alerts" if digest.kind == "alert" else "digest",
-        now=now,
-        secret=secret,
+        list_name="alerts" if job.kind == "alert" else "digest",
+        now=context.now,
+        secret=secret_key(),
     )
-    return str(message["Subject"]), message_bytes(message)
-
-
-def delivery_key(
-    subscriber: Subscriber, kind: str, moment: datetime, *, batch: int | None = None
-) -> str:
-    """Unique per (subscriber, kind, window end or alert time[, batch]); a valid file name."""
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    suffix = f"-a{batch}" if batch is not None else ""
-    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}{suffix}")
-
-
-def draft(
-    config: Config,
-    digest: Digest,
-    key: str,
-    now: datetime,
-    *,
-    channel: str,
-    covered_until: datetime | None = None,
-) -> DeliveryDraft:
-    """The outbox row of a digest, rendered in full."""
-    subject, raw = render_message(config, digest, key, now)
-    window = digest.window
-    # channels hook: the batch also gets one chat/webhook row per channel of the subscriber
-    made = DeliveryDraft(
-        subscriber_id=digest.subscriber.id or 0,
-        kind=digest.kind,
-        channel=channel,
-        key=key,
-        subject=subject,
-        message=raw,
-        article_pks=digest.article_pks,
-        window_start=window.start if window else None,
-        window_end=window.end if window else None,
-        covered_until=covered_until,
-    )
-    return with_channels(made, config, digest)
 
 
 # --- where jobs are rendered --------------------------------------------------
