@@ -218,7 +218,10 @@ def _generic_body(
         body = _render(element, summary, title, boxes)
         body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
-        if verdict.outcome == "held" and body.paragraphs:
+        # the page's closing credit ends the article; trafilatura, blind to a linked or
+        # standalone credit, may read on into what follows it
+        ended_by_credit = body.credit is not None and verdict.reason == "too short"
+        if (verdict.outcome == "held" or ended_by_credit) and body.paragraphs:
             body.from_fallback = True
             return body
     paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
