@@ -56,7 +56,7 @@ BOX_LABEL = re.compile(
     r"^\s*(?:(?:à\s+)?lire aussi|articles? (?:similaires|liés|connexes)|sur le même sujet|"
     r"dans la même rubrique|voir aussi|voir plus|autres articles|mots[- ]clés|tags?|"
     r"partager|newsletter|lettre d['’]information|abonnez-vous|commentaires?|réagir|"
-    r"les plus lus|à la une|suivez-nous)\b",
+    r"les plus lus|à la une|suivez-nous|related (?:articles|stories)|read more|most read)\b",
     re.IGNORECASE,
 )
 HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
@@ -96,6 +96,8 @@ RECORD_BLOCKS = _words("p div ul ol blockquote h2 h3 h4 h5 h6")
 MAX_RECORD_CHARS = 600
 # text outside links this long in one run is prose: a class name alone does not box it
 MIN_PROSE_CHARS = 100
+# a sentence this short under a label is a remark (a comment), not an article's paragraph
+MAX_QUIP_CHARS = 70
 SENTENCE_END = re.compile(r"[.!?…»”\"]\s*$")
 # a closing credit standing alone (often linked to the agency's page) ends the body: kept
 CREDIT_LINE = re.compile(
@@ -215,7 +217,8 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
         return True
     if tag in BLOCK_TAGS and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
-    if tag in BLOCK_TAGS and _is_record_list(kids, boxes):
+    lines = tally.prose < MIN_PROSE_CHARS and _is_headed_lines(kids, boxes)
+    if tag in BLOCK_TAGS and (lines or _is_record_list(kids, boxes)):
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
         return True
@@ -296,7 +299,7 @@ def _is_flat_teaser_run(items: list[tuple[HtmlElement, Tally]], boxes: set) -> b
 
 def _is_record_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
     """Two or more sibling records of one shape (name, time, text: comments, agendas)."""
-    items = [(kid, tally) for kid, tally in kids if tally.chars and kid not in boxes]
+    items = [(kid, tally) for kid, tally in kids if tally.chars]  # a record may be boxed already
     shapes = Counter(shape for kid, tally in items if (shape := _record_shape(kid, tally)))
     if not shapes:
         return False
@@ -312,6 +315,28 @@ def _record_shape(kid: HtmlElement, tally: Tally) -> tuple[str, ...] | None:
     if len(tags) < MIN_RECORD_PARTS or not RECORD_BLOCKS.intersection(tags):
         return None
     return tags
+
+
+def _is_headed_lines(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
+    """A label, then only short lines that are not sentences of prose (an agenda, a comment)."""
+    items = [(kid, tally) for kid, tally in kids if tally.chars]
+    if len(items) < 2 or not _is_label(*items[0], boxes):
+        return False
+    return all(kid not in boxes and _is_short_line(kid, tally) for kid, tally in items[1:])
+
+
+def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
+    if kid in boxes:
+        return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("Keep reading")
+    if str(kid.tag).lower() not in LABEL_TAGS or tally.chars > MAX_LABEL_CHARS:
+        return False
+    return not SENTENCE_END.search(kid.text_content())
+
+
+def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
+    if tally.prose >= MIN_PROSE_CHARS:
+        return False
+    return tally.chars <= MAX_QUIP_CHARS or not SENTENCE_END.search(kid.text_content())
 
 
 def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
