@@ -220,8 +220,8 @@ def _after_headline(
 def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
     """Drop the short lines (kicker, byline, tags) before the first and after the last
     paragraph the generic text has; a whole paragraph it missed stays."""
-    known = {cleanup.squeeze(line) for line in reference}
-    inside = [i for i, p in enumerate(paragraphs) if cleanup.squeeze(p) in known]
+    known = generic.in_lines(reference)
+    inside = [i for i, p in enumerate(paragraphs) if known(cleanup.squeeze(p))]
     if not inside:
         return paragraphs
     start, end = inside[0], inside[-1] + 1

@@ -377,6 +377,8 @@ def _mark_labels(kids: list[tuple[HtmlElement, Tally]], boxes: set, protected: s
             continue
         if str(kid.tag).lower() not in LABEL_TAGS or (kid.tail or "").strip():
             continue  # a link, or text between the two: not a heading of what follows
+        if kid.find(".//img") is not None or kid.find(".//figure") is not None:
+            continue  # a picture and its caption
         if 0 < tally.chars <= MAX_LABEL_CHARS and not SENTENCE_END.search(kid.text_content()):
             boxes.add(kid)
 
