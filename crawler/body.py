@@ -203,7 +203,7 @@ def _after_headline(
     nearest ancestor of the ``<h1>`` (up to a few levels) that holds text
     besides it, rendered and cleaned like any body.
     """
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
     if headline is None:
         return None
     for level, scope in enumerate(headline.iterancestors()):
@@ -247,7 +247,7 @@ def page_captions(
 
 def _article_scope(page: Selector, body: Body) -> HtmlElement:
     """The smallest element holding both the headline and the body (figures sit between)."""
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
     if body.container is None or headline is None:
         return page.root
     around_body = list(body.container.iterancestors())

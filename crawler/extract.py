@@ -207,9 +207,14 @@ def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
     return (
         declared
         or select_text(page, source.selectors.title)
-        or select_text(page, "h1")
+        or _headline_text(page)
         or TITLE_SUFFIX.sub("", select_text(page, "title"))
     )
+
+
+def _headline_text(page: Selector) -> str:
+    found = boxes_module.headline(page.root)
+    return cleanup.collapse(element_text(found)) if found is not None else ""
 
 
 def _status(
