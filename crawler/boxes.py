@@ -61,6 +61,7 @@ BOX_LABEL = re.compile(
 )
 HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
 LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
+HEADLINE_TAGS = _words("h2 h3 h4 h5 h6")
 HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
 MAX_LABEL_CHARS = 60
 # the page itself is never a box, even when all it holds is one
@@ -239,6 +240,8 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
         return True
+    if block and _is_lone_teaser(kids, boxes):
+        return True
     # words are extra evidence: a class or heading does not hide a paragraph of prose
     return tally.prose < MIN_PROSE_CHARS and is_named_box(element)
 
@@ -360,11 +363,27 @@ def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
     if tally.prose >= MIN_PROSE_CHARS:
         return False
-    return tally.chars <= MAX_QUIP_CHARS or not _ends_sentence(kid)
+    short = tally.chars <= MAX_QUIP_CHARS or _record_shape(kid, tally) is not None
+    return short or not _ends_sentence(kid)
 
 
 def _ends_sentence(element: HtmlElement) -> bool:
     return bool(SENTENCE_END.search(element.text_content()))
+
+
+def _is_lone_teaser(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
+    """A linked headline in a heading tag, then its teaser text: one teaser on its own."""
+    items = [(kid, tally) for kid, tally in kids if tally.chars]
+    if len(items) < 2:
+        return False
+    (first, head), rest = items[0], items[1:]
+    if str(first.tag).lower() not in HEADLINE_TAGS or first not in boxes:
+        return False
+    if head.longest_link < MIN_HEADLINE_CHARS:
+        return False
+    return sum(tally.unlinked for _, tally in rest) <= MAX_TEASER_TEXT_CHARS and not any(
+        str(kid.tag).lower() in HEADLINE_TAGS for kid, _ in rest
+    )
 
 
 def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
