@@ -228,7 +228,9 @@ def _add_kid(tally: Tally, kid: Tally, *, boxed: bool) -> None:
         return
     tally.links += kid.links
     tally.longest_link = max(tally.longest_link, kid.longest_link)
-    if tally.opens_with_link is None and kid.opens_with_link:
+    # a boxed headline or linked picture opens an item; a breadcrumb or share bar does not
+    headline = kid.longest_link >= MIN_HEADLINE_CHARS or not kid.chars
+    if tally.opens_with_link is None and kid.opens_with_link and headline:
         tally.opens_with_link = True
 
 
