@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MAX_BODY_CANDIDATES = 8
 # where captions stand: figures, photo tables, blocks classed as captions
 CAPTION_TAGS = ("figure", "table", "div", "p", "span")
+# a body found without the selectors has one paragraph this long at least
+MIN_FALLBACK_PARAGRAPH = 80
 # how far above the headline the last resort looks for the article's text
 MAX_HEADLINE_LEVELS = 3
 # a paragraph this long at an end of the body is text the generic extractor missed, not chrome
@@ -148,6 +150,10 @@ def extract_body(
     fallback = _generic_body(page, generic_lines, reference, summary, title, boxes)
     if not fallback.paragraphs and not fallback.captions:
         fallback = _after_headline(page, summary, title, boxes) or fallback
+    if not any(len(paragraph) >= MIN_FALLBACK_PARAGRAPH for paragraph in fallback.paragraphs):
+        # a few short lines (a colophon, a kicker, an author's line) are no article's text:
+        # a photo article's text is its caption
+        fallback.paragraphs = []
     missing = "missing" if source.selectors.body else "none"
     fallback.verdict = first_rejection or crosscheck.Verdict(missing)
     return fallback
