@@ -94,7 +94,9 @@ def select_element(page: Selector, css: str | None) -> HtmlElement | None:
 
 
 def element_text(element: HtmlElement) -> str:
-    blocks = cleanup.html_blocks(element, NO_BOXES)
+    """The element's whole text, boxes or not, but never a script's or a style's."""
+    hidden = {e for e in element.iter(*boxes_module.NON_CONTENT) if e is not element}
+    blocks = cleanup.html_blocks(element, hidden or NO_BOXES)
     return " ".join(blocks.paragraphs)
 
 

@@ -64,6 +64,7 @@ LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
 HEADLINE_TAGS = _words("h2 h3 h4 h5 h6")
 HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
 MAX_LABEL_CHARS = 60
+MAX_AD_LABEL_CHARS = 20
 # the page itself is never a box, even when all it holds is one
 PAGE_TAGS = _words("html body")
 PICTURE_TAGS = ("img", "amp-img", "picture", "figure", "table")
@@ -367,7 +368,7 @@ def _is_line_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
 def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
     """A heading over lines: a linked one, or a heading tag (a short <p> is a paragraph)."""
     if kid in boxes:
-        return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("Keep reading")
+        return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("See more from us")
     if str(kid.tag).lower() not in HEADING_ONLY_TAGS or tally.chars > MAX_LABEL_CHARS:
         return False
     return not SENTENCE_END.search(kid.text_content())
@@ -411,7 +412,10 @@ def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
 def _lost_all_but_a_label(tally: Tally, kids: list, boxes: set) -> bool:
     """Its boxes gone, only a short label is left (the box's heading): the whole is a box."""
     held_text = any(kid in boxes and str(kid.tag).lower() not in NON_CONTENT for kid, _ in kids)
-    return held_text and tally.chars <= MAX_LABEL_CHARS
+    if held_text:
+        return tally.chars <= MAX_LABEL_CHARS
+    # a script and a word ("Publicité"): an ad slot
+    return any(kid in boxes for kid, _ in kids) and 0 < tally.chars <= MAX_AD_LABEL_CHARS
 
 
 def _mark_labels(kids: list[tuple[HtmlElement, Tally]], boxes: set, protected: set) -> None:

@@ -47,12 +47,15 @@ from crawler.body import (
     element_text,
     extract_body,
     page_captions,
+    select_element,
     select_text,
 )
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
 
 if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
     import config
     from store.records import Extraction
 
@@ -162,9 +165,9 @@ def extract_article(
     page = Selector(text=text or "<html></html>", type="html")
     meta = read_metadata(page)
     title = _title(page, source, meta)
-    # the selector's sapo is the whole chapô; og:description is often cut short
-    summary = select_text(page, source.selectors.summary) or meta.description
     boxes = boxes_module.find_boxes(page.root)
+    # the selector's sapo is the whole chapô; og:description is often cut short
+    summary = _selected_summary(page, source, boxes) or meta.description
     body = extract_body(page, source, summary, title, text, boxes, check_selectors=check_selectors)
     found = find_dates(page, source, meta, url, ZoneInfo(timezone))
     published, updated = found.published, found.updated
@@ -213,6 +216,14 @@ def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
         or _headline_text(page)
         or _page_title(page)
     )
+
+
+def _selected_summary(page: Selector, source: config.Source, boxes: set[HtmlElement]) -> str:
+    """The summary selector's text, unless what it found sits in a box (a teaser's text)."""
+    found = select_element(page, source.selectors.summary)
+    if found is not None and boxes_module.in_box(found, boxes) is not None:
+        return ""
+    return select_text(page, source.selectors.summary)
 
 
 def _page_title(page: Selector) -> str:
