@@ -1,0 +1,448 @@
+"""Layout generator: a fixture article rendered into random news-site markup, with its truth.
+
+``generate(seed)`` draws every structural choice from ``random.Random(seed)`` (any
+choice can be forced by keyword, for Hypothesis): the article kind (standard,
+one- or two-paragraph brief, photo article whose text is one caption), how the
+text is marked up (``<p>``, ``<br><br>`` runs in one ``<div>``, bare ``<div>``\\ s,
+``<span>``\\ s), the headline, metadata and date markup, the caption markup
+(``figure``, photo ``table``, ``div`` with an image), and boxes of many kinds
+placed before, inside and after the body. Class, id and tag names are random
+words, sometimes honest and sometimes lying about the element's role.
+
+The returned :class:`Page` holds the HTML and the ground truth: the title, the
+article's paragraphs (closing credit excluded), its captions and every box string
+that must not be in an extracted body. :func:`judge` scores one extraction.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from html.entities import codepoint2name
+from typing import Any
+
+from tests.crawler import layout_boxes as boxes
+from tests.crawler import layout_texts as texts
+from tests.crawler.layout_boxes import Box, Namer, el, esc
+
+HANOI = timezone(timedelta(hours=7))
+KINDS = {"standard": 0.62, "brief1": 0.13, "brief2": 0.13, "photo": 0.12}
+BODY_MODES = {"p": 0.4, "br": 0.25, "div": 0.2, "span": 0.15}
+TITLE_MARKUP = {"h1_class": 0.4, "h1_bare": 0.35, "h1_link": 0.1, "no_h1": 0.15}
+META = {"og": 0.45, "description": 0.2, "none": 0.35}
+DATES = {"meta": 0.3, "time": 0.3, "jsonld": 0.2, "text": 0.2}
+CAPTIONS = {"figure": 0.4, "table": 0.3, "div": 0.3}
+PLACES = {
+    "before_main": 0.12,
+    "before_body": 0.18,
+    "inside": 0.2,
+    "after_body": 0.35,
+    "after_main": 0.15,
+}
+BOX_KINDS = {
+    "related": 0.25,
+    "most_read": 0.15,
+    "same_section": 0.15,
+    "newsletter": 0.1,
+    "share": 0.1,
+    "tags": 0.1,
+    "comments": 0.08,
+    "ad": 0.07,
+}
+SHORT = 16  # box strings shorter than this are matched as whole words
+BREAKS = ("<br><br>", "<br/>\n<br/>", "<br>&nbsp;<br>", "<br />\r\n<br />", "\n<br>\n<br>\n")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A generated page and what a perfect extractor returns for it."""
+
+    seed: int
+    url: str
+    html: str
+    title: str
+    lede: str
+    paragraphs: tuple[str, ...]
+    captions: tuple[str, ...]
+    box_texts: tuple[str, ...]
+    decoys: tuple[str, ...]
+    published: datetime
+    choices: dict[str, Any] = field(default_factory=dict)
+
+
+def generate(seed: int, **forced: Any) -> Page:
+    """The page of ``seed``; keyword arguments force a choice (see ``Page.choices`` keys)."""
+    return _Builder(seed, forced).build()
+
+
+def normalize(text: str) -> str:
+    """Whitespace-collapsed, casefolded NFC text, for containment checks."""
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+def contains(text: str, part: str) -> bool:
+    """``part`` in normalized ``text``; a short part (a menu word) only as whole words."""
+    if len(part) >= SHORT:
+        return part in text
+    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One extraction judged against the page's truth."""
+
+    lost: bool
+    first: bool
+    last: bool
+    leaked: tuple[str, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.leaked
+
+
+def judge(page: Page, body: str, captions: Sequence[str] = (), *, stored: bool = True) -> Verdict:
+    """Score an extracted body (and captions) against ``page``; ``stored`` False = lost."""
+    text = normalize(body)
+    if not page.paragraphs:  # a photo article: its one caption is its text
+        wanted = normalize(page.captions[0])
+        found = wanted in text or any(wanted in normalize(c) for c in captions)
+        first = last = found
+    else:
+        first = normalize(page.paragraphs[0]) in text
+        last = normalize(page.paragraphs[-1]) in text
+    leaked = tuple(t for t in page.box_texts if contains(text, normalize(t)))
+    lost = not stored
+    return Verdict(lost, first and not lost, last and not lost, leaked)
+
+
+class _Builder:
+    def __init__(self, seed: int, forced: dict[str, Any]) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.forced = forced
+        self.choices: dict[str, Any] = {}
+        names = self.pick("names", {"neutral": 0.7, "honest": 0.15, "lying": 0.15})
+        rates = {"neutral": (0.1, 0.05), "honest": (0.7, 0.0), "lying": (0.05, 0.6)}[names]
+        self.namer = Namer(self.rng, *rates)
+        self.boxes: list[Box] = []
+
+    def pick(self, name: str, weights: dict[str, float]) -> Any:
+        value = self.forced.get(name)
+        if value is None:
+            value = self.rng.choices(list(weights), list(weights.values()))[0]
+        self.choices[name] = value
+        return value
+
+    def flag(self, name: str, chance: float) -> bool:
+        value = self.forced.get(name)
+        if value is None:
+            value = self.rng.random() < chance
+        self.choices[name] = bool(value)
+        return bool(value)
+
+    # ------------------------------------------------------------------ the article
+
+    def build(self) -> Page:
+        rng = self.rng
+        story = rng.choice(texts.STORIES)
+        kind = self.pick("kind", KINDS)
+        paragraphs = {"standard": story.paragraphs, "brief1": story.paragraphs[:1]}.get(
+            kind, story.paragraphs[:2] if kind == "brief2" else ()
+        )
+        paragraphs = tuple(
+            self._glued(p) if self.flag_once("glued", 0.05) else p for p in paragraphs
+        )
+        if paragraphs and self.flag("dateline", 0.6):
+            form = rng.choice(texts.DATELINE_FORMS)
+            paragraphs = (form.format(place=story.place) + paragraphs[0], *paragraphs[1:])
+        credit, glued = rng.choice(texts.CREDITS)
+        self.choices["credit"] = "glued" if glued else "own line"
+        has_lede = kind != "photo" or rng.random() < 0.5
+        lede = story.lede if has_lede else ""
+        published = datetime(2026, 11, 1, 8, tzinfo=HANOI) + timedelta(
+            minutes=37 * self.seed % 40000
+        )
+        mode = self.pick("body_mode", BODY_MODES)
+        caption_kind = self.pick("caption", CAPTIONS)
+        captioned = kind == "photo" or self.flag("with_caption", 0.5)
+        caption = self._caption(story.caption, caption_kind) if captioned else ""
+        body = self._body(paragraphs, credit, glued, mode, kind, caption)
+        page_html = self._page(story.title, lede, body, published)
+        truth_text = " ".join((story.title, lede, story.caption, credit, *paragraphs))
+        return Page(
+            seed=self.seed,
+            url=self._url(story.title),
+            html=page_html,
+            title=story.title,
+            lede=lede,
+            paragraphs=paragraphs,
+            captions=(story.caption,) if captioned else (),
+            box_texts=_box_texts(self.boxes, truth_text),
+            decoys=tuple(b.selector for b in self.boxes if b.kind not in ("inline", "chrome")),
+            published=published,
+            choices=self.choices,
+        )
+
+    def flag_once(self, name: str, chance: float) -> bool:
+        """A flag drawn per call, recorded as True if any call drew it."""
+        value = self.rng.random() < chance
+        self.choices[name] = self.choices.get(name, False) or value
+        return value
+
+    def _glued(self, text: str) -> str:
+        """The old CMS's defect: a space lost about every 65 characters."""
+        out, since = [], 0
+        for char in text:
+            since += 1
+            if char == " " and since > 60:
+                since = 0
+                continue
+            out.append(char)
+        return "".join(out)
+
+    def _url(self, title: str) -> str:
+        slug = re.sub(r"[^a-z0-9]+", "-", _ascii(title).lower()).strip("-")
+        section = self.rng.choice(("politique", "economie", "societe", "tin-tuc", "news"))
+        return (
+            f"https://journal-{self.seed % 7}.example.vn/{section}/{slug}-{100000 + self.seed}.html"
+        )
+
+    # ------------------------------------------------------------------ the body
+
+    def _body(
+        self,
+        paragraphs: tuple[str, ...],
+        credit: str,
+        glued: bool,
+        mode: str,
+        kind: str,
+        caption: str,
+    ) -> str:
+        rng = self.rng
+        items: list[tuple[str, str]] = [("text", p) for p in paragraphs]
+        if items:
+            if glued:
+                items[-1] = ("text", items[-1][1] + credit)
+            else:
+                items.append(("credit", credit))
+        end = len(paragraphs)  # index after the last paragraph (before a separate credit)
+        inline = rng.choice((0, 0, 1, 1, 2)) if len(paragraphs) >= 2 else 0
+        self.choices["inline_related"] = inline
+        for _ in range(inline):
+            box = boxes.inline_related(rng, self.namer, mode)
+            self.boxes.append(box)
+            items.insert(rng.randint(1, end - 1), ("raw", box.html))
+            end += 1
+        if caption:
+            where = 0 if kind == "photo" or rng.random() < 0.6 else rng.randint(0, max(0, end - 1))
+            items.insert(where, ("raw", caption))
+            end += 1
+        self.choices["long_teasers"] = kind in ("brief1", "brief2", "photo") and rng.random() < 0.6
+        self._place_boxes(items, end, mode)
+        return self._container(items, mode)
+
+    def _place_boxes(self, items: list[tuple[str, str]], end: int, mode: str) -> None:
+        count = self.forced.get("boxes", self.rng.randint(1, 6))
+        self.choices["boxes"] = count
+        self.placed: dict[str, list[str]] = {p: [] for p in PLACES}
+        for _ in range(count):
+            box = boxes.RENDERERS[self.pick("box_kind", BOX_KINDS)](
+                self.rng, self.namer, self.choices["long_teasers"]
+            )
+            self.boxes.append(box)
+            place = self.pick("place", PLACES)
+            if place == "inside" and end >= 2:
+                items.insert(self.rng.randint(1, end - 1), ("raw", box.html))
+                end += 1
+            else:
+                self.placed["after_body" if place == "inside" else place].append(box.html)
+        self.choices.pop("box_kind", None)
+        self.choices.pop("place", None)
+        if self.flag("trailing_teaser", 0.1):
+            box = boxes.trailing_teaser(self.rng, self.namer, self.choices["long_teasers"])
+            self.boxes.append(box)
+            items.append(("raw", box.html))
+
+    def _container(self, items: list[tuple[str, str]], mode: str) -> str:
+        rng = self.rng
+        rendered = []
+        for what, value in items:
+            if what == "raw":
+                rendered.append(value)
+            elif what == "credit" and rng.random() < 0.4:
+                rendered.append(f'<p style="text-align:right"><strong>{esc(value)}</strong></p>')
+            else:
+                rendered.append(self._paragraph(value, mode))
+        if mode == "br":
+            inner = rng.choice(BREAKS).join(rendered)
+        elif mode == "span":
+            inner = rng.choice(("<br><br>", "\n", "<br>")).join(rendered)
+        else:
+            inner = "\n".join(rendered)
+        tag = self.namer.container() if rng.random() < 0.7 else "div"
+        attr = self._attr("body")
+        body = f"<{tag}{attr}>{inner}</{tag}>"
+        for _ in range(rng.randint(0, 2)):
+            body = el("div", body, self.namer.cls() if rng.random() < 0.6 else "")
+        return body
+
+    def _attr(self, role: str) -> str:
+        draw = self.rng.random()
+        if draw < 0.15:
+            return ""
+        if draw < 0.3:
+            return f' id="{self.namer.cls(role)}"'
+        return f' class="{self.namer.cls(role)}"'
+
+    def _paragraph(self, text: str, mode: str) -> str:
+        inner = self._inline_markup(text)
+        if mode == "br":
+            return inner
+        tag = {"p": "p", "div": "div", "span": "span"}[mode]
+        cls = f' class="{self.namer.cls()}"' if self.rng.random() < 0.2 else ""
+        return f"<{tag}{cls}>{inner}</{tag}>"
+
+    def _inline_markup(self, text: str) -> str:
+        """Escaped text, sometimes with a few words in <strong>/<em>/<a>, entities, hard wraps."""
+        rng = self.rng
+        words = text.split(" ")
+        if len(words) > 6 and rng.random() < 0.2:
+            start = rng.randrange(1, len(words) - 3)
+            tag = rng.choice(("strong", "em", "a", "b"))
+            attr = ' href="/tags/x.html"' if tag == "a" else ""
+            chunk = " ".join(words[start : start + 2])
+            before, after = " ".join(words[:start]), " ".join(words[start + 2 :])
+            out = f"{esc(before)} <{tag}{attr}>{esc(chunk)}</{tag}> {esc(after)}"
+        else:
+            out = esc(text)
+        if self.choices.setdefault("entities", rng.random() < 0.1):
+            out = "".join(
+                f"&{codepoint2name[ord(c)]};" if ord(c) > 127 and ord(c) in codepoint2name else c
+                for c in out
+            )
+        if self.choices.setdefault("hard_wrap", rng.random() < 0.1):
+            out = re.sub(r"(.{60,72}?) ", lambda m: m.group(1) + "\r\n", out)
+        return out
+
+    def _caption(self, caption: str, kind: str) -> str:
+        image = f'<img src="/uploaded/2026/11/{self.rng.randrange(999)}.jpg" alt="">'
+        text = esc(caption)
+        cls = self.namer.cls()
+        if kind == "figure":
+            return f'<figure class="{cls}">{image}<figcaption>{text}</figcaption></figure>'
+        if kind == "table":
+            return f'<table class="{cls}"><tr><td>{image}</td></tr><tr><td>{text}</td></tr></table>'
+        return el("div", image + el(self.rng.choice(("div", "p", "span")), text), cls)
+
+    # ------------------------------------------------------------------ the page
+
+    def _page(self, title: str, lede: str, body: str, published: datetime) -> str:
+        rng = self.rng
+        site = rng.choice(texts.SITE_NAMES)
+        head = [f"<title>{esc(self._head_title(title, site))}</title>"]
+        head += self._metas(title, lede)
+        date_html = self._date(title, published, head)
+        title_html = self._title(title)
+        lede_html = ""
+        if lede:
+            tag = rng.choice(("p", "div", "h2", "strong"))
+            lede_html = f"<{tag}{self._attr('')}>{esc(lede)}</{tag}>"
+        main = [title_html, date_html, lede_html, *self.placed["before_body"], body]
+        main += self.placed["after_body"]
+        main_tag = rng.choice(("main", "article", "div", "section", self.namer.container()))
+        page_body = [
+            self._chrome_header(site),
+            *self.placed["before_main"],
+            el(main_tag, "\n".join(m for m in main if m), self.namer.cls()),
+            *self.placed["after_main"],
+            self._chrome_footer(),
+        ]
+        return (
+            '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+            + "\n".join(head)
+            + "\n</head>\n<body>\n"
+            + "\n".join(page_body)
+            + "\n</body>\n</html>\n"
+        )
+
+    def _head_title(self, title: str, site: str) -> str:
+        return self.rng.choice((f"{title} | {site}", f"{site} - {title}", title))
+
+    def _metas(self, title: str, lede: str) -> list[str]:
+        meta = self.pick("meta", META)
+        if meta == "og":
+            tags = [
+                f'<meta property="og:title" content="{html.escape(title)}">',
+                '<meta property="og:type" content="article">',
+            ]
+            if lede:
+                tags.append(f'<meta property="og:description" content="{html.escape(lede)}">')
+            return tags
+        if meta == "description" and lede:
+            return [f'<meta name="description" content="{html.escape(lede)}">']
+        return []
+
+    def _date(self, title: str, published: datetime, head: list[str]) -> str:
+        how = self.pick("date", DATES)
+        iso = published.isoformat()
+        if how == "meta":
+            head.append(f'<meta property="article:published_time" content="{iso}">')
+            return ""
+        if how == "jsonld":
+            data = {"@context": "https://schema.org", "@type": "NewsArticle", "datePublished": iso}
+            if self.rng.random() < 0.5:
+                data["headline"] = title
+            encoded = json.dumps(data, ensure_ascii=False)
+            head.append(f'<script type="application/ld+json">{encoded}</script>')
+            return ""
+        shown = published.strftime("%d/%m/%Y %H:%M")
+        if how == "time":
+            return f'<time datetime="{iso}">{shown}</time>'
+        label = self.rng.choice(("Mis à jour le", "Cập nhật:", "Publié le", ""))
+        return f'<div class="{self.namer.cls()}">{label} {shown}</div>'
+
+    def _title(self, title: str) -> str:
+        how = self.pick("title_markup", TITLE_MARKUP)
+        if how == "h1_bare":
+            return f"<h1>{esc(title)}</h1>"
+        if how == "h1_link":
+            return f'<h1 class="{self.namer.cls()}"><a href="#">{esc(title)}</a></h1>'
+        if how == "no_h1":
+            return f'<div class="{self.namer.cls()}">{esc(title)}</div>'
+        return f'<h1 class="{self.namer.cls()}">{esc(title)}</h1>'
+
+    def _chrome_header(self, site: str) -> str:
+        items = "".join(
+            f'<li><a href="/{i}">{esc(n)}</a></li>' for i, n in enumerate(texts.NAV_ITEMS)
+        )
+        self.boxes.append(Box("chrome", "", (site, *texts.NAV_ITEMS), ""))
+        logo = f'<a href="/" class="{self.namer.cls()}">{esc(site)}</a>'
+        return f"<header>{logo}<nav><ul>{items}</ul></nav></header>"
+
+    def _chrome_footer(self) -> str:
+        lines = self.rng.sample(texts.FOOTER_LINES, self.rng.randint(2, 4))
+        self.boxes.append(Box("chrome", "", tuple(lines), ""))
+        return "<footer>" + "".join(f"<p>{esc(line)}</p>" for line in lines) + "</footer>"
+
+
+def _box_texts(rendered: list[Box], truth_text: str) -> tuple[str, ...]:
+    """Every box string, less those the article itself contains (they prove nothing)."""
+    truth = normalize(truth_text)
+    kept: dict[str, None] = {}
+    for box in rendered:
+        for text in box.texts:
+            key = normalize(text)
+            if len(key) >= 4 and not contains(truth, key):
+                kept.setdefault(text.strip(), None)
+    return tuple(kept)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
