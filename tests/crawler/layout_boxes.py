@@ -124,13 +124,13 @@ class Namer:
         self.used.add(name)
         return name
 
-    def container(self) -> str:
-        """A block tag: mostly div, some HTML5 sectioning, some custom elements."""
+    def container(self, tags: tuple[str, ...] = ("section", "aside", "article", "nav")) -> str:
+        """A block tag: mostly div, some of ``tags`` (HTML5 sectioning), some custom elements."""
         draw = self.rng.random()
         if draw < 0.6:
             return "div"
         if draw < 0.8:
-            return self.rng.choice(("section", "aside", "article", "nav", "div"))
+            return self.rng.choice(tags)
         return f"{self.rng.choice(texts.NEUTRAL_WORDS)}-{self.rng.choice(texts.NEUTRAL_WORDS)}"
 
 

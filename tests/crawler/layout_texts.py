@@ -494,3 +494,40 @@ NEUTRAL_WORDS: tuple[str, ...] = (
     "bamboo", "wave", "qr", "helix", "amber", "pixel", "sora", "vane", "knot", "mesa",
     "rho", "fjord", "lumen", "tesla", "cobalt", "ivy", "saffron", "umbra", "zest", "yarn",
 )  # fmt: skip
+
+# Sentences that fit most stories; the generator appends a few to paragraphs, so that
+# paragraphs run from one short sentence to several lines, as the outlets' do.
+FILLERS: tuple[str, ...] = (
+    "Cette initiative s'inscrit dans le cadre du partenariat stratégique entre les deux pays.",
+    "Les responsables ont souligné la nécessité d'une coordination étroite entre les "
+    "ministères et les autorités locales.",
+    "Un comité de suivi se réunira chaque trimestre pour évaluer l'avancement des travaux.",
+    "Les résultats obtenus au cours des cinq dernières années ont été jugés encourageants par "
+    "l'ensemble des participants.",
+    "Les entreprises du secteur privé seront associées aux prochaines étapes du projet.",
+    "Le calendrier pourra être ajusté en fonction des conditions météorologiques de la saison.",
+    "Selon les organisateurs, l'événement a réuni plusieurs centaines de personnes venues des "
+    "provinces voisines.",
+    "Les autorités ont appelé la population à suivre les consignes diffusées par les médias "
+    "locaux.",
+    "Des représentants d'organisations internationales assistaient également à la cérémonie.",
+    "Les deux parties ont exprimé leur volonté de poursuivre le dialogue dans un esprit de "
+    "confiance mutuelle.",
+    "Le budget alloué provient pour l'essentiel de fonds publics, complétés par des prêts à "
+    "taux préférentiel.",
+    "Les experts recommandent de tirer les leçons des expériences menées dans d'autres pays de "
+    "la région.",
+    "La presse locale a largement rendu compte de l'événement, qui a suscité un vif intérêt.",
+    "Un rapport détaillé sera remis au gouvernement avant la fin de l'année.",
+    "Les jeunes diplômés devraient être les premiers bénéficiaires de ces nouvelles mesures.",
+    "Les habitants interrogés se sont dits satisfaits, tout en espérant des résultats rapides.",
+    "La prochaine réunion du groupe de travail est prévue au début du mois prochain.",
+    "Les discussions se sont déroulées dans une atmosphère franche et cordiale.",
+    "Plusieurs accords de coopération ont été signés en marge de la rencontre.",
+    "Les autorités provinciales ont promis de simplifier les démarches administratives.",
+    "La délégation a également visité une zone industrielle et un établissement scolaire.",
+    "Cette approche doit permettre de mieux protéger l'environnement tout en soutenant la "
+    "croissance.",
+    "Le ministère a rappelé que la sécurité des personnes restait la priorité absolue.",
+    "Des formations seront proposées aux agents chargés de la mise en œuvre du programme.",
+)

@@ -32,6 +32,7 @@ from tests.crawler import layout_texts as texts
 from tests.crawler.layout_boxes import Box, Namer, el, esc
 
 HANOI = timezone(timedelta(hours=7))
+FIRST_SEED = 22_000  # issue 22: the property test and bench/extract_peers.py start here
 KINDS = {"standard": 0.62, "brief1": 0.13, "brief2": 0.13, "photo": 0.12}
 BODY_MODES = {"p": 0.4, "br": 0.25, "div": 0.2, "span": 0.15}
 TITLE_MARKUP = {"h1_class": 0.4, "h1_bare": 0.35, "h1_link": 0.1, "no_h1": 0.15}
@@ -156,6 +157,7 @@ class _Builder:
         paragraphs = {"standard": story.paragraphs, "brief1": story.paragraphs[:1]}.get(
             kind, story.paragraphs[:2] if kind == "brief2" else ()
         )
+        paragraphs = self._lengthen(paragraphs)
         paragraphs = tuple(
             self._glued(p) if self.flag_once("glued", 0.05) else p for p in paragraphs
         )
@@ -189,6 +191,15 @@ class _Builder:
             published=published,
             choices=self.choices,
         )
+
+    def _lengthen(self, paragraphs: tuple[str, ...]) -> tuple[str, ...]:
+        """Append 0-2 filler sentences to each paragraph, none twice on a page."""
+        fillers = self.rng.sample(texts.FILLERS, len(texts.FILLERS))
+        out = []
+        for paragraph in paragraphs:
+            count = self.rng.choices((0, 1, 2), (0.35, 0.45, 0.2))[0]
+            out.append(" ".join([paragraph] + [fillers.pop() for _ in range(count)]))
+        return tuple(out)
 
     def flag_once(self, name: str, chance: float) -> bool:
         """A flag drawn per call, recorded as True if any call drew it."""
@@ -286,7 +297,10 @@ class _Builder:
             inner = rng.choice(("<br><br>", "\n", "<br>")).join(rendered)
         else:
             inner = "\n".join(rendered)
-        tag = self.namer.container() if rng.random() < 0.7 else "div"
+        # the article in an <aside> or <nav> only where names lie about roles anyway
+        lying = self.choices["names"] == "lying"
+        tags = ("section", "article", "main", "aside", "nav")[: 5 if lying else 3]
+        tag = self.namer.container(tags) if rng.random() < 0.7 else "div"
         attr = self._attr("body")
         body = f"<{tag}{attr}>{inner}</{tag}>"
         for _ in range(rng.randint(0, 2)):

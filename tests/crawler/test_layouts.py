@@ -28,6 +28,7 @@ from store import Store
 from tests.crawler.layout_boxes import BOX_HEADINGS, INLINE_LABELS
 from tests.crawler.layouts import (
     BODY_MODES,
+    FIRST_SEED,
     KINDS,
     META,
     TITLE_MARKUP,
@@ -40,7 +41,6 @@ from tests.crawler.support import ROOT, site_config
 from tests.servers import FixtureSite
 
 PAGES = 500
-FIRST_SEED = 22_000  # issue 22
 SITE_PAGES = 40
 GOALS = {"first": 99.5, "last": 99.5, "clean": 99.0}
 PRODUCTION = ("crawler", "alerts", "store", "web", "service", "config", "cli.py", "scheduler.py")
