@@ -13,7 +13,9 @@ with no box text in the output ("clean"), the pages with no text at all ("lost";
 for vnawatch: extraction failed or no title) and CPU milliseconds per page
 (``time.process_time``), as a Markdown table, then vnawatch's CPU per page
 against trafilatura's precision mode. The peers need the ``bench`` extra:
-``pip install -e '.[bench]'``.
+``pip install -U pip && pip install -e '.[test,bench]'`` (pip 23.2, which
+Python 3.11's venv brings, fails to resolve readability-lxml's ``lxml[html-clean]``
+beside trafilatura's ``lxml[html_clean]``; pip 26 does).
 """
 
 from __future__ import annotations

@@ -132,6 +132,8 @@ class _Builder:
         names = self.pick("names", {"neutral": 0.7, "honest": 0.15, "lying": 0.15})
         rates = {"neutral": (0.1, 0.05), "honest": (0.7, 0.0), "lying": (0.05, 0.6)}[names]
         self.namer = Namer(self.rng, *rates)
+        # the article in an <aside> or <nav> only where names lie about roles anyway
+        self.tags = ("section", "article", "main", "aside", "nav")[: 5 if names == "lying" else 3]
         self.boxes: list[Box] = []
 
     def pick(self, name: str, weights: dict[str, float]) -> Any:
@@ -297,10 +299,7 @@ class _Builder:
             inner = rng.choice(("<br><br>", "\n", "<br>")).join(rendered)
         else:
             inner = "\n".join(rendered)
-        # the article in an <aside> or <nav> only where names lie about roles anyway
-        lying = self.choices["names"] == "lying"
-        tags = ("section", "article", "main", "aside", "nav")[: 5 if lying else 3]
-        tag = self.namer.container(tags) if rng.random() < 0.7 else "div"
+        tag = self.namer.container(self.tags) if rng.random() < 0.7 else "div"
         attr = self._attr("body")
         body = f"<{tag}{attr}>{inner}</{tag}>"
         for _ in range(rng.randint(0, 2)):
@@ -370,7 +369,9 @@ class _Builder:
             lede_html = f"<{tag}{self._attr('')}>{esc(lede)}</{tag}>"
         main = [title_html, date_html, lede_html, *self.placed["before_body"], body]
         main += self.placed["after_body"]
-        main_tag = rng.choice(("main", "article", "div", "section", self.namer.container()))
+        main_tag = rng.choice(
+            ("main", "article", "div", "section", self.namer.container(self.tags))
+        )
         page_body = [
             self._chrome_header(site),
             *self.placed["before_main"],

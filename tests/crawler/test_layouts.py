@@ -212,7 +212,9 @@ def test_a_crawl_of_a_generated_site_stores_every_article(
     stored_ids = {a.article_id for a in sqlite_store.iter_articles(source="gen")}
     missing = [p for p in site_pages if article_id_from_url(p.url, ID_PATTERN) not in stored_ids]
     detail = [f"seed {p.seed} {p.choices['kind']}/{p.choices['body_mode']}" for p in missing]
-    assert not missing, f"{len(missing)} of {len(site_pages)} articles not stored: {detail}"
+    stats = report.stats.get("gen", {})
+    dropped = {k: v for k, v in stats.items() if k.startswith("vnawatch/dropped/")}
+    assert not missing, f"{len(missing)} of {SITE_PAGES} articles not stored {dropped}: {detail}"
 
 
 # --------------------------------------------------------------- the vocabulary
