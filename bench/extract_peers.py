@@ -124,7 +124,7 @@ def measure(extract: Callable[[Page], Extracted], pages: list[Page]) -> Score:
         verdict = judge(page, text, captions, stored=stored)
         score.first += verdict.first
         score.last += verdict.last
-        score.clean += verdict.clean and not verdict.lost
+        score.clean += verdict.clean
         score.lost += verdict.lost
     return score
 

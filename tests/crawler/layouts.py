@@ -105,7 +105,8 @@ class Verdict:
 
     @property
     def clean(self) -> bool:
-        return not self.leaked
+        """No box string in the output (a lost page is not clean: it has no output)."""
+        return not self.leaked and not self.lost
 
 
 def judge(page: Page, body: str, captions: Sequence[str] = (), *, stored: bool = True) -> Verdict:

@@ -89,7 +89,7 @@ class Tally:
             "lost": verdict.lost,
             "first": verdict.first,
             "last": verdict.last,
-            "clean": verdict.clean and not verdict.lost,
+            "clean": verdict.clean,
         }
         self.counts.update(name for name, ok in outcome.items() if ok)
         for name, failed in (
