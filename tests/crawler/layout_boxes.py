@@ -182,10 +182,13 @@ def teaser_items(rng: random.Random, namer: Namer, count: int, long: bool) -> tu
     text_tag = "span" if item_tag == "p" else rng.choice(("p", "span", "div"))
     with_text = long or rng.random() < 0.5
     with_image = rng.random() < 0.4
+    numbered = list_tag == "ol" or rng.random() < 0.15
     items, found = [], []
-    for title, teaser in rng.sample(texts.TEASERS, count):
+    for number, (title, teaser) in enumerate(rng.sample(texts.TEASERS, count), 1):
         link = f'<a href="{_href(rng)}">{esc(title)}</a>'
         parts = [el(title_tag, link) if title_tag else link]
+        if numbered:
+            parts.insert(0, el("span", str(number), item_cls and f"{item_cls}-n"))
         found.append(title)
         if with_image:
             parts.insert(0, f'<a href="#"><img src="/img/{rng.randrange(999)}.jpg" alt=""></a>')
@@ -274,6 +277,31 @@ def trailing_teaser(rng: random.Random, namer: Namer, long: bool) -> Box:
     return wrap(namer, "trailing", markup, [title, text])
 
 
+def agenda_box(rng: random.Random, namer: Namer, long: bool) -> Box:
+    """A box with no link at all: coming events, one per line."""
+    head, text = heading(rng, namer)
+    lines = rng.sample(texts.AGENDA, rng.randint(2, 4))
+    tag = rng.choice(("p", "li", "div"))
+    inner = "".join(el(tag, esc(line)) for line in lines)
+    if tag == "li":
+        inner = el("ul", inner)
+    return wrap(namer, "agenda", head + inner, [text, *lines])
+
+
+def chevron_lines(rng: random.Random, namer: Namer, body_mode: str) -> Box:
+    """1-4 related links, one per line, each ``>> title`` (Le Courrier's style)."""
+    titles = [t for t, _ in rng.sample(texts.TEASERS, rng.randint(1, 4))]
+    prefix = rng.choice((">> ", ">>", "» "))
+    lines = [f'{esc(prefix)}<a href="{_href(rng)}">{esc(t)}</a>' for t in titles]
+    cls = namer.cls()
+    if body_mode == "br":
+        markup = "<br>".join(lines)
+    else:
+        tag = {"p": "p", "div": "div", "span": "span"}[body_mode]
+        markup = "".join(el(tag, line, cls) for line in lines)
+    return Box("chevrons", markup, tuple(titles), f".{cls}")
+
+
 RENDERERS: dict[str, Callable[[random.Random, Namer, bool], Box]] = {
     "related": teaser_box("related"),
     "most_read": teaser_box("most_read"),
@@ -283,6 +311,7 @@ RENDERERS: dict[str, Callable[[random.Random, Namer, bool], Box]] = {
     "tags": tags_box,
     "comments": comments_box,
     "ad": ad_box,
+    "agenda": agenda_box,
 }
 
 

@@ -531,3 +531,31 @@ FILLERS: tuple[str, ...] = (
     "Le ministère a rappelé que la sécurité des personnes restait la priorité absolue.",
     "Des formations seront proposées aux agents chargés de la mise en œuvre du programme.",
 )
+
+# Kicker lines printed above some headlines (a rubric or dossier name, not article text).
+KICKERS: tuple[str, ...] = (
+    "Dossier spécial : la Mer Orientale",
+    "Résolution du XIVᵉ Congrès du Parti",
+    "Brèves de la semaine",
+    "Nouvelles des provinces",
+    "Regards croisés franco-vietnamiens",
+)
+
+# Closing sentences of an article that hold a link (the link in [brackets]): article
+# text, not a "read also" line, though short and link-bearing.
+LINKED_CLOSINGS: tuple[str, ...] = (
+    "Le programme complet est publié sur [le site officiel de l'événement].",
+    "Le texte intégral du communiqué peut être consulté sur [le portail du gouvernement].",
+    "Les inscriptions restent ouvertes jusqu'à la fin du mois sur [le site de la province].",
+    "Les candidatures se déposent en ligne auprès [du ministère concerné].",
+)
+
+# A link-free box: an agenda of coming events.
+AGENDA: tuple[str, ...] = (
+    "Lundi 9 h : conférence de presse mensuelle du gouvernement",
+    "Mardi 14 h : ouverture de la foire commerciale Vietnam-Laos",
+    "Mercredi : journée portes ouvertes au musée d'ethnographie",
+    "Jeudi 20 h : concert de l'orchestre symphonique au Théâtre municipal",
+    "Vendredi : clôture des inscriptions au marathon du patrimoine",
+    "Samedi 8 h : marche pour l'environnement autour du lac de l'Ouest",
+)

@@ -16,8 +16,6 @@ that must not be in an extracted body. :func:`judge` scores one extraction.
 
 from __future__ import annotations
 
-import html
-import json
 import random
 import re
 import unicodedata
@@ -28,6 +26,7 @@ from html.entities import codepoint2name
 from typing import Any
 
 from tests.crawler import layout_boxes as boxes
+from tests.crawler import layout_page
 from tests.crawler import layout_texts as texts
 from tests.crawler.layout_boxes import Box, Namer, el, esc
 
@@ -55,6 +54,7 @@ BOX_KINDS = {
     "tags": 0.1,
     "comments": 0.08,
     "ad": 0.07,
+    "agenda": 0.05,
 }
 SHORT = 16  # box strings shorter than this are matched as whole words
 BREAKS = ("<br><br>", "<br/>\n<br/>", "<br>&nbsp;<br>", "<br />\r\n<br />", "\n<br>\n<br>\n")
@@ -82,9 +82,12 @@ def generate(seed: int, **forced: Any) -> Page:
     return _Builder(seed, forced).build()
 
 
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
+
+
 def normalize(text: str) -> str:
-    """Whitespace-collapsed, casefolded NFC text, for containment checks."""
-    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+    """Whitespace-collapsed (NBSP too), casefolded NFC text without zero-width spaces."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(ZERO_WIDTH).split()).casefold()
 
 
 def contains(text: str, part: str) -> bool:
@@ -136,6 +139,7 @@ class _Builder:
         # the article in an <aside> or <nav> only where names lie about roles anyway
         self.tags = ("section", "article", "main", "aside", "nav")[: 5 if names == "lying" else 3]
         self.boxes: list[Box] = []
+        self.linked: dict[str, str] = {}  # paragraph text -> its markup with a link
 
     def pick(self, name: str, weights: dict[str, float]) -> Any:
         value = self.forced.get(name)
@@ -151,34 +155,29 @@ class _Builder:
         self.choices[name] = bool(value)
         return bool(value)
 
+    def flag_once(self, name: str, chance: float) -> bool:
+        """A flag drawn per call, recorded as True if any call drew it."""
+        value = self.rng.random() < chance
+        self.choices[name] = self.choices.get(name, False) or value
+        return value
+
     # ------------------------------------------------------------------ the article
 
     def build(self) -> Page:
         rng = self.rng
         story = rng.choice(texts.STORIES)
         kind = self.pick("kind", KINDS)
-        paragraphs = {"standard": story.paragraphs, "brief1": story.paragraphs[:1]}.get(
-            kind, story.paragraphs[:2] if kind == "brief2" else ()
-        )
-        paragraphs = self._lengthen(paragraphs)
-        paragraphs = tuple(
-            self._glued(p) if self.flag_once("glued", 0.05) else p for p in paragraphs
-        )
-        if paragraphs and self.flag("dateline", 0.6):
-            form = rng.choice(texts.DATELINE_FORMS)
-            paragraphs = (form.format(place=story.place) + paragraphs[0], *paragraphs[1:])
+        paragraphs = self._paragraphs(story, kind)
         credit, glued = rng.choice(texts.CREDITS)
         self.choices["credit"] = "glued" if glued else "own line"
-        has_lede = kind != "photo" or rng.random() < 0.5
-        lede = story.lede if has_lede else ""
+        lede = story.lede if kind != "photo" or rng.random() < 0.5 else ""
         published = datetime(2026, 11, 1, 8, tzinfo=HANOI) + timedelta(
             minutes=37 * self.seed % 40000
         )
         mode = self.pick("body_mode", BODY_MODES)
-        caption_kind = self.pick("caption", CAPTIONS)
         captioned = kind == "photo" or self.flag("with_caption", 0.5)
-        caption = self._caption(story.caption, caption_kind) if captioned else ""
-        body = self._body(paragraphs, credit, glued, mode, kind, caption)
+        caption = self._caption(story, self.pick("caption", CAPTIONS)) if captioned else ""
+        body = self._body(paragraphs, credit, glued, mode, kind, caption, lede)
         page_html = self._page(story.title, lede, body, published)
         truth_text = " ".join((story.title, lede, story.caption, credit, *paragraphs))
         return Page(
@@ -195,6 +194,22 @@ class _Builder:
             choices=self.choices,
         )
 
+    def _paragraphs(self, story: texts.Story, kind: str) -> tuple[str, ...]:
+        """The article's paragraphs for ``kind``, lengthened, sometimes glued, with a dateline."""
+        count = {"standard": len(story.paragraphs), "brief1": 1, "brief2": 2, "photo": 0}[kind]
+        paragraphs = self._lengthen(story.paragraphs[:count])
+        paragraphs = tuple(
+            self._glued(p) if self.flag_once("glued", 0.05) else p for p in paragraphs
+        )
+        if paragraphs and self.flag("dateline", 0.6):
+            form = self.rng.choice(texts.DATELINE_FORMS)
+            paragraphs = (form.format(place=story.place) + paragraphs[0], *paragraphs[1:])
+        if kind == "standard" and self.flag("linked_last", 0.05):
+            plain, markup = layout_page.linked_sentence(self.rng.choice(texts.LINKED_CLOSINGS))
+            self.linked[plain] = markup
+            paragraphs = (*paragraphs, plain)
+        return paragraphs
+
     def _lengthen(self, paragraphs: tuple[str, ...]) -> tuple[str, ...]:
         """Append 0-2 filler sentences to each paragraph, none twice on a page."""
         fillers = self.rng.sample(texts.FILLERS, len(texts.FILLERS))
@@ -203,12 +218,6 @@ class _Builder:
             count = self.rng.choices((0, 1, 2), (0.35, 0.45, 0.2))[0]
             out.append(" ".join([paragraph] + [fillers.pop() for _ in range(count)]))
         return tuple(out)
-
-    def flag_once(self, name: str, chance: float) -> bool:
-        """A flag drawn per call, recorded as True if any call drew it."""
-        value = self.rng.random() < chance
-        self.choices[name] = self.choices.get(name, False) or value
-        return value
 
     def _glued(self, text: str) -> str:
         """The old CMS's defect: a space lost about every 65 characters."""
@@ -228,6 +237,12 @@ class _Builder:
             f"https://journal-{self.seed % 7}.example.vn/{section}/{slug}-{100000 + self.seed}.html"
         )
 
+    def _caption(self, story: texts.Story, kind: str) -> str:
+        amp = self.flag("amp", 0.08)
+        alt = f"{story.title} ảnh 1" if self.flag("alt_anh", 0.15) else ""
+        img = layout_page.image(self.rng, amp, alt)
+        return layout_page.caption_markup(self.rng, self.namer, story.caption, kind, img)
+
     # ------------------------------------------------------------------ the body
 
     def _body(
@@ -238,6 +253,7 @@ class _Builder:
         mode: str,
         kind: str,
         caption: str,
+        lede: str,
     ) -> str:
         rng = self.rng
         items: list[tuple[str, str]] = [("text", p) for p in paragraphs]
@@ -258,11 +274,19 @@ class _Builder:
             where = 0 if kind == "photo" or rng.random() < 0.6 else rng.randint(0, max(0, end - 1))
             items.insert(where, ("raw", caption))
             end += 1
+        if paragraphs and self.flag("chevrons", 0.12):  # Le Courrier's ">> title" lines
+            box = boxes.chevron_lines(rng, self.namer, mode)
+            self.boxes.append(box)
+            items.insert(0, ("raw", box.html))
+            end += 1
+        if lede and paragraphs and self.flag("repeated_lede", 0.08):  # old VietnamPlus
+            items.insert(0, ("text", lede))
+            end += 1
         self.choices["long_teasers"] = kind in ("brief1", "brief2", "photo") and rng.random() < 0.6
-        self._place_boxes(items, end, mode)
+        self._place_boxes(items, end)
         return self._container(items, mode)
 
-    def _place_boxes(self, items: list[tuple[str, str]], end: int, mode: str) -> None:
+    def _place_boxes(self, items: list[tuple[str, str]], end: int) -> None:
         count = self.forced.get("boxes", self.rng.randint(1, 6))
         self.choices["boxes"] = count
         self.placed: dict[str, list[str]] = {p: [] for p in PLACES}
@@ -324,10 +348,13 @@ class _Builder:
         return f"<{tag}{cls}>{inner}</{tag}>"
 
     def _inline_markup(self, text: str) -> str:
-        """Escaped text, sometimes with a few words in <strong>/<em>/<a>, entities, hard wraps."""
+        """Escaped text, sometimes with words in <strong>/<em>/<a>, entities, NBSP, hard wraps."""
         rng = self.rng
         words = text.split(" ")
-        if len(words) > 6 and rng.random() < 0.2:
+        linked = next((p for p in self.linked if text.startswith(p)), None)
+        if linked is not None:
+            out = self.linked[linked] + esc(text[len(linked) :])
+        elif len(words) > 6 and rng.random() < 0.2:
             start = rng.randrange(1, len(words) - 3)
             tag = rng.choice(("strong", "em", "a", "b"))
             attr = ' href="/tags/x.html"' if tag == "a" else ""
@@ -341,111 +368,55 @@ class _Builder:
                 f"&{codepoint2name[ord(c)]};" if ord(c) > 127 and ord(c) in codepoint2name else c
                 for c in out
             )
+        if self.choices.setdefault("nbsp", rng.random() < 0.15):
+            # French typography and vnanet's pages: NBSP before : ; ? !, zero-width spaces
+            out = re.sub(r" ([:;?!])", "&nbsp;\\1", out)
+            out = "\u200b" + out.replace(" (VNA) ", "\xa0(VNA)\xa0")
         if self.choices.setdefault("hard_wrap", rng.random() < 0.1):
             out = re.sub(r"(.{60,72}?) ", lambda m: m.group(1) + "\r\n", out)
         return out
-
-    def _caption(self, caption: str, kind: str) -> str:
-        image = f'<img src="/uploaded/2026/11/{self.rng.randrange(999)}.jpg" alt="">'
-        text = esc(caption)
-        cls = self.namer.cls()
-        if kind == "figure":
-            return f'<figure class="{cls}">{image}<figcaption>{text}</figcaption></figure>'
-        if kind == "table":
-            return f'<table class="{cls}"><tr><td>{image}</td></tr><tr><td>{text}</td></tr></table>'
-        return el("div", image + el(self.rng.choice(("div", "p", "span")), text), cls)
 
     # ------------------------------------------------------------------ the page
 
     def _page(self, title: str, lede: str, body: str, published: datetime) -> str:
         rng = self.rng
         site = rng.choice(texts.SITE_NAMES)
-        head = [f"<title>{esc(self._head_title(title, site))}</title>"]
-        head += self._metas(title, lede)
-        date_html = self._date(title, published, head)
-        title_html = self._title(title)
-        lede_html = ""
+        head = [f"<title>{esc(layout_page.head_title(rng, title, site))}</title>"]
+        head += layout_page.metas(self.pick("meta", META), title, lede)
+        how = self.pick("date", DATES)
+        date_html = layout_page.date_markup(rng, self.namer, how, title, published, head)
+        main = [layout_page.headline(self.namer, self.pick("title_markup", TITLE_MARKUP), title)]
+        if self.flag("kicker", 0.12):
+            markup, text = layout_page.kicker(rng, self.namer)
+            self.boxes.append(Box("chrome", "", (text,), ""))
+            main.insert(0, markup)
         if lede:
             tag = rng.choice(("p", "div", "h2", "strong"))
-            lede_html = f"<{tag}{self._attr('')}>{esc(lede)}</{tag}>"
-        main = [title_html, date_html, lede_html, *self.placed["before_body"], body]
-        main += self.placed["after_body"]
+            main.append(f"<{tag}{self._attr('')}>{esc(lede)}</{tag}>")
+        main = [*main, date_html, *self.placed["before_body"], body, *self.placed["after_body"]]
+        lines = tuple(rng.sample(texts.FOOTER_LINES, rng.randint(2, 4)))
+        self.boxes.append(Box("chrome", "", (site, *texts.NAV_ITEMS, *lines), ""))
+        colophon = self.flag("colophon_in_article", 0.1)
+        if colophon:
+            main.append(layout_page.footer(lines, True, self.namer))
         main_tag = rng.choice(
             ("main", "article", "div", "section", self.namer.container(self.tags))
         )
         page_body = [
-            self._chrome_header(site),
+            layout_page.header(self.namer, site, self.flag("logo_h1", 0.1)),
             *self.placed["before_main"],
             el(main_tag, "\n".join(m for m in main if m), self.namer.cls()),
             *self.placed["after_main"],
-            self._chrome_footer(),
+            "" if colophon else layout_page.footer(lines, False, self.namer),
         ]
+        amp = " amp" if self.choices.get("amp") else ""
         return (
-            '<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
+            f'<!DOCTYPE html>\n<html lang="fr"{amp}>\n<head>\n<meta charset="utf-8">\n'
             + "\n".join(head)
             + "\n</head>\n<body>\n"
             + "\n".join(page_body)
             + "\n</body>\n</html>\n"
         )
-
-    def _head_title(self, title: str, site: str) -> str:
-        return self.rng.choice((f"{title} | {site}", f"{site} - {title}", title))
-
-    def _metas(self, title: str, lede: str) -> list[str]:
-        meta = self.pick("meta", META)
-        if meta == "og":
-            tags = [
-                f'<meta property="og:title" content="{html.escape(title)}">',
-                '<meta property="og:type" content="article">',
-            ]
-            if lede:
-                tags.append(f'<meta property="og:description" content="{html.escape(lede)}">')
-            return tags
-        if meta == "description" and lede:
-            return [f'<meta name="description" content="{html.escape(lede)}">']
-        return []
-
-    def _date(self, title: str, published: datetime, head: list[str]) -> str:
-        how = self.pick("date", DATES)
-        iso = published.isoformat()
-        if how == "meta":
-            head.append(f'<meta property="article:published_time" content="{iso}">')
-            return ""
-        if how == "jsonld":
-            data = {"@context": "https://schema.org", "@type": "NewsArticle", "datePublished": iso}
-            if self.rng.random() < 0.5:
-                data["headline"] = title
-            encoded = json.dumps(data, ensure_ascii=False)
-            head.append(f'<script type="application/ld+json">{encoded}</script>')
-            return ""
-        shown = published.strftime("%d/%m/%Y %H:%M")
-        if how == "time":
-            return f'<time datetime="{iso}">{shown}</time>'
-        label = self.rng.choice(("Mis à jour le", "Cập nhật:", "Publié le", ""))
-        return f'<div class="{self.namer.cls()}">{label} {shown}</div>'
-
-    def _title(self, title: str) -> str:
-        how = self.pick("title_markup", TITLE_MARKUP)
-        if how == "h1_bare":
-            return f"<h1>{esc(title)}</h1>"
-        if how == "h1_link":
-            return f'<h1 class="{self.namer.cls()}"><a href="#">{esc(title)}</a></h1>'
-        if how == "no_h1":
-            return f'<div class="{self.namer.cls()}">{esc(title)}</div>'
-        return f'<h1 class="{self.namer.cls()}">{esc(title)}</h1>'
-
-    def _chrome_header(self, site: str) -> str:
-        items = "".join(
-            f'<li><a href="/{i}">{esc(n)}</a></li>' for i, n in enumerate(texts.NAV_ITEMS)
-        )
-        self.boxes.append(Box("chrome", "", (site, *texts.NAV_ITEMS), ""))
-        logo = f'<a href="/" class="{self.namer.cls()}">{esc(site)}</a>'
-        return f"<header>{logo}<nav><ul>{items}</ul></nav></header>"
-
-    def _chrome_footer(self) -> str:
-        lines = self.rng.sample(texts.FOOTER_LINES, self.rng.randint(2, 4))
-        self.boxes.append(Box("chrome", "", tuple(lines), ""))
-        return "<footer>" + "".join(f"<p>{esc(line)}</p>" for line in lines) + "</footer>"
 
 
 def _box_texts(rendered: list[Box], truth_text: str) -> tuple[str, ...]:
