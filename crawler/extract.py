@@ -218,7 +218,10 @@ def _generic_body(
         body = _render(element, summary, title, boxes)
         body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
-        if verdict.outcome == "held" and body.paragraphs:
+        # the page's closing credit ends the article; trafilatura, blind to a linked or
+        # standalone credit, may read on into what follows it
+        ended_by_credit = body.credit is not None and verdict.reason == "too short"
+        if (verdict.outcome == "held" or ended_by_credit) and body.paragraphs:
             body.from_fallback = True
             return body
     paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
@@ -354,13 +357,15 @@ def extract_article(
     found = find_dates(page, source, meta, url, ZoneInfo(timezone))
     published, updated = found.published, found.updated
     body_text = "\n\n".join(body.paragraphs)
-    status, note = _status(title, summary, body_text, body, published)
+    captions = page_captions(page, source, body, boxes)
+    stand_in, missing = ("", "") if body_text else _stand_in_body(summary, captions)
+    status, note = _status(title, summary, body_text, body, published, missing)
     return ArticleFields(
         title=title,
         summary=summary,
-        body=body_text,
+        body=body_text or stand_in,
         published_at=published,
-        captions=page_captions(page, source, body, boxes),
+        captions=captions,
         updated_at=updated,
         canonical_url=urljoin(url, meta.canonical) if meta.canonical else None,
         section=meta.section or select_text(page, source.selectors.section) or None,
@@ -371,7 +376,21 @@ def extract_article(
         extraction_note=note,
         selectors=body.verdict.outcome,
         published_time_known=found.time_known,
+        body_found=bool(body_text),
     )
+
+
+def _stand_in_body(summary: str, captions: tuple[str, ...]) -> tuple[str, str]:
+    """What stands for a body none was found for, and the note saying so.
+
+    The article is still stored and matched: on its lead, else its captions
+    (a photo article), else its title alone.
+    """
+    if summary:
+        return summary, "no body found: stored with the lead"
+    if captions:
+        return "\n\n".join(captions), "no body found: stored with the captions"
+    return "", "no body found: stored with the title only"
 
 
 def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
@@ -385,17 +404,21 @@ def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
 
 
 def _status(
-    title: str, summary: str, body_text: str, body: Body, published: datetime | None
+    title: str,
+    summary: str,
+    body_text: str,
+    body: Body,
+    published: datetime | None,
+    missing_body: str,
 ) -> tuple[Extraction, str]:
-    failures = [
-        n for n, missing in (("no title", not title), ("no body", not body_text)) if missing
-    ]
-    if failures:
-        return "failed", "; ".join(failures)
+    """``failed`` without a title (nothing to store it under), else ``partial`` with notes."""
+    if not title:
+        return "failed", "no title" if body_text or summary else "no title; no body"
     notes = [
         note
         for note, applies in (
-            (_fallback_note(body.verdict), body.verdict.outcome in ("rejected", "missing")),
+            (missing_body, bool(missing_body)),
+            (_fallback_note(body.verdict), bool(body_text) and _overruled(body.verdict)),
             ("no summary", not summary),
             ("no publication date", published is None),
             ("glued words in the source text", cleanup.has_glued_words(body_text)),
@@ -403,6 +426,10 @@ def _status(
         if applies
     ]
     return ("partial" if notes else "ok"), "; ".join(notes)
+
+
+def _overruled(verdict: crosscheck.Verdict) -> bool:
+    return verdict.outcome in ("rejected", "missing")
 
 
 def _fallback_note(verdict: crosscheck.Verdict) -> str:
