@@ -175,8 +175,11 @@ def el(tag: str, inner: str, cls: str = "") -> str:
 
 def teaser_items(rng: random.Random, namer: Namer, count: int, long: bool) -> tuple[str, list[str]]:
     """Sibling items, each mostly a link, some with a short (or long) teaser text."""
-    list_tag = rng.choice(("ul", "ol", "div", "div"))
-    item_tag = "li" if list_tag in ("ul", "ol") else rng.choice(("div", "article", "p"))
+    # an old CMS lays its lists out in a table, one row a teaser
+    list_tag = rng.choice(("ul", "ol", "div", "div", "table"))
+    item_tag = {"ul": "li", "ol": "li", "table": "td"}.get(list_tag) or rng.choice(
+        ("div", "article", "p")
+    )
     item_cls = namer.cls() if rng.random() < 0.8 else ""
     title_tag = rng.choice(("", "h3", "h4", "strong", "span"))
     text_tag = "span" if item_tag == "p" else rng.choice(("p", "span", "div"))
@@ -196,7 +199,8 @@ def teaser_items(rng: random.Random, namer: Namer, count: int, long: bool) -> tu
             text = _teaser_text(rng, teaser, long)
             found.append(text)
             parts.append(el(text_tag, esc(text)))
-        items.append(el(item_tag, "".join(parts), item_cls))
+        item = el(item_tag, "".join(parts), item_cls)
+        items.append(f"<tr>{item}</tr>" if list_tag == "table" else item)
     return el(list_tag, "".join(items)), found
 
 
@@ -302,6 +306,33 @@ def chevron_lines(rng: random.Random, namer: Namer, body_mode: str) -> Box:
     return Box("chevrons", markup, tuple(titles), f".{cls}")
 
 
+def author_box(rng: random.Random, namer: Namer, long: bool) -> Box:
+    """A link-free note on the writer, after the article."""
+    who, bio = rng.choice(texts.AUTHORS)
+    inner = el("strong", esc(who)) + el("p", esc(bio))
+    return wrap(namer, "author", inner, [who, bio])
+
+
+def pager_box(rng: random.Random, namer: Namer, long: bool) -> Box:
+    """Previous / next article links."""
+    labels = rng.choice((("Article précédent", "Article suivant"), ("Bài trước", "Bài sau")))
+    titles = [t for t, _ in rng.sample(texts.TEASERS, 2)]
+    inner = "".join(
+        el("div", f"{el('span', esc(label))} <a href='{_href(rng)}'>{esc(title)}</a>")
+        for label, title in zip(labels, titles, strict=True)
+    )
+    return wrap(namer, "pager", inner, [*labels, *titles])
+
+
+def script_box(rng: random.Random, namer: Namer, long: bool) -> Box:
+    """An ad slot: a script and a style whose text is not page text."""
+    code = f"googletag.cmd.push(function() {{ googletag.display('slot-{rng.randrange(99)}'); }});"
+    inner = (
+        f"<style>.x{{display:none}}</style><script>{code}</script><noscript>Publicité</noscript>"
+    )
+    return wrap(namer, "script", inner, [code])
+
+
 RENDERERS: dict[str, Callable[[random.Random, Namer, bool], Box]] = {
     "related": teaser_box("related"),
     "most_read": teaser_box("most_read"),
@@ -312,6 +343,9 @@ RENDERERS: dict[str, Callable[[random.Random, Namer, bool], Box]] = {
     "comments": comments_box,
     "ad": ad_box,
     "agenda": agenda_box,
+    "author": author_box,
+    "pager": pager_box,
+    "script": script_box,
 }
 
 

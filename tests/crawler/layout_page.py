@@ -68,6 +68,8 @@ def image(rng: random.Random, amp: bool, alt: str) -> str:
     if amp:
         size = 'width="640" height="360" layout="responsive"'
         return f'<amp-img src="{src}" {size} alt="{html.escape(alt)}"></amp-img>'
+    if rng.random() < 0.3:  # lazy loading: the address in data-src, a placeholder in src
+        return f'<img src="/blank.gif" data-src="{src}" alt="{html.escape(alt)}">'
     return f'<img src="{src}" alt="{html.escape(alt)}">'
 
 
@@ -89,6 +91,14 @@ def header(namer: Namer, site: str, logo_h1: bool) -> str:
     if logo_h1:
         logo = f"<h1>{logo}</h1>"
     return f"<header>{logo}<nav><ul>{items}</ul></nav></header>"
+
+
+def breadcrumb(rng: random.Random, namer: Namer) -> tuple[str, tuple[str, ...]]:
+    """``Accueil › Rubrique › Sous-rubrique`` above the headline."""
+    trail = ("Accueil", *rng.sample(texts.NAV_ITEMS[1:], 1), rng.choice(texts.SUBSECTIONS))
+    sep = rng.choice((" › ", " / ", " » "))
+    links = sep.join(f'<a href="/{i}">{esc(t)}</a>' for i, t in enumerate(trail))
+    return el(rng.choice(("nav", "div", "ol")), links, namer.cls()), trail
 
 
 def footer(lines: tuple[str, ...], inside: bool, namer: Namer) -> str:

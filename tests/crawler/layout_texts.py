@@ -559,3 +559,11 @@ AGENDA: tuple[str, ...] = (
     "Vendredi : clôture des inscriptions au marathon du patrimoine",
     "Samedi 8 h : marche pour l'environnement autour du lac de l'Ouest",
 )
+
+AUTHORS: tuple[tuple[str, str], ...] = (
+    ("Minh Anh", "Journaliste au service économique, elle suit les grands chantiers du Nord."),
+    ("Hoàng Lâm", "Correspondant permanent dans le delta du Mékong depuis 2019."),
+    ("Claire Nguyen", "Reporter franco-vietnamienne, spécialiste des questions culturelles."),
+)
+
+SUBSECTIONS: tuple[str, ...] = ("Diplomatie", "Entreprises", "Patrimoine", "Environnement", "Santé")

@@ -55,6 +55,9 @@ BOX_KINDS = {
     "comments": 0.08,
     "ad": 0.07,
     "agenda": 0.05,
+    "author": 0.04,
+    "pager": 0.05,
+    "script": 0.05,
 }
 SHORT = 16  # box strings shorter than this are matched as whole words
 BREAKS = ("<br><br>", "<br/>\n<br/>", "<br>&nbsp;<br>", "<br />\r\n<br />", "\n<br>\n<br>\n")
@@ -386,6 +389,10 @@ class _Builder:
         how = self.pick("date", DATES)
         date_html = layout_page.date_markup(rng, self.namer, how, title, published, head)
         main = [layout_page.headline(self.namer, self.pick("title_markup", TITLE_MARKUP), title)]
+        if self.flag("breadcrumb", 0.25):
+            markup, trail = layout_page.breadcrumb(rng, self.namer)
+            self.boxes.append(Box("chrome", "", trail, ""))
+            main.insert(0, markup)
         if self.flag("kicker", 0.12):
             markup, text = layout_page.kicker(rng, self.namer)
             self.boxes.append(Box("chrome", "", (text,), ""))
