@@ -285,7 +285,8 @@ class _Builder:
         if lede and paragraphs and self.flag("repeated_lede", 0.08):  # old VietnamPlus
             items.insert(0, ("text", lede))
             end += 1
-        self.choices["long_teasers"] = kind in ("brief1", "brief2", "photo") and rng.random() < 0.6
+        short = kind in ("brief1", "brief2", "photo")  # teasers outweigh only a short text
+        self.choices["long_teasers"] = self.flag("long_teasers", 0.6) and short
         self._place_boxes(items, end)
         return self._container(items, mode)
 
