@@ -59,6 +59,9 @@ BOX_KINDS = {
     "pager": 0.05,
     "script": 0.05,
 }
+# comments, the author's note and previous/next links come after the article, not in it
+AFTER_ONLY = ("comments", "author", "pager")
+NOT_INSIDE = ("agenda", "script")
 SHORT = 16  # box strings shorter than this are matched as whole words
 BREAKS = ("<br><br>", "<br/>\n<br/>", "<br>&nbsp;<br>", "<br />\r\n<br />", "\n<br>\n<br>\n")
 
@@ -300,6 +303,7 @@ class _Builder:
             )
             self.boxes.append(box)
             place = self.pick("place", PLACES)
+            place = self._allowed(box.kind, place)
             if place == "inside" and end >= 2:
                 items.insert(self.rng.randint(1, end - 1), ("raw", box.html))
                 end += 1
@@ -311,6 +315,14 @@ class _Builder:
             box = boxes.trailing_teaser(self.rng, self.namer, self.choices["long_teasers"])
             self.boxes.append(box)
             items.append(("raw", box.html))
+
+    @staticmethod
+    def _allowed(kind: str, place: str) -> str:
+        """Where a box of ``kind`` can be: comments never before the article, and so on."""
+        early = place in ("before_main", "before_body", "inside")
+        if (kind in AFTER_ONLY and early) or (kind in NOT_INSIDE and place == "inside"):
+            return "after_body"
+        return place
 
     def _container(self, items: list[tuple[str, str]], mode: str) -> str:
         rng = self.rng
