@@ -297,31 +297,35 @@ class _Builder:
         count = self.forced.get("boxes", self.rng.randint(1, 6))
         self.choices["boxes"] = count
         self.placed: dict[str, list[str]] = {p: [] for p in PLACES}
+        places: list[str] = []
         for _ in range(count):
             box = boxes.RENDERERS[self.pick("box_kind", BOX_KINDS)](
                 self.rng, self.namer, self.choices["long_teasers"]
             )
             self.boxes.append(box)
-            place = self.pick("place", PLACES)
-            place = self._allowed(box.kind, place)
-            if place == "inside" and end >= 2:
+            place = self._allowed(box.kind, self.pick("place", PLACES), end)
+            places.append(place)
+            if place == "inside":
                 items.insert(self.rng.randint(1, end - 1), ("raw", box.html))
                 end += 1
             else:
-                self.placed["after_body" if place == "inside" else place].append(box.html)
+                self.placed[place].append(box.html)
         self.choices.pop("box_kind", None)
         self.choices.pop("place", None)
+        self.choices["box_kinds"] = tuple(b.kind for b in self.boxes if b.kind in BOX_KINDS)
+        self.choices["box_places"] = tuple(places)
         if self.flag("trailing_teaser", 0.1):
             box = boxes.trailing_teaser(self.rng, self.namer, self.choices["long_teasers"])
             self.boxes.append(box)
             items.append(("raw", box.html))
 
     @staticmethod
-    def _allowed(kind: str, place: str) -> str:
+    def _allowed(kind: str, place: str, end: int) -> str:
         """Where a box of ``kind`` can be: comments never before the article, and so on."""
         early = place in ("before_main", "before_body", "inside")
-        if (kind in AFTER_ONLY and early) or (kind in NOT_INSIDE and place == "inside"):
-            return "after_body"
+        inside = place == "inside"
+        if (kind in AFTER_ONLY and early) or (inside and (kind in NOT_INSIDE or end < 2)):
+            return "after_body"  # "inside" needs two paragraphs to go between
         return place
 
     def _container(self, items: list[tuple[str, str]], mode: str) -> str:
