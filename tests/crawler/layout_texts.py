@@ -567,3 +567,40 @@ AUTHORS: tuple[tuple[str, str], ...] = (
 )
 
 SUBSECTIONS: tuple[str, ...] = ("Diplomatie", "Entreprises", "Patrimoine", "Environnement", "Santé")
+
+# Intertitles some longer articles carry before their last paragraphs (article text).
+INTERTITLES: tuple[str, ...] = (
+    "Des retombées attendues",
+    "Un calendrier serré",
+    "Les prochaines étapes",
+    "Des défis à relever",
+    "Une coopération de longue date",
+)
+
+# Articles that end on a list: an introducing sentence, then the items (article text).
+LIST_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "Le plan prévoit notamment :",
+        (
+            "la rénovation de cent kilomètres de routes rurales ;",
+            "la construction de trois écoles dans les districts de montagne ;",
+            "un fonds d'aide aux petites entreprises touchées par les inondations.",
+        ),
+    ),
+    (
+        "Les deux parties se sont engagées à :",
+        (
+            "organiser une réunion annuelle au niveau ministériel ;",
+            "faciliter la délivrance des visas pour les hommes d'affaires ;",
+            "soutenir les échanges entre universités et instituts de recherche.",
+        ),
+    ),
+    (
+        "Parmi les mesures annoncées figurent :",
+        (
+            "la gratuité des transports publics pour les élèves ;",
+            "l'extension des horaires des services publics en ligne ;",
+            "un contrôle renforcé de la qualité de l'air dans les grandes villes.",
+        ),
+    ),
+)

@@ -146,6 +146,7 @@ class _Builder:
         self.tags = ("section", "article", "main", "aside", "nav")[: 5 if names == "lying" else 3]
         self.boxes: list[Box] = []
         self.linked: dict[str, str] = {}  # paragraph text -> its markup with a link
+        self.listed = 0  # the article's last paragraphs are the items of a list
 
     def pick(self, name: str, weights: dict[str, float]) -> Any:
         value = self.forced.get(name)
@@ -210,7 +211,11 @@ class _Builder:
         if paragraphs and self.flag("dateline", 0.6):
             form = self.rng.choice(texts.DATELINE_FORMS)
             paragraphs = (form.format(place=story.place) + paragraphs[0], *paragraphs[1:])
-        if kind == "standard" and self.flag("linked_last", 0.05):
+        if kind == "standard" and self.flag("list_last", 0.04):
+            intro, listed = self.rng.choice(texts.LIST_ENDINGS)
+            self.listed = len(listed)
+            paragraphs = (*paragraphs, intro, *listed)
+        elif kind == "standard" and self.flag("linked_last", 0.05):
             plain, markup = layout_page.linked_sentence(self.rng.choice(texts.LINKED_CLOSINGS))
             self.linked[plain] = markup
             paragraphs = (*paragraphs, plain)
@@ -263,12 +268,24 @@ class _Builder:
     ) -> str:
         rng = self.rng
         items: list[tuple[str, str]] = [("text", p) for p in paragraphs]
+        if len(paragraphs) >= 3 and self.flag("intertitle", 0.1):
+            tag = rng.choice(("h2", "h3", "h4", "strong"))
+            items.insert(
+                len(items) - 1 - self.listed, ("raw", el(tag, esc(rng.choice(texts.INTERTITLES))))
+            )
         if items:
             if glued:
                 items[-1] = ("text", items[-1][1] + credit)
             else:
                 items.append(("credit", credit))
-        end = len(paragraphs)  # index after the last paragraph (before a separate credit)
+        if self.listed:
+            at = len(items) - self.listed - (0 if glued else 1)
+            listed = [value for _, value in items[at : at + self.listed]]
+            ul = el(rng.choice(("ul", "ol")), "".join(el("li", esc(v)) for v in listed))
+            intro = self._paragraph(items[at - 1][1], mode)  # one block: nothing goes between
+            sep = BREAKS[0] if mode == "br" else "\n"
+            items[at - 1 : at + self.listed] = [("raw", intro + sep + ul)]
+        end = sum(1 for what, _ in items if what != "credit")  # items before a separate credit
         inline = rng.choice((0, 0, 1, 1, 2)) if len(paragraphs) >= 2 else 0
         self.choices["inline_related"] = inline
         for _ in range(inline):
