@@ -57,6 +57,8 @@ MAX_BODY_CANDIDATES = 8
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
+# a paragraph this long at an end of the body is text the generic extractor missed, not chrome
+MIN_UNTRIMMED_CHARS = 150
 # a date or a title is read from an element's whole text, boxes or not
 NO_BOXES: set[HtmlElement] = set()
 
@@ -229,10 +231,18 @@ def _generic_body(
 
 
 def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
-    """Drop the paragraphs before the first and after the last one the generic text has."""
+    """Drop the short lines (kicker, byline, tags) before the first and after the last
+    paragraph the generic text has; a whole paragraph it missed stays."""
     known = {cleanup.squeeze(line) for line in reference}
     inside = [i for i, p in enumerate(paragraphs) if cleanup.squeeze(p) in known]
-    return paragraphs[inside[0] : inside[-1] + 1] if inside else paragraphs
+    if not inside:
+        return paragraphs
+    start, end = inside[0], inside[-1] + 1
+    while start > 0 and len(paragraphs[start - 1]) >= MIN_UNTRIMMED_CHARS:
+        start -= 1
+    while end < len(paragraphs) and len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS:
+        end += 1
+    return paragraphs[start:end]
 
 
 def page_captions(
