@@ -111,6 +111,7 @@ class Verdict:
     first: bool
     last: bool
     leaked: tuple[str, ...]
+    glued_breaks: int = 0  # adjacent paragraphs joined with no space (SITES.md §6)
 
     @property
     def clean(self) -> bool:
@@ -130,7 +131,13 @@ def judge(page: Page, body: str, captions: Sequence[str] = (), *, stored: bool =
         last = normalize(page.paragraphs[-1]) in text
     leaked = tuple(t for t in page.box_texts if contains(text, normalize(t)))
     lost = not stored
-    return Verdict(lost, first and not lost, last and not lost, leaked)
+    return Verdict(lost, first and not lost, last and not lost, leaked, _glued_breaks(page, text))
+
+
+def _glued_breaks(page: Page, text: str) -> int:
+    """How many adjacent paragraph pairs of the truth the output glues (``…fin.Début…``)."""
+    pairs = zip(page.paragraphs, page.paragraphs[1:], strict=False)
+    return sum(normalize(a)[-20:] + normalize(b)[:20] in text for a, b in pairs)
 
 
 class _Builder:

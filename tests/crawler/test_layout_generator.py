@@ -39,6 +39,9 @@ def test_a_perfect_extraction_passes_and_a_page_dump_fails(pages: list[Page]) ->
     for page in pages:
         perfect = judge(page, "\n\n".join(page.paragraphs), page.captions)
         assert perfect.first and perfect.last and perfect.clean, (page.seed, perfect)
+        assert perfect.glued_breaks == 0, page.seed
+        glued = judge(page, "".join(page.paragraphs))
+        assert glued.glued_breaks == max(0, len(page.paragraphs) - 1), page.seed
         dump = judge(page, "".join(lxml.html.document_fromstring(page.html).body.itertext()))
         # the whole page holds the article and, at least, its menu and footer
         assert dump.first and dump.last and not dump.clean, (page.seed, dump)

@@ -94,6 +94,7 @@ class Tally:
             "clean": verdict.clean,
         }
         self.counts.update(name for name, ok in outcome.items() if ok)
+        self.counts["glued breaks"] += verdict.glued_breaks > 0
         for name, failed in (
             ("lost", verdict.lost),
             ("first missing", not verdict.first and not verdict.lost),
@@ -114,6 +115,8 @@ class Tally:
     def report(self) -> str:
         rates = ", ".join(f"{k} {self.rate(k):.1f} % (goal {v} %)" for k, v in GOALS.items())
         lines = [f"{self.pages} pages: {rates}, lost {self.counts['lost']} (goal 0)"]
+        glued = self.counts["glued breaks"]
+        lines += [f"  paragraphs glued without a space on {glued} pages (not a goal; SITES.md §6)"]
         lines += [f"  {name}: seeds {seeds[:8]}" for name, seeds in self.seeds.items()]
         lines += [f"  {key}: {n}" for key, n in self.by_choice.most_common(12)]
         return "\n".join(lines)
