@@ -294,6 +294,9 @@ class _Builder:
             items[at - 1 : at + self.listed] = [("raw", intro + sep + ul)]
         end = sum(1 for what, _ in items if what != "credit")  # items before a separate credit
         inline = rng.choice((0, 0, 1, 1, 2)) if len(paragraphs) >= 2 else 0
+        wanted = self.forced.get("inline_related_lines")  # Hypothesis: some, or none
+        if wanted is not None and len(paragraphs) >= 2:
+            inline = rng.choice((1, 2)) if wanted else 0
         self.choices["inline_related"] = inline
         for _ in range(inline):
             box = boxes.inline_related(rng, self.namer, mode)
@@ -385,6 +388,9 @@ class _Builder:
 
     def _paragraph(self, text: str, mode: str) -> str:
         inner = self._inline_markup(text)
+        if self.choices.setdefault("font_tags", self.rng.random() < 0.06):  # old WYSIWYG markup
+            inner = f'<font face="Arial" size="2">{inner}</font>'
+
         if mode == "br":
             return inner
         tag = {"p": "p", "div": "div", "span": "span"}[mode]
@@ -450,11 +456,17 @@ class _Builder:
         main_tag = rng.choice(
             ("main", "article", "div", "section", self.namer.container(self.tags))
         )
+        columns = [
+            "\n".join(self.placed["before_main"]),
+            el(main_tag, "\n".join(m for m in main if m), self.namer.cls()),
+            "\n".join(self.placed["after_main"]),
+        ]
+        if self.flag("table_layout", 0.08):  # the old CMS's page: one table, one cell a column
+            cells = "".join(f'<td valign="top">{c}</td>' for c in columns if c)
+            columns = [f'<table width="100%" border="0"><tr>{cells}</tr></table>']
         page_body = [
             layout_page.header(self.namer, site, self.flag("logo_h1", 0.1)),
-            *self.placed["before_main"],
-            el(main_tag, "\n".join(m for m in main if m), self.namer.cls()),
-            *self.placed["after_main"],
+            *columns,
             "" if colophon else layout_page.footer(lines, False, self.namer),
         ]
         amp = " amp" if self.choices.get("amp") else ""

@@ -60,7 +60,7 @@ def test_the_choices_cover_every_kind_of_page(pages: list[Page]) -> None:
     assert set(seen["names"]) == {"neutral", "honest", "lying"}
     flags = ("long_teasers", "trailing_teaser", "glued", "entities", "hard_wrap", "nbsp")
     flags += ("linked_last", "chevrons", "repeated_lede", "kicker", "colophon_in_article")
-    flags += ("list_last", "intertitle", "breadcrumb")
+    flags += ("list_last", "intertitle", "breadcrumb", "table_layout", "font_tags")
     for flag in (*flags, "logo_h1", "amp", "alt_anh"):
         assert seen[flag][True] >= 10, flag
     assert seen["inline_related"][0] < PAGES * 0.7

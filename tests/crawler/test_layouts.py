@@ -156,6 +156,10 @@ def _explain(page: Page, fields: ArticleFields, verdict: Verdict) -> str:
     caption=st.sampled_from(sorted(CAPTIONS)),
     long_teasers=st.booleans(),
     trailing_teaser=st.booleans(),
+    inline_related_lines=st.booleans(),
+    chevrons=st.booleans(),
+    list_last=st.booleans(),
+    table_layout=st.booleans(),
 )
 def test_any_layout_that_is_stored_has_its_paragraphs_and_no_box(seed: int, **choices: Any) -> None:
     page = generate(seed, **choices)
