@@ -318,6 +318,13 @@ class _Builder:
         short = kind in ("brief1", "brief2", "photo")  # teasers outweigh only a short text
         self.choices["long_teasers"] = self.flag("long_teasers", 0.6) and short
         self._place_boxes(items, end)
+        texts_at = [i for i, (what, _) in enumerate(items) if what == "text"]
+        if kind == "standard" and len(texts_at) >= 3 and self.flag("split_body", 0.08):
+            # an injected ad or teaser cuts the text into two containers
+            renderer = boxes.RENDERERS[rng.choice(("ad", "related", "newsletter"))]
+            box = renderer(rng, self.namer, False)
+            self.boxes.append(box)
+            items.insert(rng.choice(texts_at[1:]), ("split", box.html))
         return self._container(items, mode)
 
     def _place_boxes(self, items: list[tuple[str, str]], end: int) -> None:
@@ -357,23 +364,23 @@ class _Builder:
 
     def _container(self, items: list[tuple[str, str]], mode: str) -> str:
         rng = self.rng
-        rendered = []
+        parts: list[list[str]] = [[]]
+        between = ""
         for what, value in items:
-            if what == "raw":
-                rendered.append(value)
+            if what == "split":
+                parts.append([])
+                between = value
+            elif what == "raw":
+                parts[-1].append(value)
             elif what == "credit" and rng.random() < 0.4:
-                rendered.append(f'<p style="text-align:right"><strong>{esc(value)}</strong></p>')
+                parts[-1].append(f'<p style="text-align:right"><strong>{esc(value)}</strong></p>')
             else:
-                rendered.append(self._paragraph(value, mode))
-        if mode == "br":
-            inner = rng.choice(BREAKS).join(rendered)
-        elif mode == "span":
-            inner = rng.choice(("<br><br>", "\n", "<br>")).join(rendered)
-        else:
-            inner = "\n".join(rendered)
+                parts[-1].append(self._paragraph(value, mode))
+        joiner = {"br": rng.choice(BREAKS), "span": rng.choice(("<br><br>", "\n", "<br>"))}
         tag = self.namer.container(self.tags) if rng.random() < 0.7 else "div"
         attr = self._attr("body")
-        body = f"<{tag}{attr}>{inner}</{tag}>"
+        blocks = [f"<{tag}{attr}>{joiner.get(mode, chr(10)).join(p)}</{tag}>" for p in parts]
+        body = f"\n{between}\n".join(blocks)
         for _ in range(rng.randint(0, 2)):
             body = el("div", body, self.namer.cls() if rng.random() < 0.6 else "")
         return body

@@ -49,6 +49,12 @@ def test_a_perfect_extraction_passes_and_a_page_dump_fails(pages: list[Page]) ->
     assert lost.lost and not (lost.first or lost.last or lost.clean)
 
 
+def test_a_seed_gives_the_same_page_every_time() -> None:
+    assert [generate(FIRST_SEED + i).html for i in range(20)] == [
+        generate(FIRST_SEED + i).html for i in range(20)
+    ]
+
+
 def test_the_choices_cover_every_kind_of_page(pages: list[Page]) -> None:
     seen: dict[str, Counter[object]] = {}
     for page in pages:
@@ -60,7 +66,7 @@ def test_the_choices_cover_every_kind_of_page(pages: list[Page]) -> None:
     assert set(seen["names"]) == {"neutral", "honest", "lying"}
     flags = ("long_teasers", "trailing_teaser", "glued", "entities", "hard_wrap", "nbsp")
     flags += ("linked_last", "chevrons", "repeated_lede", "kicker", "colophon_in_article")
-    flags += ("list_last", "intertitle", "breadcrumb", "table_layout", "font_tags")
+    flags += ("list_last", "intertitle", "breadcrumb", "table_layout", "font_tags", "split_body")
     for flag in (*flags, "logo_h1", "amp", "alt_anh"):
         assert seen[flag][True] >= 10, flag
     assert seen["inline_related"][0] < PAGES * 0.7
