@@ -61,6 +61,7 @@ BOX_LABEL = re.compile(
 )
 HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
 LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
+HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
 MAX_LABEL_CHARS = 60
 # the page itself is never a box, even when all it holds is one
 PAGE_TAGS = _words("html body")
@@ -98,6 +99,8 @@ MAX_RECORD_CHARS = 600
 MIN_PROSE_CHARS = 100
 # a sentence this short under a label is a remark (a comment), not an article's paragraph
 MAX_QUIP_CHARS = 70
+# lines without a label make a list from this many on
+MIN_BARE_LINES = 3
 SENTENCE_END = re.compile(r"[.!?…»”\"]\s*$")
 # a closing credit standing alone (often linked to the agency's page) ends the body: kept
 CREDIT_LINE = re.compile(
@@ -215,10 +218,11 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     tag = str(element.tag).lower()
     if tag in SKIP_TAGS:
         return True
-    if tag in BLOCK_TAGS and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
+    block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
+    if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
-    lines = tally.prose < MIN_PROSE_CHARS and _is_headed_lines(kids, boxes)
-    if tag in BLOCK_TAGS and (lines or _is_record_list(kids, boxes)):
+    lines = tally.prose < MIN_PROSE_CHARS and _is_line_list(kids, boxes)
+    if block and (lines or _is_record_list(kids, boxes)):
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
         return True
@@ -268,7 +272,8 @@ def _is_teaser_item(kid: HtmlElement, tally: Tally) -> bool:
 def _is_teaser_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
     """Two or more sibling teaser items, and little else beside them; or a flat run of them."""
     items = [(kid, tally) for kid, tally in kids if tally.chars or tally.opens_with_link]
-    teasers = sum(1 for kid, tally in items if kid not in boxes and _is_teaser_item(kid, tally))
+    # an item may be boxed already (a linked headline, a label and a line): still an item
+    teasers = sum(1 for kid, tally in items if _is_teaser_item(kid, tally))
     if teasers >= MIN_TEASER_ITEMS and teasers >= TEASER_ITEMS_SHARE * len(items):
         return True
     return _is_flat_teaser_run(items, boxes)
@@ -317,18 +322,24 @@ def _record_shape(kid: HtmlElement, tally: Tally) -> tuple[str, ...] | None:
     return tags
 
 
-def _is_headed_lines(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
-    """A label, then only short lines that are not sentences of prose (an agenda, a comment)."""
+def _is_line_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
+    """Short lines that are not sentences of prose (an agenda, a comment): under a label,
+    or three and more without one."""
     items = [(kid, tally) for kid, tally in kids if tally.chars]
-    if len(items) < 2 or not _is_label(*items[0], boxes):
-        return False
-    return all(kid not in boxes and _is_short_line(kid, tally) for kid, tally in items[1:])
+    if len(items) >= 2 and _is_label(*items[0], boxes):
+        return all(kid not in boxes and _is_short_line(kid, tally) for kid, tally in items[1:])
+    # without a label, only lines that are no sentences at all (an agenda)
+    return len(items) >= MIN_BARE_LINES and all(
+        kid not in boxes and tally.prose < MIN_PROSE_CHARS and not _ends_sentence(kid)
+        for kid, tally in items
+    )
 
 
 def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
+    """A heading over lines: a linked one, or a heading tag (a short <p> is a paragraph)."""
     if kid in boxes:
         return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("Keep reading")
-    if str(kid.tag).lower() not in LABEL_TAGS or tally.chars > MAX_LABEL_CHARS:
+    if str(kid.tag).lower() not in HEADING_ONLY_TAGS or tally.chars > MAX_LABEL_CHARS:
         return False
     return not SENTENCE_END.search(kid.text_content())
 
@@ -336,7 +347,11 @@ def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
     if tally.prose >= MIN_PROSE_CHARS:
         return False
-    return tally.chars <= MAX_QUIP_CHARS or not SENTENCE_END.search(kid.text_content())
+    return tally.chars <= MAX_QUIP_CHARS or not _ends_sentence(kid)
+
+
+def _ends_sentence(element: HtmlElement) -> bool:
+    return bool(SENTENCE_END.search(element.text_content()))
 
 
 def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
@@ -362,6 +377,8 @@ def _mark_labels(kids: list[tuple[HtmlElement, Tally]], boxes: set, protected: s
             continue
         if str(kid.tag).lower() not in LABEL_TAGS or (kid.tail or "").strip():
             continue  # a link, or text between the two: not a heading of what follows
+        if kid.find(".//img") is not None or kid.find(".//figure") is not None:
+            continue  # a picture and its caption
         if 0 < tally.chars <= MAX_LABEL_CHARS and not SENTENCE_END.search(kid.text_content()):
             boxes.add(kid)
 

@@ -30,7 +30,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -39,40 +39,28 @@ from parsel import Selector
 
 from config import article_id_from_url as article_id_from_url  # the crawler's identity
 from crawler import boxes as boxes_module
-from crawler import cleanup, crosscheck, dates, generic
+from crawler import cleanup, crosscheck, dates
+from crawler.body import (
+    Body,
+    alternatives,
+    element_text,
+    extract_body,
+    page_captions,
+    select_text,
+)
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
-
     import config
     from store.records import Extraction
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-# a selector matching many elements (``article``) is tried on the first few only
-MAX_BODY_CANDIDATES = 8
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
-# a paragraph this long at an end of the body is text the generic extractor missed, not chrome
-MIN_UNTRIMMED_CHARS = 150
-# a date or a title is read from an element's whole text, boxes or not
-NO_BOXES: set[HtmlElement] = set()
-
-
-@dataclass
-class Body:
-    """The article text found by the selectors or the fallback."""
-
-    paragraphs: list[str]
-    captions: list[str]
-    credit: str | None
-    from_fallback: bool = False
-    container: HtmlElement | None = None
-    verdict: crosscheck.Verdict = crosscheck.NO_SELECTOR
 
 
 # --------------------------------------------------------------------------- identity
@@ -83,195 +71,6 @@ def content_hash(fields: ArticleFields) -> str:
     parts = [fields.title, fields.summary, fields.body, *fields.captions]
     text = "\n".join(cleanup.collapse(part) for part in parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------- selectors
-
-
-def alternatives(css: str | None) -> list[str]:
-    """``"h1.a, h1"`` -> ``["h1.a", "h1"]``, commas inside () [] or quotes kept."""
-    if not css:
-        return []
-    parts, depth, quote, start = [], 0, "", 0
-    for index, char in enumerate(css):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(css[start:index].strip())
-            start = index + 1
-    parts.append(css[start:].strip())
-    return [p for p in parts if p]
-
-
-def select_text(page: Selector, css: str | None) -> str:
-    """The text of the first alternative of ``css`` that finds something non-empty."""
-    for alternative in alternatives(css):
-        for found in page.css(alternative):
-            root = found.root
-            text = root if isinstance(root, str) else _element_text(root)
-            if cleanup.collapse(text):
-                return cleanup.collapse(text)
-    return ""
-
-
-def select_element(page: Selector, css: str | None) -> HtmlElement | None:
-    """The first element matched by the first alternative of ``css`` that matches one."""
-    for alternative in alternatives(css):
-        for found in page.css(alternative):
-            if not isinstance(found.root, str):
-                return found.root
-    return None
-
-
-def _element_text(element: HtmlElement) -> str:
-    blocks = cleanup.html_blocks(element, NO_BOXES)
-    return " ".join(blocks.paragraphs)
-
-
-# --------------------------------------------------------------------------- body
-
-
-def extract_body(
-    page: Selector,
-    source: config.Source,
-    summary: str,
-    title: str,
-    html: str,
-    boxes: set[HtmlElement],
-    *,
-    check_selectors: bool = True,
-) -> Body:
-    """The selector body that passes the cross-check, else the generic body; cleaned either way.
-
-    ``check_selectors=False`` is the path before the cross-check (the first
-    selector body wins unchecked), kept as bench/crawl.py's baseline.
-    """
-    if not check_selectors:
-        for _alternative, element in body_candidates(page, source.selectors.body):
-            body = _render(element, summary, title, boxes)
-            if body.paragraphs:
-                body.verdict = crosscheck.Verdict("held", "unchecked")
-                return body
-    generic_lines = generic.main_text(page.root, boxes, html)
-    reference = cleanup.clean_paragraphs(generic_lines, summary, title)
-    first_rejection: crosscheck.Verdict | None = None
-    confirmed: Body | None = None
-    for alternative, element in body_candidates(page, source.selectors.body):
-        body = _render(element, summary, title, boxes)
-        verdict = crosscheck.judge(
-            element, alternative, body.paragraphs, reference.paragraphs, boxes
-        )
-        if verdict.outcome != "held" or not body.paragraphs:
-            first_rejection = first_rejection or verdict
-        elif not crosscheck.is_catch_all(alternative):
-            body.verdict = verdict
-            return body
-        elif confirmed is None:
-            # a catch-all is wider than the article by nature: keep what the generic text has
-            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
-            confirmed = body
-    if confirmed is not None:
-        # a catch-all never wins on its own: the generic text confirmed it, so it is
-        # used, but the source's own selectors did not hold (counted as rejected)
-        confirmed.verdict = crosscheck.CATCH_ALL_ONLY
-        return confirmed
-    fallback = _generic_body(page, generic_lines, reference, summary, title, boxes)
-    missing = "missing" if source.selectors.body else "none"
-    fallback.verdict = first_rejection or crosscheck.Verdict(missing)
-    return fallback
-
-
-def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElement]]:
-    """(alternative, element) for every element the body selector finds, in order, capped."""
-    found = []
-    for alternative in alternatives(css):
-        found.extend(
-            (alternative, f.root) for f in page.css(alternative) if not isinstance(f.root, str)
-        )
-    return found[:MAX_BODY_CANDIDATES]
-
-
-def _render(element: HtmlElement, summary: str, title: str, boxes: set[HtmlElement]) -> Body:
-    """An element rendered and cleaned: the same steps whatever found it."""
-    blocks = cleanup.html_blocks(element, boxes)
-    cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
-    captions = blocks.captions + cleaned.captions
-    paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
-    return Body(paragraphs, captions, cleaned.credit, container=element)
-
-
-def _generic_body(
-    page: Selector,
-    lines: list[str],
-    reference: cleanup.CleanBody,
-    summary: str,
-    title: str,
-    boxes: set[HtmlElement],
-) -> Body:
-    """The element holding trafilatura's text, rendered like a selector body; else its lines."""
-    element = generic.locate(page.root, lines, boxes)
-    if element is not None:
-        body = _render(element, summary, title, boxes)
-        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
-        verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
-        # the page's closing credit ends the article; trafilatura, blind to a linked or
-        # standalone credit, may read on into what follows it
-        ended_by_credit = body.credit is not None and verdict.reason == "too short"
-        if (verdict.outcome == "held" or ended_by_credit) and body.paragraphs:
-            body.from_fallback = True
-            return body
-    paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
-    return Body(paragraphs, reference.captions, reference.credit, from_fallback=True)
-
-
-def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
-    """Drop the short lines (kicker, byline, tags) before the first and after the last
-    paragraph the generic text has; a whole paragraph it missed stays."""
-    known = {cleanup.squeeze(line) for line in reference}
-    inside = [i for i, p in enumerate(paragraphs) if cleanup.squeeze(p) in known]
-    if not inside:
-        return paragraphs
-    start, end = inside[0], inside[-1] + 1
-    while start > 0 and len(paragraphs[start - 1]) >= MIN_UNTRIMMED_CHARS:
-        start -= 1
-    while end < len(paragraphs) and len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS:
-        end += 1
-    return paragraphs[start:end]
-
-
-def page_captions(
-    page: Selector, source: config.Source, body: Body, boxes: set[HtmlElement]
-) -> tuple[str, ...]:
-    """Captions from the body, the source's caption selector and the article's figures."""
-    found = list(body.captions)
-    for alternative in alternatives(source.selectors.captions):
-        found.extend(cleanup.collapse(t) for t in _texts(page.css(alternative)))
-    for figure in _article_scope(page, body).iter("figure"):
-        if boxes_module.in_box(figure, boxes) is None:
-            found.extend(cleanup.caption_texts(figure))
-    return tuple(cleanup.unique(cleanup.strip_anh_prefix(c) for c in found if c))
-
-
-def _article_scope(page: Selector, body: Body) -> HtmlElement:
-    """The smallest element holding both the headline and the body (figures sit between)."""
-    headline = select_element(page, "h1")
-    if body.container is None or headline is None:
-        return page.root
-    around_body = list(body.container.iterancestors())
-    for ancestor in headline.iterancestors():
-        if ancestor in around_body:
-            return ancestor
-    return page.root
-
-
-def _texts(found: Any) -> list[str]:
-    return [f.root if isinstance(f.root, str) else _element_text(f.root) for f in found]
 
 
 # --------------------------------------------------------------------------- dates
@@ -337,7 +136,7 @@ def _french_in_page(
     year = _year(meta, url, page)
     for place in alternatives(DATE_PLACES):
         for found in page.css(place)[:MAX_DATE_PLACES]:
-            text = _element_text(found.root)
+            text = element_text(found.root)
             published = dates.french_date(text, year, zone)
             if published:
                 return published, text
