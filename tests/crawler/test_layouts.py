@@ -84,9 +84,16 @@ class Tally:
     counts: Counter[str] = field(default_factory=Counter)
     seeds: dict[str, list[int]] = field(default_factory=dict)
     by_choice: Counter[str] = field(default_factory=Counter)
+    choice_pages: Counter[str] = field(default_factory=Counter)
+    choice_fails: Counter[str] = field(default_factory=Counter)
 
     def add(self, page: Page, verdict: Verdict) -> None:
         self.pages += 1
+        failed_page = verdict.lost or not (verdict.first and verdict.last and verdict.clean)
+        for name, value in page.choices.items():
+            if not isinstance(value, tuple):  # box kinds and places: too many combinations
+                self.choice_pages[f"{name}={value}"] += 1
+                self.choice_fails[f"{name}={value}"] += failed_page
         outcome = {
             "lost": verdict.lost,
             "first": verdict.first,
@@ -119,7 +126,17 @@ class Tally:
         lines += [f"  paragraphs glued without a space on {glued} pages (not a goal; SITES.md §6)"]
         lines += [f"  {name}: seeds {seeds[:8]}" for name, seeds in self.seeds.items()]
         lines += [f"  {key}: {n}" for key, n in self.by_choice.most_common(12)]
-        return "\n".join(lines)
+        return "\n".join(lines + self._worst_choices())
+
+    def _worst_choices(self) -> list[str]:
+        """The generator choices whose pages fail most often (10 pages or more)."""
+        shares = {
+            key: self.choice_fails[key] / n for key, n in self.choice_pages.items() if n >= 10
+        }
+        worst = sorted(shares, key=shares.__getitem__, reverse=True)[:10]
+        return ["  failing pages by choice:"] + [
+            f"    {key}: {self.choice_fails[key]} of {self.choice_pages[key]}" for key in worst
+        ]
 
 
 @pytest.fixture(scope="module")
