@@ -136,7 +136,9 @@ def extract_body(
             return body
         elif confirmed is None:
             # a catch-all is wider than the article by nature: keep what the generic text has
-            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+            body.paragraphs = _trim_to(
+                body.paragraphs, reference.paragraphs, ended=bool(body.credit)
+            )
             confirmed = body
     if confirmed is not None:
         # a catch-all never wins on its own: the generic text confirmed it, so it is
@@ -182,7 +184,7 @@ def _generic_body(
     element = generic.locate(page.root, lines, boxes)
     if element is not None:
         body = _render(element, summary, title, boxes)
-        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs, ended=bool(body.credit))
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
         # the page's closing credit ends the article; trafilatura, blind to a linked or
         # standalone credit, may read on into what follows it
@@ -203,7 +205,7 @@ def _after_headline(
     nearest ancestor of the ``<h1>`` (up to a few levels) that holds text
     besides it, rendered and cleaned like any body.
     """
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
     if headline is None:
         return None
     for level, scope in enumerate(headline.iterancestors()):
@@ -217,9 +219,10 @@ def _after_headline(
     return None
 
 
-def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
+def _trim_to(paragraphs: list[str], reference: list[str], *, ended: bool = False) -> list[str]:
     """Drop the short lines (kicker, byline, tags) before the first and after the last
-    paragraph the generic text has; a whole paragraph it missed stays."""
+    paragraph the generic text has; a whole paragraph it missed stays, and so does all
+    before the closing credit (``ended``: the cleanup stopped there)."""
     known = generic.in_lines(reference)
     inside = [i for i, p in enumerate(paragraphs) if known(cleanup.squeeze(p))]
     if not inside:
@@ -227,7 +230,7 @@ def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
     start, end = inside[0], inside[-1] + 1
     while start > 0 and len(paragraphs[start - 1]) >= MIN_UNTRIMMED_CHARS:
         start -= 1
-    while end < len(paragraphs) and len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS:
+    while end < len(paragraphs) and (ended or len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS):
         end += 1
     return paragraphs[start:end]
 
@@ -247,7 +250,7 @@ def page_captions(
 
 def _article_scope(page: Selector, body: Body) -> HtmlElement:
     """The smallest element holding both the headline and the body (figures sit between)."""
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
     if body.container is None or headline is None:
         return page.root
     around_body = list(body.container.iterancestors())

@@ -61,10 +61,12 @@ BOX_LABEL = re.compile(
 )
 HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
 LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
+HEADLINE_TAGS = _words("h2 h3 h4 h5 h6")
 HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
 MAX_LABEL_CHARS = 60
 # the page itself is never a box, even when all it holds is one
 PAGE_TAGS = _words("html body")
+PICTURE_TAGS = ("img", "amp-img", "picture", "figure", "table")
 # boxes that hold no text a reader sees: removing one leaves its parent what it was
 NON_CONTENT = _words(
     "script style noscript svg template button input iframe select object embed video audio"
@@ -172,9 +174,19 @@ def find_boxes(root: HtmlElement) -> set[HtmlElement]:
 
 
 def _headline_line(root: HtmlElement) -> set[HtmlElement]:
-    """The page's first <h1> and its ancestors: the article's own line, never a box."""
-    headline = next(root.iter("h1"), None)
-    return set() if headline is None else {headline, *headline.iterancestors()}
+    """The page's headline and its ancestors: the article's own line, never a box."""
+    found = headline(root)
+    return set() if found is None else {found, *found.iterancestors()}
+
+
+def headline(root: HtmlElement) -> HtmlElement | None:
+    """The article's ``<h1>``: the first outside the page header (a logo is often one)."""
+    first = None
+    for h1 in root.iter("h1"):
+        if not any(str(a.tag).lower() in ("header", "nav") for a in h1.iterancestors()):
+            return h1
+        first = first if first is not None else h1
+    return first
 
 
 def _tally(element: HtmlElement, kids: list[tuple[HtmlElement, Tally]], boxes: set) -> Tally:
@@ -216,8 +228,10 @@ def _add_kid(tally: Tally, kid: Tally, *, boxed: bool) -> None:
 
 def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     tag = str(element.tag).lower()
-    if tag in SKIP_TAGS:
+    if tag in NON_CONTENT:
         return True
+    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose
+        return tally.prose < MIN_PROSE_CHARS
     block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
     if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
@@ -225,6 +239,8 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     if block and (lines or _is_record_list(kids, boxes)):
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
+        return True
+    if block and _is_lone_teaser(kids, boxes):
         return True
     # words are extra evidence: a class or heading does not hide a paragraph of prose
     return tally.prose < MIN_PROSE_CHARS and is_named_box(element)
@@ -347,11 +363,27 @@ def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
     if tally.prose >= MIN_PROSE_CHARS:
         return False
-    return tally.chars <= MAX_QUIP_CHARS or not _ends_sentence(kid)
+    short = tally.chars <= MAX_QUIP_CHARS or _record_shape(kid, tally) is not None
+    return short or not _ends_sentence(kid)
 
 
 def _ends_sentence(element: HtmlElement) -> bool:
     return bool(SENTENCE_END.search(element.text_content()))
+
+
+def _is_lone_teaser(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
+    """A linked headline in a heading tag, then its teaser text: one teaser on its own."""
+    items = [(kid, tally) for kid, tally in kids if tally.chars]
+    if len(items) < 2:
+        return False
+    (first, head), rest = items[0], items[1:]
+    if str(first.tag).lower() not in HEADLINE_TAGS or first not in boxes:
+        return False
+    if head.longest_link < MIN_HEADLINE_CHARS:
+        return False
+    return sum(tally.unlinked for _, tally in rest) <= MAX_TEASER_TEXT_CHARS and not any(
+        str(kid.tag).lower() in HEADLINE_TAGS for kid, _ in rest
+    )
 
 
 def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
@@ -377,7 +409,7 @@ def _mark_labels(kids: list[tuple[HtmlElement, Tally]], boxes: set, protected: s
             continue
         if str(kid.tag).lower() not in LABEL_TAGS or (kid.tail or "").strip():
             continue  # a link, or text between the two: not a heading of what follows
-        if kid.find(".//img") is not None or kid.find(".//figure") is not None:
+        if next(kid.iter(*PICTURE_TAGS), None) is not None:
             continue  # a picture and its caption
         if 0 < tally.chars <= MAX_LABEL_CHARS and not SENTENCE_END.search(kid.text_content()):
             boxes.add(kid)

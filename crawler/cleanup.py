@@ -199,14 +199,14 @@ class _Walker:
 
 
 def _only_spans(parent: HtmlElement, boxes: set[HtmlElement]) -> bool:
-    """Two or more spans in a block (not a paragraph), no text between them (boxes aside)."""
+    """Two or more spans in a block (not a paragraph), no text between its children."""
     if not isinstance(parent.tag, str) or parent.tag.lower() in INLINE_PARENTS:
         return False
     kids = [kid for kid in parent if isinstance(kid.tag, str) and kid not in boxes]
     spans = sum(1 for kid in kids if kid.tag.lower() == "span")
     if spans < MIN_SPAN_PARAGRAPHS or (parent.text or "").strip():
         return False
-    return all(kid.tag.lower() in ("span", "br") and not (kid.tail or "").strip() for kid in kids)
+    return all(not (kid.tail or "").strip() for kid in kids)
 
 
 def is_caption(element: HtmlElement, tag: str) -> bool:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# what separates a headline from the site's name in <title>
+TITLE_PARTS = re.compile(r"\s+[|–—-]\s+")
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
@@ -207,9 +210,21 @@ def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
     return (
         declared
         or select_text(page, source.selectors.title)
-        or select_text(page, "h1")
-        or TITLE_SUFFIX.sub("", select_text(page, "title"))
+        or _headline_text(page)
+        or _page_title(page)
     )
+
+
+def _page_title(page: Selector) -> str:
+    """``<title>`` without the site's name: the known ones, else the longest part
+    between separators (``Écho d'Asie - Le titre``, ``Le titre | Le Journal``)."""
+    title = TITLE_SUFFIX.sub("", select_text(page, "title"))
+    return max(TITLE_PARTS.split(title), key=len) if title else ""
+
+
+def _headline_text(page: Selector) -> str:
+    found = boxes_module.headline(page.root)
+    return cleanup.collapse(element_text(found)) if found is not None else ""
 
 
 def _status(
