@@ -312,6 +312,13 @@ class _Builder:
             self.boxes.append(box)
             items.insert(0, ("raw", box.html))
             end += 1
+        if end >= 2 and self.flag("embeds", 0.1):  # a video and a pull quote inside the text
+            video = f'<iframe src="https://video.example/embed/{rng.randrange(10**6)}"></iframe>'
+            quote = paragraphs[rng.randrange(len(paragraphs))].split(". ")[0]
+            pull = el("blockquote", f"« {esc(quote)} »", self.namer.cls())
+            for block in (video, pull):
+                items.insert(rng.randint(1, end - 1), ("raw", block))
+                end += 1
         if lede and paragraphs and self.flag("repeated_lede", 0.08):  # old VietnamPlus
             items.insert(0, ("text", lede))
             end += 1

@@ -67,6 +67,7 @@ def test_the_choices_cover_every_kind_of_page(pages: list[Page]) -> None:
     flags = ("long_teasers", "trailing_teaser", "glued", "entities", "hard_wrap", "nbsp")
     flags += ("linked_last", "chevrons", "repeated_lede", "kicker", "colophon_in_article")
     flags += ("list_last", "intertitle", "breadcrumb", "table_layout", "font_tags", "split_body")
+    flags += ("embeds",)
     for flag in (*flags, "logo_h1", "amp", "alt_anh"):
         assert seen[flag][True] >= 10, flag
     assert seen["inline_related"][0] < PAGES * 0.7
