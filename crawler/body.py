@@ -202,10 +202,13 @@ def _after_headline(
     """What follows the headline, boxes left out, when trafilatura found nothing at all.
 
     A photo article's one caption, a brief too short for any extractor: the
-    nearest ancestor of the ``<h1>`` (up to a few levels) that holds text
-    besides it, rendered and cleaned like any body.
+    nearest ancestor of the headline (the ``<h1>``, else the element holding
+    the title; up to a few levels up) that holds text besides it, rendered and
+    cleaned like any body.
     """
     headline = boxes_module.headline(page.root)
+    if headline is None:
+        headline = _holding(page, title)
     if headline is None:
         return None
     for level, scope in enumerate(headline.iterancestors()):
@@ -216,6 +219,19 @@ def _after_headline(
         if body.paragraphs or body.captions:
             body.from_fallback = True
             return body
+    return None
+
+
+def _holding(page: Selector, text: str) -> HtmlElement | None:
+    """The first element of the page's body whose whole text is ``text``."""
+    key = cleanup.squeeze(text)
+    if not key:
+        return None
+    for element in page.root.iter("div", "p", "span", "strong", "h2", "h3", "header"):
+        if key in cleanup.squeeze(element.text or "") or (
+            len(element) and cleanup.squeeze(element.text_content()) == key
+        ):
+            return element
     return None
 
 

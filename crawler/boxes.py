@@ -98,11 +98,16 @@ MIN_RECORD_PARTS = 2
 RECORD_BLOCKS = _words("p div ul ol blockquote h2 h3 h4 h5 h6")
 MAX_RECORD_CHARS = 600
 # text outside links this long in one run is prose: a class name alone does not box it
-MIN_PROSE_CHARS = 100
+MIN_PROSE_CHARS = 60
+# a footer's colophon runs longer than a class-named box's lines: a paragraph, then
+MIN_TAGGED_PROSE_CHARS = 100
 # a sentence this short under a label is a remark (a comment), not an article's paragraph
 MAX_QUIP_CHARS = 70
 # lines without a label make a list from this many on
 MIN_BARE_LINES = 3
+# "Mardi 14 h : concert…", "Siège : 12, rue…", "© 2026 …": a line of an agenda or a colophon
+LABELLED_LINE = re.compile(r"^(?:[^:.!?]{2,40}\s?:\s|©)")
+SENTENCE_MARK = re.compile(r"[.!?…]")
 SENTENCE_END = re.compile(r"[.!?…»”\"]\s*$")
 # a closing credit standing alone (often linked to the agency's page) ends the body: kept
 CREDIT_LINE = re.compile(
@@ -129,13 +134,14 @@ class Tally:
     longest_link: int = 0
     # True: the first text (or an image) is inside a link; None: no text at all
     opens_with_link: bool | None = None
-    # the longest run of text outside links: a paragraph of prose is long
+    # the longest run of text outside links with a sentence in it: prose is long
     prose: int = 0
 
     def add_text(self, text: str | None) -> None:
         chars = _length(text)
         self.chars += chars
-        self.prose = max(self.prose, chars)
+        if chars > self.prose and SENTENCE_MARK.search(text or ""):
+            self.prose = chars
         # a rank ("1", "2.") before a headline does not open the item: the headline does
         if chars and self.opens_with_link is None and not RANK.match(collapse(text or "")):
             self.opens_with_link = False
@@ -222,7 +228,9 @@ def _add_kid(tally: Tally, kid: Tally, *, boxed: bool) -> None:
         return
     tally.links += kid.links
     tally.longest_link = max(tally.longest_link, kid.longest_link)
-    if tally.opens_with_link is None and kid.opens_with_link:
+    # a boxed headline or linked picture opens an item; a breadcrumb or share bar does not
+    headline = kid.longest_link >= MIN_HEADLINE_CHARS or not kid.chars
+    if tally.opens_with_link is None and kid.opens_with_link and headline:
         tally.opens_with_link = True
 
 
@@ -231,7 +239,7 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     if tag in NON_CONTENT:
         return True
     if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose
-        return tally.prose < MIN_PROSE_CHARS
+        return tally.prose < MIN_TAGGED_PROSE_CHARS
     block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
     if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
@@ -344,11 +352,16 @@ def _is_line_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
     items = [(kid, tally) for kid, tally in kids if tally.chars]
     if len(items) >= 2 and _is_label(*items[0], boxes):
         return all(kid not in boxes and _is_short_line(kid, tally) for kid, tally in items[1:])
-    # without a label, only lines that are no sentences at all (an agenda)
-    return len(items) >= MIN_BARE_LINES and all(
-        kid not in boxes and tally.prose < MIN_PROSE_CHARS and not _ends_sentence(kid)
-        for kid, tally in items
-    )
+    # without a label, short lines that are mostly no sentences (an agenda, a colophon)
+    if len(items) < MIN_BARE_LINES:
+        return False
+    if any(kid in boxes or tally.prose >= MIN_PROSE_CHARS for kid, tally in items):
+        return False
+    texts = [collapse(kid.text_content()) for kid, _ in items]
+    sentences = sum(1 for text in texts if SENTENCE_END.search(text))
+    labelled = sum(1 for text in texts if LABELLED_LINE.match(text))
+    few = len(items) * (1 - TEASER_ITEMS_SHARE)
+    return sentences <= few and labelled >= len(items) - few
 
 
 def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
@@ -361,7 +374,7 @@ def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
 
 
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
-    if tally.prose >= MIN_PROSE_CHARS:
+    if tally.prose >= MIN_TAGGED_PROSE_CHARS:
         return False
     short = tally.chars <= MAX_QUIP_CHARS or _record_shape(kid, tally) is not None
     return short or not _ends_sentence(kid)
