@@ -5,7 +5,8 @@ after each committed page. The test holds the queueing after its first page
 until the real SMTP server has received a message: were the sender to wait
 for the end of the queueing, that never happens and the test fails. Then each
 subscriber has exactly one message, nothing is pending, and the ledger holds
-each owed article once. SQLite and PostgreSQL.
+each owed article once. On SQLite (one writer at a time) the queueing comes
+first, then the sending, with the same result.
 """
 
 from __future__ import annotations
@@ -65,11 +66,12 @@ def test_pages_are_sent_while_the_next_ones_are_queued(store: Store, tmp_path: P
             add_article(store, article(str(n), published), found=published, rules=("to_lam",))
         add_article(store, article("9", START - timedelta(hours=9)), found=START, rules=("chine",))
         commits: list[int] = []
+        overlapped = store.dialect != "sqlite"
 
         def queue(committed: Callable[[], None]) -> QueueReport:
             def page_committed() -> None:
                 committed()
-                if not commits:  # hold the queueing until the sender delivered page 1
+                if not commits and overlapped:  # hold the queueing until page 1 is sent
                     assert _wait_for(lambda: len(handler.messages) > 0), "nothing sent meanwhile"
                 commits.append(len(handler.messages))
 
@@ -80,7 +82,10 @@ def test_pages_are_sent_while_the_next_ones_are_queued(store: Store, tmp_path: P
         queued, sent = send_while_queueing(store, config, queue, now=START)
 
     assert queued.queued == COUNT and sent.sent == COUNT and not sent.failed
-    assert len(commits) == 5 and commits[0] >= 1  # sent before page 2 was queued
+    if overlapped:
+        assert len(commits) == 5 and commits[0] >= 1  # sent before page 2 was queued
+    else:
+        assert len(commits) == 5 and commits[-1] == 0  # SQLite: sent after the queueing
     recipients = Counter(rcpt for _, rcpts, _ in handler.messages for rcpt in rcpts)
     assert recipients == {f"s{n:02d}@example.org": 1 for n in range(COUNT)}
     assert store.delivery_counts().get("pending", 0) == 0
