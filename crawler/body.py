@@ -18,6 +18,8 @@ from crawler import boxes as boxes_module
 from crawler import cleanup, crosscheck, generic
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lxml.html import HtmlElement
     from parsel import Selector
 
@@ -171,9 +173,20 @@ def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElem
     return found[:MAX_BODY_CANDIDATES]
 
 
-def _render(element: HtmlElement, summary: str, title: str, boxes: set[HtmlElement]) -> Body:
-    """An element rendered and cleaned: the same steps whatever found it."""
+def _render(
+    element: HtmlElement,
+    summary: str,
+    title: str,
+    boxes: set[HtmlElement],
+    more: Sequence[HtmlElement] = (),
+) -> Body:
+    """An element (and ``more`` after it) rendered and cleaned: the same steps whatever
+    found it."""
     blocks = cleanup.html_blocks(element, boxes)
+    for continuation in more:
+        rest = cleanup.html_blocks(continuation, boxes)
+        blocks.paragraphs += rest.paragraphs
+        blocks.captions += rest.captions
     cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
     captions = blocks.captions + cleaned.captions
     paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
@@ -191,7 +204,7 @@ def _generic_body(
     """The element holding trafilatura's text, rendered like a selector body; else its lines."""
     element = generic.locate(page.root, lines, boxes)
     if element is not None:
-        body = _render(element, summary, title, boxes)
+        body = _render(element, summary, title, boxes, continuations(element, boxes))
         body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs, ended=bool(body.credit))
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
         # the page's closing credit ends the article; trafilatura, blind to a linked or
@@ -202,6 +215,20 @@ def _generic_body(
             return body
     paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
     return Body(paragraphs, reference.captions, reference.credit, from_fallback=True)
+
+
+def continuations(element: HtmlElement, boxes: set[HtmlElement]) -> list[HtmlElement]:
+    """The siblings after ``element`` of its tag and class, boxes between them skipped:
+    the rest of an article a template split around an inserted box."""
+    found = []
+    shape = (element.tag, element.get("class"))
+    for sibling in element.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling in boxes:
+            continue
+        if (sibling.tag, sibling.get("class")) != shape or (sibling.tail or "").strip():
+            break
+        found.append(sibling)
+    return found
 
 
 def _after_headline(

@@ -39,6 +39,8 @@ MAX_PAGE_CHARS = 400_000
 BOX_MARK = "data-vnawatch-box"
 # what trafilatura drops by its tag alone
 PRUNED_TAGS = frozenset(["aside", "nav", "footer", "header"])
+# a block this long that trafilatura left out is a paragraph it missed, not chrome
+MIN_PROSE_BLOCK_CHARS = 150
 # a line this short ("Photo : VNA") says nothing about where the article is
 MIN_LOCATING_CHARS = 40
 WORD = re.compile(r"\w+")
@@ -131,7 +133,12 @@ def locate(root: HtmlElement, lines: list[str], boxes: set[HtmlElement]) -> Html
     other: dict[HtmlElement, int] = {}
     for text, holder in zip(blocks.paragraphs, blocks.holders, strict=True):
         key = cleanup.squeeze(text)
-        tally = inside if len(key) >= MIN_LOCATING_CHARS and wanted(key) else other
+        if len(key) >= MIN_LOCATING_CHARS and wanted(key):
+            tally = inside
+        elif len(text) < MIN_PROSE_BLOCK_CHARS:
+            tally = other
+        else:
+            continue  # a paragraph trafilatura missed is no sign of chrome either way
         for element in (holder, *holder.iterancestors()):
             tally[element] = tally.get(element, 0) + len(key)
     if not inside:
