@@ -244,7 +244,7 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
     if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
-    lines = tally.prose < MIN_PROSE_CHARS and _is_line_list(kids, boxes)
+    lines = tally.prose < MIN_TAGGED_PROSE_CHARS and _is_line_list(kids, boxes)
     if block and (lines or _is_record_list(kids, boxes)):
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
@@ -369,9 +369,13 @@ def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
     """A heading over lines: a linked one, or a heading tag (a short <p> is a paragraph)."""
     if kid in boxes:
         return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("See more from us")
-    if str(kid.tag).lower() not in HEADING_ONLY_TAGS or tally.chars > MAX_LABEL_CHARS:
+    if tally.chars > MAX_LABEL_CHARS:
         return False
-    return not SENTENCE_END.search(kid.text_content())
+    text = kid.text_content()
+    heading = str(kid.tag).lower() in HEADING_ONLY_TAGS or (
+        text.isupper() and kid.tag in LABEL_TAGS
+    )
+    return heading and not SENTENCE_END.search(text)
 
 
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
