@@ -1,0 +1,158 @@
+"""A database outage under `vnawatch run`: told once, and nothing lost or sent twice.
+
+`vnawatch run` talks to PostgreSQL through a TCP proxy of the test
+(``tests.dbproxy``). The test cuts it (every connection reset, every new one
+dropped) for a while, publishes an article on the local site meanwhile, and
+restores it: the scheduler must stay up, log one ERROR when the database goes
+and one WARNING with the duration when it is back, no traceback in between,
+and alert the article exactly once to a real SMTP server afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.localsite import serve_directory
+from demo.sitegen import Entry, article_page, rss
+from tests.alerts.delivery_support import RecordingHandler, smtp_server
+from tests.dbproxy import CutProxy, postgres_proxy, through
+from tests.processes import SchedulerProcess, base_config, cli, status_json, wait_for, write_config
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+SUBSCRIBER = "veille@vnawatch.example"
+CUT_SECONDS = 15.0
+MINUTE = "2"  # a config "minute" lasts 2 s: the source is crawled every 2 s
+FIRST = (
+    "1001",
+    "Tô Lâm ouvre la session d'automne de l'Assemblée nationale",
+    "Hanoï (VNA) – Le secrétaire général Tô Lâm a ouvert lundi matin la session "
+    "d'automne, consacrée au budget et à la réforme des collectivités locales.",
+)
+DURING_CUT = (
+    "1002",
+    "Tô Lâm reçoit une délégation de coopératives du delta",
+    "Cân Tho (VNA) – Le secrétaire général Tô Lâm a reçu mardi des représentants "
+    "de coopératives rizicoles venus présenter leurs projets d'irrigation partagée.",
+)
+
+
+class NewsSite:
+    """A one-outlet site on disk: article pages and an RSS feed listing them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.entries: list[Entry] = []
+
+    def publish(self, article_id: str, title: str, body: str) -> None:
+        published = datetime.now(UTC) - timedelta(minutes=5)
+        path = f"/actualites/{article_id}.html"
+        page = self.root / path.lstrip("/")
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(article_page(title, published, body, summary=body[:80]), "utf-8")
+        self.entries.insert(0, Entry(path, title, published, body[:80]))
+        feed = rss(self.entries, "Actualités", "/actualites/")
+        (self.root / "rss.xml").write_text(feed, "utf-8")
+
+
+@pytest.fixture
+def proxy() -> Iterator[CutProxy]:
+    with postgres_proxy() as running:
+        yield running
+
+
+def _config(tmp_path: Path, database_url: str, site: str, smtp_port: int) -> Path:
+    data: dict[str, Any] = base_config(tmp_path, database_url)
+    data["sources"]["local"].update(
+        base_url=site,
+        feeds=[f"{site}/rss.xml"],
+        enabled=True,
+        interval_minutes=1,
+        backfill_days=30,
+    )
+    data["crawl"] = {"download_delay_seconds": 0, "autothrottle": False, "retry_times": 0}
+    data["subscribers"] = [{"email": SUBSCRIBER, "frequency": "immediate", "rules": ["to_lam"]}]
+    data["mail"] = {
+        "backend": "smtp",
+        "host": "127.0.0.1",
+        "port": smtp_port,
+        "timeout_seconds": 5,
+        "immediate_min_interval_minutes": 0,
+    }
+    data["scheduler"].update(
+        send_retry_seconds=1, health_minutes=0.02, crawl_jitter_seconds=0, reload_seconds=0.5
+    )
+    return write_config(tmp_path / "config.yaml", data)
+
+
+def _alerted(handler: RecordingHandler, title: str) -> int:
+    return sum(1 for message in handler.parsed() if title in message.get_body().get_content())
+
+
+def test_an_outage_is_logged_once_and_the_article_published_meanwhile_alerted_once(
+    tmp_path: Path, postgres_url: str, proxy: CutProxy
+) -> None:
+    site = NewsSite(tmp_path / "site")
+    site.publish(*FIRST)
+    handler = RecordingHandler()
+    with serve_directory(site.root) as site_url, smtp_server(handler) as smtp:
+        config = _config(tmp_path, through(proxy, postgres_url), site_url, smtp.port)
+        assert cli(config, "init").returncode == 0
+        env = {"VNAWATCH_TEST_MINUTE_SECONDS": MINUTE}
+        process = SchedulerProcess(config, tmp_path / "run.log", env=env)
+        try:
+            wait_for(
+                lambda: _alerted(handler, FIRST[1]), 60, "the first alert", lambda: process.log
+            )
+            process.wait_log("job finished job=crawl:local")
+
+            before_cut = len(process.log.splitlines())
+            proxy.cut()
+            site.publish(*DURING_CUT)
+            cut_until = time.monotonic() + CUT_SECONDS
+            process.wait_log("database unreachable")
+            # told first-hand by status: the database is what cannot be read
+            unreachable = cli(config, "status", "--json")
+            wait_for(lambda: time.monotonic() > cut_until, CUT_SECONDS + 5, "the cut to last")
+            during = process.log.splitlines()[before_cut:]
+            assert process.process.poll() is None, process.log
+
+            proxy.restore()
+            back = process.wait_log("database reachable again")
+            wait_for(lambda: _alerted(handler, DURING_CUT[1]), 60, "the alert", lambda: process.log)
+            crawls = process.log.count("job finished job=crawl:local")
+            process.wait_log("job finished job=crawl:local", count=crawls + 1)
+            status = status_json(config)
+            shown = cli(config, "status")
+            process.signal(signal.SIGTERM)
+            assert process.wait_exit() == 0
+        finally:
+            process.stop()
+    print("\n".join(during))
+    errors = [line for line in during if " ERROR " in line]
+    assert len(errors) == 1 and "database unreachable" in errors[0], during
+    assert "server closed the connection" in errors[0]  # the cause, on its line
+    assert len(during) < 10, during  # not a line per job and per lock renewal
+    assert "Traceback" not in process.log
+    assert proxy.dropped > 5  # the scheduler kept trying while it was cut
+    warnings = [line for line in back.splitlines() if "database reachable again" in line]
+    assert len(warnings) == 1 and " WARNING " in warnings[0], warnings
+    gone = re.search(r"after (\d+) s", warnings[0])
+    assert gone and CUT_SECONDS <= int(gone[1]) <= CUT_SECONDS + 30, warnings[0]
+    assert _alerted(handler, DURING_CUT[1]) == 1
+    assert _alerted(handler, FIRST[1]) == 1
+    assert unreachable.returncode == 1
+    assert "cannot reach the database" in json.loads(unreachable.stdout)["database"]["error"]
+    outage = status["database"]["last_outage"]
+    assert outage["ended_at"] and outage["seconds"] >= CUT_SECONDS, outage
+    assert shown.returncode == 0, shown.stdout
+    assert re.search(r"database .* reachable; last outage .* for \d+ s \(", shown.stdout)
