@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from demo.localsite import serve_directory
+from demo.localsite import FAULTS_FILE, REQUEST_LOG, serve_directory
 from demo.sitegen import Entry, article_page, rss
 from tests.alerts.delivery_support import RecordingHandler, smtp_server
 from tests.dbproxy import CutProxy, postgres_proxy, through
@@ -155,4 +155,43 @@ def test_an_outage_is_logged_once_and_the_article_published_meanwhile_alerted_on
     outage = status["database"]["last_outage"]
     assert outage["ended_at"] and outage["seconds"] >= CUT_SECONDS, outage
     assert shown.returncode == 0, shown.stdout
+    assert [s["kind"] for s in status["senders"]] == ["scheduler"]  # it sends here
     assert re.search(r"database .* reachable; last outage .* for \d+ s \(", shown.stdout)
+
+
+def test_a_crawl_cut_off_mid_way_stops_with_one_line_and_its_article_comes_later(
+    tmp_path: Path, postgres_url: str, proxy: CutProxy
+) -> None:
+    """The cut falls while a crawl waits for a slow article page: that crawl stops at
+    the item it cannot store (one WARNING, no traceback), the next one after the
+    return fetches the article again, and it is alerted once."""
+    site = NewsSite(tmp_path / "site")
+    site.publish(*FIRST)
+    handler = RecordingHandler()
+    with serve_directory(site.root, request_log=True) as site_url, smtp_server(handler) as smtp:
+        config = _config(tmp_path, through(proxy, postgres_url), site_url, smtp.port)
+        assert cli(config, "init").returncode == 0
+        env = {"VNAWATCH_TEST_MINUTE_SECONDS": MINUTE}
+        process = SchedulerProcess(config, tmp_path / "run.log", env=env)
+        try:
+            wait_for(lambda: _alerted(handler, FIRST[1]), 60, "the first alert")
+            slow = f"/actualites/{DURING_CUT[0]}.html"
+            (site.root / FAULTS_FILE).write_text(json.dumps({slow: {"delay": 5}}), "utf-8")
+            site.publish(*DURING_CUT)
+            requests = site.root / REQUEST_LOG
+            wait_for(lambda: requests.exists() and slow in requests.read_text(), 60, "the page")
+            before_cut = len(process.log.splitlines())
+            proxy.cut()  # while the crawl waits for the slow page
+            process.wait_log("crawl stopped: database unreachable")
+            proxy.restore()
+            process.wait_log("database reachable again")
+            during = process.log.splitlines()[before_cut:]
+            wait_for(lambda: _alerted(handler, DURING_CUT[1]), 90, "the alert")
+            crawls = process.log.count("job finished job=crawl:local")
+            process.wait_log("job finished job=crawl:local", count=crawls + 1)
+        finally:
+            process.stop()
+    errors = [line for line in during if " ERROR " in line]
+    assert len(errors) == 1 and "database unreachable" in errors[0], during
+    assert "Traceback" not in process.log
+    assert _alerted(handler, DURING_CUT[1]) == 1
