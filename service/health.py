@@ -23,10 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.suppression import suppressed_addresses
 from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
+from service.outage import DatabaseStatus, database_line
 from store import StoreError, open_store
 from store.db import display_url
 from store.health import JobRun, SourceActivity
-from store.records import ConfigState, DatabaseOutage, SchedulerState, SenderState, SourceState
+from store.records import ConfigState, SchedulerState, SenderState, SourceState
 
 if TYPE_CHECKING:
     from store import Store
@@ -101,20 +102,6 @@ class SchedulerStatus:
         """``running`` and the record's fields, flat (null ones when it never ran)."""
         last = asdict(self.last) if self.last else dict.fromkeys(SCHEDULER_FIELDS)
         return {"running": self.running, **last}
-
-
-@dataclass(frozen=True)
-class DatabaseStatus:
-    """The database status could read (so it answers now), and its last outage."""
-
-    url: str
-    last_outage: DatabaseOutage | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """Shaped like `vnawatch status --json` when the database cannot be used."""
-        outage = self.last_outage
-        last = {**asdict(outage), "seconds": round(outage.seconds)} if outage else None
-        return {"url": self.url, "usable": True, "last_outage": last}
 
 
 @dataclass(frozen=True)
@@ -466,27 +453,6 @@ def _sending_line(report: StatusReport) -> str:
     else:
         parts.append("no worker running")
     return "; ".join(parts)
-
-
-def database_line(status: DatabaseStatus) -> str:
-    """The database answers (status read it); its last outage, if the scheduler saw one."""
-    outage = status.last_outage
-    if outage is None:
-        return f"{status.url} reachable; no outage recorded"
-    return (
-        f"{status.url} reachable; last outage {_when(outage.started_at)} for "
-        f"{duration(outage.seconds)} ({outage.cause[:120]})"
-    )
-
-
-def duration(seconds: float) -> str:
-    """``45 s``, ``3 min 20 s``, ``2 h 5 min``."""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60} s"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
 
 
 def _config_line(status: ConfigState) -> str:

@@ -15,7 +15,8 @@ on this host (the compose file mounts the config folder read-only and runs
 `vnawatch status` in another process, maybe another container). Meanwhile
 whoever needs the database (status, the web app) finds it unreachable
 first-hand, with the same cause; once it answers, the scheduler writes the
-interval there, where they all read.
+interval there, where they all read (:class:`DatabaseStatus`, shown by
+:func:`database_line` in `vnawatch status` and by the operator view).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from store import describe_unreachable, is_unreachable
 from store.db import display_url
@@ -101,3 +103,38 @@ class DatabaseWatch:
         except Exception as exc:
             if not self.failed(exc):  # gone again at once: the next return records it
                 logger.exception("could not record the database outage")
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """The database status could read (so it answers now), and its last outage."""
+
+    url: str
+    last_outage: DatabaseOutage | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """Shaped like `vnawatch status --json` when the database cannot be used."""
+        outage = self.last_outage
+        last = {**asdict(outage), "seconds": round(outage.seconds)} if outage else None
+        return {"url": self.url, "usable": True, "last_outage": last}
+
+
+def database_line(status: DatabaseStatus) -> str:
+    """The database answers (status read it); its last outage, if the scheduler saw one."""
+    outage = status.last_outage
+    if outage is None:
+        return f"{status.url} reachable; no outage recorded"
+    return (
+        f"{status.url} reachable; last outage {outage.started_at:%Y-%m-%d %H:%M} UTC for "
+        f"{duration(outage.seconds)} ({outage.cause[:120]})"
+    )
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``3 min 20 s``, ``2 h 5 min``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"

@@ -481,7 +481,8 @@ class WebApp:
         return self.render(request, "login", labels, status, error=error, enabled=enabled)
 
     def _operator_context(self) -> dict[str, Any]:
-        from service.health import collect_status, duration
+        from service.health import collect_status
+        from service.outage import duration
 
         subscribers = self.store.subscribers(active_only=False)
         names = {rule.id: rule.name for rule in self.config.rules}
