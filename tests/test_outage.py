@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from demo.localsite import FAULTS_FILE, REQUEST_LOG, serve_directory
 from demo.sitegen import Entry, article_page, rss
@@ -195,3 +196,41 @@ def test_a_crawl_cut_off_mid_way_stops_with_one_line_and_its_article_comes_later
     assert len(errors) == 1 and "database unreachable" in errors[0], during
     assert "Traceback" not in process.log
     assert _alerted(handler, DURING_CUT[1]) == 1
+
+
+def test_a_worker_cut_off_tells_it_once_each_way_and_sends_after(
+    tmp_path: Path, postgres_url: str, proxy: CutProxy
+) -> None:
+    from store import open_store
+    from tests.outbox_fill import fill_outbox
+    from tests.test_worker import SlowHandler, _config, _worker
+
+    direct = open_store(postgres_url)  # the test's own way in, not through the proxy
+    direct.upgrade()
+    handler = SlowHandler()
+    try:
+        with smtp_server(handler) as smtp:
+            config = _config(tmp_path, through(proxy, postgres_url), smtp.port)
+            data = yaml.safe_load(config.read_text(encoding="utf-8"))
+            data["scheduler"]["heartbeat_seconds"] = 0.5
+            write_config(config, data)
+            worker = _worker(config, tmp_path / "worker.log")
+            try:
+                worker.wait_log("worker started")
+                proxy.cut()
+                worker.wait_log("database unreachable")
+                cut_until = time.monotonic() + 5
+                wait_for(lambda: time.monotonic() > cut_until, 10, "the cut to last")
+                proxy.restore()
+                worker.wait_log("database reachable again")
+                expected = fill_outbox(direct, 20, datetime.now(UTC))
+                wait_for(lambda: len(handler.messages) == 20, 60, "the mail", lambda: worker.log)
+                worker.signal(signal.SIGTERM)
+                assert worker.wait_exit() == 0
+            finally:
+                worker.stop()
+    finally:
+        direct.close()
+    assert set(handler.counts()) == set(expected)
+    assert worker.log.count(" ERROR ") == 1 and "Traceback" not in worker.log, worker.log
+    assert worker.log.count("database reachable again") == 1
