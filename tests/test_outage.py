@@ -148,13 +148,14 @@ def test_an_outage_is_logged_once_and_the_article_published_meanwhile_alerted_on
     warnings = [line for line in back.splitlines() if "database reachable again" in line]
     assert len(warnings) == 1 and " WARNING " in warnings[0], warnings
     gone = re.search(r"after (\d+) s", warnings[0])
-    assert gone and CUT_SECONDS <= int(gone[1]) <= CUT_SECONDS + 30, warnings[0]
+    # counted from the first job that found it gone, a second or two into the cut
+    assert gone and CUT_SECONDS - 3 <= int(gone[1]) <= CUT_SECONDS + 30, warnings[0]
     assert _alerted(handler, DURING_CUT[1]) == 1
     assert _alerted(handler, FIRST[1]) == 1
     assert unreachable.returncode == 1
     assert "cannot reach the database" in json.loads(unreachable.stdout)["database"]["error"]
     outage = status["database"]["last_outage"]
-    assert outage["ended_at"] and outage["seconds"] >= CUT_SECONDS, outage
+    assert outage["ended_at"] and outage["seconds"] >= CUT_SECONDS - 3, outage
     assert shown.returncode == 0, shown.stdout
     assert [s["kind"] for s in status["senders"]] == ["scheduler"]  # it sends here
     assert re.search(r"database .* reachable; last outage .* for \d+ s \(", shown.stdout)
