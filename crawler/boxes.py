@@ -137,10 +137,13 @@ class Tally:
     opens_with_link: bool | None = None
     # the longest run of text outside links with a sentence in it: prose is long
     prose: int = 0
+    prose_runs: int = 0
 
     def add_text(self, text: str | None) -> None:
         chars = _length(text)
         self.chars += chars
+        if chars >= MIN_PROSE_CHARS and SENTENCE_MARK.search(text or ""):
+            self.prose_runs += 1
         if chars > self.prose and SENTENCE_MARK.search(text or ""):
             self.prose = chars
         # a rank ("1", "2.") before a headline does not open the item: the headline does
@@ -153,6 +156,7 @@ class Tally:
         self.links += child.links
         self.longest_link = max(self.longest_link, child.longest_link)
         self.prose = max(self.prose, child.prose)
+        self.prose_runs += child.prose_runs
         if self.opens_with_link is None:
             self.opens_with_link = child.opens_with_link
 
@@ -208,7 +212,7 @@ def _tally(element: HtmlElement, kids: list[tuple[HtmlElement, Tally]], boxes: s
                 tally.opens_with_link = False  # a linked name opening a sentence, not a headline
         tally.add_text(kid.tail)
     if str(element.tag).lower() == "a":
-        tally.link_chars, tally.prose = tally.chars, 0
+        tally.link_chars, tally.prose, tally.prose_runs = tally.chars, 0, 0
         tally.links += 1
         tally.longest_link = max(tally.longest_link, tally.chars)
         if tally.chars or element.find(".//img") is not None:
@@ -251,8 +255,9 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
         return True
     if block and _is_lone_teaser(kids, boxes):
         return True
-    # words are extra evidence: a class or heading does not hide a paragraph of prose
-    return tally.prose < MIN_PROSE_CHARS and is_named_box(element)
+    # words are extra evidence: a class or heading does not hide a paragraph of prose,
+    # nor a picture and its caption
+    return tally.prose < MIN_PROSE_CHARS and not _is_picture(element) and is_named_box(element)
 
 
 def is_named_box(element: HtmlElement) -> bool:
@@ -325,6 +330,12 @@ def _is_flat_teaser_run(items: list[tuple[HtmlElement, Tally]], boxes: set) -> b
         texts, after_headline = texts + 1, False
     # headline, text, headline, text: boxes of links between paragraphs are not that
     return headlines >= MIN_FLAT_HEADLINES and texts >= headlines - 1
+
+
+def _is_picture(element: HtmlElement) -> bool:
+    """A picture with a caption and no link: a photo, whatever its box is called."""
+    has_picture = next(element.iter(*PICTURE_TAGS[:3]), None) is not None
+    return has_picture and element.find(".//a") is None
 
 
 def _is_record_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
@@ -409,8 +420,11 @@ def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
     if tag == "form":
         # an ASP.NET page wraps everything in one <form>; a newsletter form is small
         return tally.chars <= MAX_FORM_CHARS
-    # a short brief in an <article> of its own opens with its text, a teaser with a link
-    return tag == "article" and bool(tally.opens_with_link) and tally.chars <= MAX_TEASER_CHARS
+    # a short brief in an <article> of its own opens with its text, a teaser with a link;
+    # a teaser has one sentence or two, an article its paragraphs
+    if tag != "article" or not tally.opens_with_link or tally.chars > MAX_TEASER_CHARS:
+        return False
+    return tally.prose_runs <= 1
 
 
 def _lost_all_but_a_label(tally: Tally, kids: list, boxes: set) -> bool:
