@@ -358,10 +358,13 @@ def _is_flat_teaser_run(items: list[tuple[HtmlElement, Tally]], boxes: set) -> b
     return headlines >= MIN_FLAT_HEADLINES and texts >= headlines - 1
 
 
+def _holds_picture(element: HtmlElement) -> bool:
+    return next(element.iter(*PICTURE_TAGS[:3]), None) is not None
+
+
 def _is_picture(element: HtmlElement) -> bool:
     """A picture with a caption and no link: a photo, whatever its box is called."""
-    has_picture = next(element.iter(*PICTURE_TAGS[:3]), None) is not None
-    return has_picture and element.find(".//a") is None
+    return _holds_picture(element) and element.find(".//a") is None
 
 
 def _is_record_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
@@ -456,6 +459,8 @@ def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
 def _lost_all_but_a_label(tally: Tally, kids: list, boxes: set) -> bool:
     """Its boxes gone, only a short label is left (the box's heading): the whole is a box."""
     held_text = any(kid in boxes and str(kid.tag).lower() not in NON_CONTENT for kid, _ in kids)
+    if any(kid not in boxes and _holds_picture(kid) for kid, _ in kids):
+        return False  # what is left is a photo and its caption, not a heading
     if held_text:
         return tally.chars <= MAX_LABEL_CHARS
     # a script and a word ("Publicité"): an ad slot
