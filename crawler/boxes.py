@@ -269,8 +269,8 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     tag = str(element.tag).lower()
     if tag in NON_CONTENT:
         return True
-    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose
-        return tally.prose < MIN_TAGGED_PROSE_CHARS
+    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose or a photo
+        return tally.prose < MIN_TAGGED_PROSE_CHARS and not _is_picture(element)
     block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
     if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
