@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from crawler.boxes import find_boxes, is_link_line
+from crawler.boxes import NON_CONTENT, find_boxes, is_link_line
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -252,7 +252,8 @@ def caption_texts(element: HtmlElement) -> list[str]:
 
 
 def _inner_text(element: HtmlElement) -> str:
-    blocks = _Walker(find_boxes(element), drop_link_lines=False).render(element)
+    hidden = {e for e in element.iter(*NON_CONTENT) if e is not element}
+    blocks = _Walker(hidden, drop_link_lines=False).render(element)
     parts = blocks.paragraphs + blocks.captions
     return strip_anh_prefix(" ".join(parts))
 
