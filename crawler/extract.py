@@ -38,6 +38,7 @@ import htmldate
 from parsel import Selector
 
 from config import article_id_from_url as article_id_from_url  # the crawler's identity
+from crawler import boxes as boxes_module
 from crawler import cleanup, crosscheck, dates, generic
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
@@ -56,6 +57,8 @@ MAX_BODY_CANDIDATES = 8
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
+# a date or a title is read from an element's whole text, boxes or not
+NO_BOXES: set[HtmlElement] = set()
 
 
 @dataclass
@@ -125,7 +128,7 @@ def select_element(page: Selector, css: str | None) -> HtmlElement | None:
 
 
 def _element_text(element: HtmlElement) -> str:
-    blocks = cleanup.html_blocks(element)
+    blocks = cleanup.html_blocks(element, NO_BOXES)
     return " ".join(blocks.paragraphs)
 
 
@@ -138,6 +141,7 @@ def extract_body(
     summary: str,
     title: str,
     html: str,
+    boxes: set[HtmlElement],
     *,
     check_selectors: bool = True,
 ) -> Body:
@@ -148,17 +152,19 @@ def extract_body(
     """
     if not check_selectors:
         for _alternative, element in body_candidates(page, source.selectors.body):
-            body = _render(element, summary, title)
+            body = _render(element, summary, title, boxes)
             if body.paragraphs:
                 body.verdict = crosscheck.Verdict("held", "unchecked")
                 return body
-    generic_lines = generic.main_text(html)
+    generic_lines = generic.main_text(page.root, boxes, html)
     reference = cleanup.clean_paragraphs(generic_lines, summary, title)
     first_rejection: crosscheck.Verdict | None = None
     confirmed: Body | None = None
     for alternative, element in body_candidates(page, source.selectors.body):
-        body = _render(element, summary, title)
-        verdict = crosscheck.judge(element, alternative, body.paragraphs, reference.paragraphs)
+        body = _render(element, summary, title, boxes)
+        verdict = crosscheck.judge(
+            element, alternative, body.paragraphs, reference.paragraphs, boxes
+        )
         if verdict.outcome != "held" or not body.paragraphs:
             first_rejection = first_rejection or verdict
         elif not crosscheck.is_catch_all(alternative):
@@ -173,7 +179,7 @@ def extract_body(
         # used, but the source's own selectors did not hold (counted as rejected)
         confirmed.verdict = crosscheck.CATCH_ALL_ONLY
         return confirmed
-    fallback = _generic_body(page, generic_lines, reference, summary, title)
+    fallback = _generic_body(page, generic_lines, reference, summary, title, boxes)
     missing = "missing" if source.selectors.body else "none"
     fallback.verdict = first_rejection or crosscheck.Verdict(missing)
     return fallback
@@ -189,9 +195,9 @@ def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElem
     return found[:MAX_BODY_CANDIDATES]
 
 
-def _render(element: HtmlElement, summary: str, title: str) -> Body:
+def _render(element: HtmlElement, summary: str, title: str, boxes: set[HtmlElement]) -> Body:
     """An element rendered and cleaned: the same steps whatever found it."""
-    blocks = cleanup.html_blocks(element)
+    blocks = cleanup.html_blocks(element, boxes)
     cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
     captions = blocks.captions + cleaned.captions
     paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
@@ -199,14 +205,19 @@ def _render(element: HtmlElement, summary: str, title: str) -> Body:
 
 
 def _generic_body(
-    page: Selector, lines: list[str], reference: cleanup.CleanBody, summary: str, title: str
+    page: Selector,
+    lines: list[str],
+    reference: cleanup.CleanBody,
+    summary: str,
+    title: str,
+    boxes: set[HtmlElement],
 ) -> Body:
     """The element holding trafilatura's text, rendered like a selector body; else its lines."""
-    element = generic.locate(page.root, lines)
+    element = generic.locate(page.root, lines, boxes)
     if element is not None:
-        body = _render(element, summary, title)
+        body = _render(element, summary, title, boxes)
         body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
-        verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs)
+        verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
         if verdict.outcome == "held" and body.paragraphs:
             body.from_fallback = True
             return body
@@ -221,13 +232,15 @@ def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
     return paragraphs[inside[0] : inside[-1] + 1] if inside else paragraphs
 
 
-def page_captions(page: Selector, source: config.Source, body: Body) -> tuple[str, ...]:
+def page_captions(
+    page: Selector, source: config.Source, body: Body, boxes: set[HtmlElement]
+) -> tuple[str, ...]:
     """Captions from the body, the source's caption selector and the article's figures."""
     found = list(body.captions)
     for alternative in alternatives(source.selectors.captions):
         found.extend(cleanup.collapse(t) for t in _texts(page.css(alternative)))
     for figure in _article_scope(page, body).iter("figure"):
-        if not _in_skipped_box(figure):
+        if boxes_module.in_box(figure, boxes) is None:
             found.extend(cleanup.caption_texts(figure))
     return tuple(cleanup.unique(cleanup.strip_anh_prefix(c) for c in found if c))
 
@@ -246,10 +259,6 @@ def _article_scope(page: Selector, body: Body) -> HtmlElement:
 
 def _texts(found: Any) -> list[str]:
     return [f.root if isinstance(f.root, str) else _element_text(f.root) for f in found]
-
-
-def _in_skipped_box(element: HtmlElement) -> bool:
-    return any(cleanup.is_boilerplate_box(a) for a in element.iterancestors())
 
 
 # --------------------------------------------------------------------------- dates
@@ -340,7 +349,8 @@ def extract_article(
     title = _title(page, source, meta)
     # the selector's sapo is the whole chapô; og:description is often cut short
     summary = select_text(page, source.selectors.summary) or meta.description
-    body = extract_body(page, source, summary, title, text, check_selectors=check_selectors)
+    boxes = boxes_module.find_boxes(page.root)
+    body = extract_body(page, source, summary, title, text, boxes, check_selectors=check_selectors)
     found = find_dates(page, source, meta, url, ZoneInfo(timezone))
     published, updated = found.published, found.updated
     body_text = "\n\n".join(body.paragraphs)
@@ -350,7 +360,7 @@ def extract_article(
         summary=summary,
         body=body_text,
         published_at=published,
-        captions=page_captions(page, source, body),
+        captions=page_captions(page, source, body, boxes),
         updated_at=updated,
         canonical_url=urljoin(url, meta.canonical) if meta.canonical else None,
         section=meta.section or select_text(page, source.selectors.section) or None,
