@@ -36,6 +36,7 @@ from store.search import SearchQueries
 from store.senders import SenderQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
+from store.trends import TrendQueries
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -61,6 +62,7 @@ class Store(
     PauseQueries,
     SenderQueries,
     SearchQueries,
+    TrendQueries,
 ):
     """All persistent state of vnawatch."""
 

@@ -342,3 +342,44 @@ class Suppression:
     address_hash: str
     reason: str
     created_at: datetime
+
+
+TrendKind = Literal["rule", "entity"]
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """How many articles one rule or watchlist entity had on one local day."""
+
+    day: date
+    articles: int
+
+
+@dataclass(frozen=True)
+class TrendHits:
+    """Where the match job counts one article: its local day, and the watchlist
+    entities one of whose spellings it names (None: leave its entity hits as they are).
+
+    Its rules are the matches stored with it.
+    """
+
+    day: date
+    entities: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TrendHit:
+    """One article counted for one rule or entity on one day (the rebuild writes these)."""
+
+    article_pk: int
+    kind: TrendKind
+    key: str
+    day: date
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """Articles of one outlet (a trends page's top outlets)."""
+
+    source: str
+    articles: int

@@ -65,6 +65,7 @@ from web.security import (
     csrf_ok,
     new_csrf_token,
 )
+from web.trends import trend_routes
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -616,6 +617,13 @@ def create_app(
         *web.feeds.routes(),
         *digest_routes(config, store, web.key, web.templates),
         *search_routes(config, store, web.templates),
+        *trend_routes(
+            config,
+            store,
+            web.templates,
+            is_operator=lambda request: web._operator(request) is not None,
+            clock=clock,
+        ),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = _HeadedStarlette(routes=routes)
