@@ -86,6 +86,7 @@ def subscriber_record(spec: SubscriberSpec) -> Subscriber:
         active=spec.active,
         channels=tuple(spec.channels),
         email_delivery=spec.email_delivery,
+        spike_alerts=spec.spike_alerts,
     )
 
 

@@ -332,6 +332,11 @@ SUBJECT_RULES = 3
 _INLINER = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True)
 
 
+def inline_css(html: str) -> str:
+    """``html`` with its stylesheet inlined for mail clients (also the spike alerts')."""
+    return _INLINER.inline(html)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A digest as email parts; headers are built by the mailer."""

@@ -74,7 +74,9 @@ class Verdict:
         return self.count / self.baseline.expected
 
 
-def baseline(counts: Mapping[date, int], day: date, *, since: date | None = None) -> Baseline | None:
+def baseline(
+    counts: Mapping[date, int], day: date, *, since: date | None = None
+) -> Baseline | None:
     """The usual level of ``day`` from the 28 days before it (None: under 7 days known).
 
     ``counts`` maps local days to article counts; a day of the window missing
@@ -139,4 +141,3 @@ def check_day(
         and tail <= settings.sensitivity
     )
     return Verdict(day, count, usual, tail, spike)
-

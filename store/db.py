@@ -34,6 +34,7 @@ from store.pauses import PauseQueries
 from store.queueing import QueueingQueries
 from store.search import SearchQueries
 from store.senders import SenderQueries
+from store.spikes import SpikeQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
 from store.trends import TrendQueries
@@ -63,6 +64,7 @@ class Store(
     SenderQueries,
     SearchQueries,
     TrendQueries,
+    SpikeQueries,
 ):
     """All persistent state of vnawatch."""
 

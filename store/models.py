@@ -147,6 +147,8 @@ class SubscriberRow(Base):
     # Apprise URLs (secrets) notified beside email, or instead of it
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     email_delivery: Mapped[bool] = mapped_column(default=True)
+    # told when one of their rules is far above its usual level (alerts.spikes)
+    spike_alerts: Mapped[bool] = mapped_column(default=False)
 
 
 class SuppressionRow(Base):

@@ -267,6 +267,7 @@ class Subscriber:
     # Apprise URLs (secrets, left out of repr) and whether email is sent too
     channels: tuple[str, ...] = field(default=(), repr=False)
     email_delivery: bool = True
+    spike_alerts: bool = False  # told when one of their rules spikes (alerts.spikes)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""Spike alerts' store side: who asked for them, and which alert keys are queued."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from store.base import StoreBase
+from store.models import DeliveryRow, SubscriberRow
+
+KEYS_PER_QUERY = 500
+
+
+class SpikeQueries(StoreBase):
+    """Facade methods of the spike alert job and the manage page's toggle."""
+
+    def set_spike_alerts(self, email: str, wanted: bool) -> bool:
+        """Turn a subscriber's spike alerts on or off; False when there is no such subscriber."""
+        with self._transaction() as session:
+            row = session.scalar(select(SubscriberRow).where(SubscriberRow.email == email.lower()))
+            if row is None:
+                return False
+            row.spike_alerts = wanted
+            return True
+
+    def queued_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` already in the outbox (any status): never rendered twice."""
+        found: set[str] = set()
+        with self._transaction() as session:
+            for i in range(0, len(keys), KEYS_PER_QUERY):
+                part = list(keys[i : i + KEYS_PER_QUERY])
+                found.update(
+                    session.scalars(select(DeliveryRow.key).where(DeliveryRow.key.in_(part)))
+                )
+        return found
