@@ -394,6 +394,9 @@ class WebApp:
             return self.message(request, labels, "suppressed_title", "suppressed_body", 409)
         if action == "channels":
             return self._save_channels(request, labels, subscriber, form)
+        if action == "spikes":  # spike alerts (alerts.spiking) on or off
+            self.store.set_spike_alerts(email, bool(form.get("spike_alerts")))
+            return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
         if action in ("pause", "resume"):
             self.store.set_subscriber_active(email, action == "resume")
             return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
