@@ -110,6 +110,9 @@ def test_a_spike_is_mailed_once_however_often_the_job_runs(
 
         assert _run_job(store, config, now) == (1, 1)
         assert _run_job(store, config, now + timedelta(minutes=30)) == (0, 0)
+        _publish(store, SPIKE_DAY, 3, at=time(16, 0))  # the day goes on: 15 articles
+        match_new_articles(store, config, now=now + timedelta(minutes=50))
+        assert _run_job(store, config, now + timedelta(minutes=50)) == (0, 0)
         restarted = _run_in_a_new_process(text, tmp_path, database_url, now + timedelta(hours=1))
         assert restarted == "0 1 0"  # found it again, already queued, nothing sent
         # the next day the spike is yesterday's: still the same alert, not a new one
