@@ -44,7 +44,7 @@ from alerts.mailer import (
 )
 from alerts.subscriptions import with_stored_rules
 from alerts.tokens import secret_key
-from alerts.volume import Volume, rule_volumes
+from alerts.volume import Volume, VolumeCache
 from config import Config
 from store import Store
 from store.records import Article, DeliveryDraft, Match, Owed, SourceState, Subscriber
@@ -133,7 +133,7 @@ def queue_due_digests(
     """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
     config = with_stored_rules(store, config)
     report = QueueReport(kind="digests")
-    volumes = _VolumeCache(store, config, now)
+    volumes = VolumeCache(store, config, now)
 
     def prepare(page: list[Subscriber]) -> list[Job]:
         jobs = []
@@ -143,7 +143,11 @@ def queue_due_digests(
                 report.not_due += 1
             else:
                 jobs.append(Job(subscriber, subscriber.frequency, window))
-        return [volumes.attach(job) for job in _owed(store, config, jobs, now)]
+        # only a digest with something to show has rule sections to carry a volume
+        return [
+            replace(job, volumes=volumes.of(job.subscriber.rules, job.kind)) if job.pairs else job
+            for job in _owed(store, config, jobs, now)
+        ]
 
     context = Context(config, tuple(store.source_states()), now)
     _run(store, ("daily", "weekly"), prepare, context, report, page_size, processes)
@@ -207,29 +211,6 @@ def _owed(store: Store, config: Config, jobs: list[Job], now: datetime) -> list[
         )
         for job, item in zip(jobs, owed, strict=True)
     ]
-
-
-class _VolumeCache:
-    """The rules' volumes of one run, read for the first page that needs each rule."""
-
-    def __init__(self, store: Store, config: Config, now: datetime) -> None:
-        self.store, self.config, self.now = store, config, now
-        self.known: dict[tuple[str, str], Volume | None] = {}
-
-    def attach(self, job: Job) -> Job:
-        """``job`` with the volumes of its rules (only jobs with something to show)."""
-        if not job.pairs:
-            return job
-        frequency = job.kind
-        missing = [r for r in job.subscriber.rules if (r, frequency) not in self.known]
-        if missing:
-            found = rule_volumes(
-                self.store, self.config, missing, now=self.now, frequency=frequency
-            )
-            for rule in missing:
-                self.known[(rule, frequency)] = found.get(rule)
-        wanted = (self.known[(rule, frequency)] for rule in job.subscriber.rules)
-        return replace(job, volumes=tuple(volume for volume in wanted if volume is not None))
 
 
 # --- one page after another -------------------------------------------------

@@ -93,6 +93,26 @@ def rule_volumes(
     }
 
 
+class VolumeCache:
+    """The rules' volumes of one queueing run: each rule read once, for the first
+    page of digests that needs it."""
+
+    def __init__(self, store: Store, config: Config, now: datetime) -> None:
+        self.store, self.config, self.now = store, config, now
+        self.known: dict[tuple[str, str], Volume | None] = {}
+
+    def of(self, rule_ids: Sequence[str], frequency: str) -> tuple[Volume, ...]:
+        """The volumes of ``rule_ids`` for a ``frequency`` digest (those with no counts: none)."""
+        missing = [rule for rule in rule_ids if (rule, frequency) not in self.known]
+        if missing:
+            found = rule_volumes(
+                self.store, self.config, missing, now=self.now, frequency=frequency
+            )
+            self.known.update({(rule, frequency): found.get(rule) for rule in missing})
+        wanted = (self.known[(rule, frequency)] for rule in rule_ids)
+        return tuple(volume for volume in wanted if volume is not None)
+
+
 @dataclass(frozen=True)
 class VolumeWords:
     """A volume in the reader's language: the sentence and the chart."""
