@@ -191,3 +191,21 @@ def test_a_spike_reaches_the_subscribers_channels_once(store: Store, tmp_path: P
     assert fields["title"] == ("[Veille VNA] Spike: Tô Lâm — 12 articles today, usually 2 a day")
     assert fields["message"].startswith("Tô Lâm — 12 articles today, usually 2 a day\n")
     assert "https://fr.vietnamplus.vn/article-post1203" in fields["message"]
+
+
+def test_the_scheduler_job_queues_and_sends(store: Store, tmp_path: Path) -> None:
+    from service.tasks import Tasks
+
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        config, _text = _config(tmp_path, server.port)
+        sync_subscribers(store, config, _hanoi(SPIKE_DAY - timedelta(days=40), 8))
+        _history(store, 30, 2)
+        _publish(store, SPIKE_DAY, 12)
+        now = _hanoi(SPIKE_DAY, 15)
+        match_new_articles(store, config, now=now)
+        tasks = Tasks(store, config, clock=lambda: now)
+        first, second = tasks.spikes(), tasks.spikes()
+    assert first.ok and first.summary.startswith("spike_alerts_queued=1 spike_errors=0 sent=1")
+    assert second.summary.startswith("spike_alerts_queued=0 spike_errors=0 sent=0")
+    assert len(handler.messages) == 1
