@@ -41,7 +41,7 @@ def _archive(store: Any, config: Any) -> None:
                     source=source,
                     url=f"https://example.org/{source}/{number}.html",
                     title=f"Tô Lâm reçoit une délégation ({number})",
-                    body=f"Hanoï (VNA) – Le secrétaire général Tô Lâm a reçu une délégation.{other}",
+                    body=f"Hanoï (VNA) – Le secrétaire général Tô Lâm a reçu la délégation.{other}",
                 ),
                 now,
             )
