@@ -72,6 +72,7 @@ class TrendSeries:
     end: date
     levels: list[Level]
     history: list[DayCount]
+    first_day: date | None = None  # the archive's first local day; None: it is empty
 
     @property
     def total(self) -> int:
@@ -148,13 +149,14 @@ def trend_series_many(
     store: Store, config: Config, kind: TrendKind, keys: Sequence[str], *, days: int, end: date
 ) -> dict[str, TrendSeries]:
     """:func:`trend_series` of several keys, in one read (compare view, digests)."""
-    first = archive_first_day(store, config) or end
+    first_day = archive_first_day(store, config)
+    first = first_day or end
     start = max(end - timedelta(days=days - 1), min(first, end))
     fetch_from = max(start - timedelta(days=BASELINE_DAYS), min(first, start))
     found = store.daily_counts_many(kind, keys, fetch_from, end)
     skip = (start - fetch_from).days
     return {
-        key: TrendSeries(kind, key, start, end, usual_levels(series)[skip:], series)
+        key: TrendSeries(kind, key, start, end, usual_levels(series)[skip:], series, first_day)
         for key, series in found.items()
     }
 
@@ -189,7 +191,7 @@ def rebuild_trends(store: Store, config: Config, now: datetime) -> RebuildReport
     store.clear_trend_hits()
     first: date | None = None
     articles = hits = 0
-    for chunk in _batched(store.iter_articles(), REBUILD_BATCH):
+    for chunk in batched(store.iter_articles(), REBUILD_BATCH):
         rules_of = store.rule_ids_by_article([a.id for a in chunk if a.id is not None])
         found: list[TrendHit] = []
         for article in chunk:
@@ -206,7 +208,8 @@ def rebuild_trends(store: Store, config: Config, now: datetime) -> RebuildReport
     return RebuildReport(articles, hits, count_rows, round(time.perf_counter() - started, 3))
 
 
-def _batched(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+def batched(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    """Lists of ``size`` articles (the last one shorter)."""
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk

@@ -10,8 +10,7 @@ from sqlalchemy import delete, func, select
 from store.articles import article_from_row
 from store.base import StoreBase
 from store.models import ArticleRow, MatchRow
-from store.records import Article, Match, Snippet, Span, TrendHits
-from store.trends import replace_trend_hits
+from store.records import Article, Match, Snippet, Span
 
 
 class MatchQueries(StoreBase):
@@ -24,15 +23,13 @@ class MatchQueries(StoreBase):
         now: datetime,
         *,
         rule_ids: Iterable[str] | None = None,
-        trend: TrendHits | None = None,
     ) -> int:
         """Store an article's matches, replacing earlier ones for the same rules.
 
         With ``rule_ids`` only those rules are replaced (a re-match after a rule
         edit); without, every earlier match of the article is replaced.
-        Marks the article matched in the same transaction. With ``trend`` the
-        article's trend hits are replaced alike (:func:`store.trends.replace_trend_hits`):
-        the matched rules, and ``trend.entities`` when given, on ``trend.day``.
+        Marks the article matched in the same transaction. (The trend counts are
+        written per batch before, :meth:`store.trends.TrendQueries.replace_trend_hits`.)
         """
         rule_ids = None if rule_ids is None else list(rule_ids)
         with self._transaction() as session:
@@ -41,9 +38,6 @@ class MatchQueries(StoreBase):
                 stale = stale.where(MatchRow.rule_id.in_(list(rule_ids)))
             session.execute(stale)
             session.add_all(_row(article_pk, match, now) for match in matches)
-            if trend is not None:
-                keys = {match.rule_id for match in matches}
-                replace_trend_hits(session, article_pk, trend, keys, rule_ids)
             row = session.get(ArticleRow, article_pk)
             if row is not None:
                 row.matched_at = now

@@ -357,14 +357,14 @@ class DayCount:
 
 
 @dataclass(frozen=True)
-class TrendHits:
-    """Where the match job counts one article: its local day, and the watchlist
-    entities one of whose spellings it names (None: leave its entity hits as they are).
+class ArticleTrend:
+    """Where the match job counts one article: its local day, the rules it matched and
+    the watchlist entities one of whose spellings it names (None: leave its entity
+    hits as they are, a re-match of some rules only)."""
 
-    Its rules are the matches stored with it.
-    """
-
+    article_pk: int
     day: date
+    rules: tuple[str, ...]
     entities: tuple[str, ...] | None = None
 
 

@@ -1,15 +1,16 @@
 """Trend queries: articles per rule and per watchlist entity per local day.
 
 Two tables (migration 0011). ``trend_hits`` says which articles count for
-which rule or entity on which local day; the match job replaces an article's
-hits in the transaction that replaces its matches (:func:`replace_trend_hits`),
-so re-matching never counts an article twice. ``trend_counts`` holds the
-same hits counted per (kind, key, day), changed by the difference between an
-article's old and new hits in that same transaction: a page reads a few
-hundred count rows, never the archive. Series come back zero-filled, one
-:class:`DayCount` per day. Counts are not cascaded from articles, so a
-removed rule keeps its history and the retention housekeeping does not
-erase the past; :meth:`TrendQueries.recount_trends` rebuilds them from the
+which rule or entity on which local day; the match job replaces a batch of
+articles' hits (:meth:`TrendQueries.replace_trend_hits`) just before their
+matches, so re-matching never counts an article twice, and a crash between
+the two leaves the articles unmatched, to be matched (and their hits
+replaced by the same) again. ``trend_counts`` holds the same hits counted per
+(kind, key, day), moved by the difference between the old and new hits in the
+same transaction: a page reads a few hundred count rows, never the archive.
+Series come back zero-filled, one :class:`DayCount` per day. Counts are not
+cascaded from articles, so a removed rule keeps its history and the retention
+housekeeping does not erase the past; :meth:`TrendQueries.recount_trends` rebuilds them from the
 hits (``vnawatch trends --rebuild``).
 """
 
@@ -26,9 +27,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from store.articles import article_from_row
 from store.base import StoreBase
 from store.models import ArticleRow, MatchRow, ServiceStateRow, TrendCountRow, TrendHitRow
-from store.records import Article, DayCount, SourceCount, TrendHit, TrendHits, TrendKind
+from store.records import (
+    Article,
+    ArticleTrend,
+    DayCount,
+    SourceCount,
+    TrendHit,
+    TrendKind,
+)
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
 TREND_STATE = "trends"  # service_state row: the time zone the days were counted in
@@ -37,54 +46,29 @@ ENTITY: TrendKind = "entity"
 _Key = tuple[str, str, date]
 
 
-def replace_trend_hits(
-    session: Session,
-    article_pk: int,
-    hits: TrendHits,
-    rule_keys: Iterable[str],
-    rule_ids: Iterable[str] | None,
-) -> None:
-    """Make ``rule_keys`` (of the replaced ``rule_ids``, None: all) and ``hits.entities``
-    the article's hits on ``hits.day``; move the counts by the difference."""
-    rules = TrendHitRow.kind == RULE
-    if rule_ids is not None:
-        rules = and_(rules, TrendHitRow.key.in_(list(rule_ids)))
-    replaced = [rules] if hits.entities is None else [rules, TrendHitRow.kind == ENTITY]
-    gone = session.execute(
-        delete(TrendHitRow)
-        .where(TrendHitRow.article_pk == article_pk, or_(*replaced))
-        .returning(TrendHitRow.kind, TrendHitRow.key, TrendHitRow.day)
-    ).all()
-    new = {(RULE, key, hits.day) for key in rule_keys}
-    new |= {(ENTITY, key, hits.day) for key in hits.entities or ()}
-    old: set[_Key] = {(kind, key, day) for kind, key, day in gone}
-    if new:
-        session.execute(
-            insert(TrendHitRow),
-            [{"article_pk": article_pk, "kind": k, "key": key, "day": d} for k, key, d in new],
-        )
-    change = Counter(dict.fromkeys(new - old, 1))
-    change.subtract(dict.fromkeys(old - new, 1))
-    _add_counts(session, change)
-
-
 def forget_rule_trends(session: Session, rule_ids: Sequence[str]) -> None:
     """Drop the hits and counts of a deleted subscriber's own rules (their data)."""
     for table in (TrendHitRow, TrendCountRow):
         session.execute(delete(table).where(table.kind == RULE, table.key.in_(list(rule_ids))))
 
 
-def _add_counts(session: Session, change: Counter[_Key]) -> None:
-    rows = [{"kind": k, "key": key, "day": d, "articles": n} for (k, key, d), n in change.items()]
+def _add_counts(connection: Connection, change: Counter[_Key]) -> None:
+    """Add ``change`` (positive or negative) to the counts, creating missing rows."""
+    rows = [
+        {"kind": kind, "key": key, "day": day, "articles": n}
+        for (kind, key, day), n in change.items()
+        if n
+    ]
     if not rows:
         return
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement: Any = dialect.insert(TrendCountRow)
+    counts = TrendCountRow.__table__
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement: Any = dialect.insert(counts)
     statement = statement.on_conflict_do_update(
         index_elements=["kind", "key", "day"],
-        set_={"articles": TrendCountRow.articles + statement.excluded.articles},
+        set_={"articles": counts.c.articles + statement.excluded.articles},
     )
-    session.execute(statement, rows)
+    connection.execute(statement, rows)
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -93,6 +77,41 @@ def _days(start: date, end: date) -> list[date]:
 
 class TrendQueries(StoreBase):
     """Facade methods for the trend tables."""
+
+    def replace_trend_hits(
+        self, trends: Sequence[ArticleTrend], *, rule_ids: Iterable[str] | None = None
+    ) -> None:
+        """Make each article's hits those of ``trends`` (its rules among the replaced
+        ``rule_ids``, None: all; its entities when given) and move the counts by the
+        difference: one transaction for a batch of articles.
+        """
+        if not trends:
+            return
+        entities = trends[0].entities is not None
+        assert all((t.entities is not None) == entities for t in trends), "one kind of batch"
+        hits, table = TrendHitRow.__table__, TrendHitRow.__table__.c
+        rules = table.kind == RULE
+        if rule_ids is not None:
+            rules = and_(rules, table.key.in_(list(rule_ids)))
+        replaced = or_(rules, table.kind == ENTITY) if entities else rules
+        new: set[tuple[int, str, str, date]] = set()
+        for t in trends:
+            new |= {(t.article_pk, RULE, key, t.day) for key in t.rules}
+            new |= {(t.article_pk, ENTITY, key, t.day) for key in t.entities or ()}
+        with self._transaction() as session:
+            connection = session.connection()
+            gone = connection.execute(
+                delete(hits)
+                .where(table.article_pk.in_([t.article_pk for t in trends]), replaced)
+                .returning(table.article_pk, table.kind, table.key, table.day)
+            ).all()
+            old = {(pk, kind, key, day) for pk, kind, key, day in gone}
+            if new:
+                rows = [{"article_pk": a, "kind": k, "key": key, "day": d} for a, k, key, d in new]
+                connection.execute(insert(hits), rows)
+            change: Counter[_Key] = Counter(hit[1:] for hit in new - old)
+            change.subtract(hit[1:] for hit in old - new)
+            _add_counts(connection, change)
 
     def daily_counts(self, kind: TrendKind, key: str, start: date, end: date) -> list[DayCount]:
         """Articles of one rule or entity per day from ``start`` to ``end`` (both included),

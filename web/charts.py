@@ -26,7 +26,7 @@ from markupsafe import Markup
 from pygal.style import Style
 
 PALETTE = ("#8a1c1c", "#1d4f91", "#2e7d32", "#b35c00", "#6a1b9a")
-USUAL_COLOUR = "#50575e"
+USUAL_COLOUR = "#1d2327"  # the usual level: near black, dashed
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ def _style(narrow: bool, colours: Sequence[str]) -> Style:
         title_font_size=size + 2,
         opacity="1",
         opacity_hover="1",
+        stroke_opacity="1",
+        stroke_opacity_hover="1",
+        guide_stroke_color="#dcdcde",
+        major_guide_stroke_color="#8c8f94",
+        guide_stroke_dasharray="none",
+        major_guide_stroke_dasharray="none",
     )
 
 
@@ -100,6 +106,7 @@ def _pygal_chart(chart: Chart) -> pygal.Line:
         min_scale=3,
         max_scale=6,
         margin=8,
+        margin_right=28,  # room for the last day's label
         spacing=8,
     )
     graph.uuid = chart.uuid
@@ -110,7 +117,7 @@ def _pygal_chart(chart: Chart) -> pygal.Line:
             line.title,
             [_point(v, line.links[i] if line.links else None) for i, v in enumerate(line.values)],
             show_dots=not line.dashed and not chart.narrow,
-            stroke_style={"width": 2, "dasharray": "6,4"} if line.dashed else {"width": 2},
+            stroke_style={"width": 2.5, "dasharray": "7,5"} if line.dashed else {"width": 2},
         )
     return graph
 

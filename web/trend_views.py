@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 
 from alerts.labels import Formatter
 from web.charts import Chart, Line, render_chart
@@ -82,7 +83,7 @@ class TrendViews:
         latest: Sequence[Article],
     ) -> dict[str, Any]:
         levels = series.levels
-        days = tuple(self.fmt.day_month(level.day) for level in levels)
+        days = tuple(_day_month(level.day, self.fmt.locale) for level in levels)
         links = tuple(self.search_link(subject.query, level.day) for level in levels)
         counts = Line(
             self.labels["series_articles"], tuple(float(lv.articles) for lv in levels), links
@@ -100,14 +101,14 @@ class TrendViews:
             "total": series.total,
             "charts": self._charts("trend", days, (counts, usual)),
             "caption": self.labels["chart_caption"].format(
-                start=_long(self.fmt, series.start), end=_long(self.fmt, series.end)
+                start=_long(self.fmt.locale, series.start), end=_long(self.fmt.locale, series.end)
             ),
             "usual_text": self.labels["usual_unknown"]
             if current is None
             else self.labels["usual_now"].format(u=_number(current, self.language)),
             "rows": [
                 {
-                    "day": _long(self.fmt, lv.day),
+                    "day": _long(self.fmt.locale, lv.day),
                     "iso": lv.day.isoformat(),
                     "articles": lv.articles,
                     "usual": "—" if lv.usual is None else _number(lv.usual, self.language),
@@ -120,14 +121,14 @@ class TrendViews:
             ],
             "latest": [self._article(a) for a in latest],
             "search_all": self.search_link(subject.query),
-            "first_day_text": _long(self.fmt, series.start),
+            "first_day_text": _long(self.fmt.locale, series.start),
         }
 
     # --- compare --------------------------------------------------------------
 
     def compare(self, subjects: Sequence[Subject], series: Sequence[TrendSeries]) -> dict[str, Any]:
         first = series[0]
-        days = tuple(self.fmt.day_month(level.day) for level in first.levels)
+        days = tuple(_day_month(level.day, self.fmt.locale) for level in first.levels)
         lines = tuple(
             Line(
                 s.name,
@@ -138,7 +139,7 @@ class TrendViews:
         )
         rows = [
             {
-                "day": _long(self.fmt, level.day),
+                "day": _long(self.fmt.locale, level.day),
                 "iso": level.day.isoformat(),
                 "cells": [
                     (one.levels[i].articles, self.search_link(s.query, level.day))
@@ -154,7 +155,7 @@ class TrendViews:
             ],
             "charts": self._charts("compare", days, lines),
             "caption": self.labels["compare_caption"].format(
-                start=_long(self.fmt, first.start), end=_long(self.fmt, first.end)
+                start=_long(self.fmt.locale, first.start), end=_long(self.fmt.locale, first.end)
             ),
             "rows": list(reversed(rows)),
         }
@@ -182,9 +183,16 @@ class TrendViews:
         }
 
 
-def _long(fmt: Formatter, day: date) -> str:
-    """ "4 déc. 2026"."""
-    return str(format_date(day, "d MMM y", locale=fmt.locale))
+@lru_cache(maxsize=8192)
+def _long(locale: str, day: date) -> str:
+    """ "4 déc. 2026" (cached: a 365-day page writes 365 of them)."""
+    return str(format_date(day, "d MMM y", locale=locale))
+
+
+@lru_cache(maxsize=8192)
+def _day_month(day: date, locale: str) -> str:
+    """ "4 déc." (the chart's axis), cached."""
+    return str(format_skeleton("MMMd", day, locale=locale))
 
 
 def _number(value: float, language: str) -> str:

@@ -171,7 +171,7 @@ class TrendPages:
             subject.kind, subject.key, start=series.start, end=series.end, limit=10
         )
         return self.views(language).detail(subject, series, sources, latest) | {
-            "empty": self.store.published_range() is None,
+            "empty": series.first_day is None,
             "windows": WINDOWS,
             "window": days,
             # the archive's first day when it cuts the window short

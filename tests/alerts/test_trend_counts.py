@@ -9,7 +9,10 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from alerts import jobs
 from alerts.matcher import compile_rules
@@ -256,3 +259,29 @@ def test_a_first_match_after_the_upgrade_counts_the_stored_archive(store: Store)
     assert store.trend_timezone() == "Europe/Paris"
     series = store.daily_counts("rule", "riz", date(2026, 11, 30), date(2026, 12, 2))
     assert [p.articles for p in series] == [0, 3, 0]  # 02:00 in Hanoi is the 1st in Paris
+
+
+def test_a_crash_between_the_counts_and_the_matches_counts_nothing_twice(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config()
+    rng = random.Random(8)
+    for n in range(1, 61):
+        store.save_article(_random_article(rng, n), NOW)
+    real = store.replace_matches
+    calls = 0
+
+    def dying(*args: Any, **kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 12:  # the batch's hits are stored, 11 of its articles' matches too
+            raise OSError("the process died")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "replace_matches", dying)
+    with pytest.raises(OSError):
+        jobs.match_new_articles(store, config, now=NOW, batch=25)
+    monkeypatch.setattr(store, "replace_matches", real)
+    assert len(store.unmatched_articles(limit=100)) == 60 - 11
+    jobs.match_new_articles(store, config, now=NOW, batch=25)
+    _assert_counts_equal_recount(store, config)
