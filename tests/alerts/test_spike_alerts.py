@@ -15,6 +15,7 @@ from pathlib import Path
 from alerts.jobs import match_new_articles, queue_spike_alerts, send_pending, sync_subscribers
 from config import Config, parse_config
 from store import Store
+from store.records import Subscriber
 from tests.alerts.channel_support import Endpoint, serve
 from tests.alerts.delivery_support import (
     HANOI,
@@ -209,3 +210,23 @@ def test_the_scheduler_job_queues_and_sends(store: Store, tmp_path: Path) -> Non
     assert first.ok and first.summary.startswith("spike_alerts_queued=1 spike_errors=0 sent=1")
     assert second.summary.startswith("spike_alerts_queued=0 spike_errors=0 sent=0")
     assert len(handler.messages) == 1
+
+
+def test_a_web_subscribers_own_rule_spikes_too(store: Store, tmp_path: Path) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        calm = "  - {email: calme@example.org, rules: [to_lam]}\n"
+        config, _text = _config(tmp_path, server.port, subscribers=calm)
+        spec = Subscriber(email="web@example.org", rules=(), origin="web", language="en")
+        saved = store.save_web_subscriber(spec, [("Tô Lâm", '"Tô Lâm"')], _hanoi(SPIKE_DAY, 1))
+        assert store.set_spike_alerts("web@example.org", True)
+        _history(store, 30, 2)
+        _publish(store, SPIKE_DAY, 12)
+        now = _hanoi(SPIKE_DAY, 15)
+        match_new_articles(store, config, now=now)
+        assert _run_job(store, config, now) == (1, 1)
+        assert _run_job(store, config, now) == (0, 0)
+    (message,) = handler.parsed()
+    assert message["Subject"] == "[Veille VNA] Spike: Tô Lâm — 12 articles today, usually 2 a day"
+    (row,) = store.deliveries()
+    assert row.key.startswith(f"spike-20261203-w{saved.id}_")
