@@ -4,7 +4,9 @@ For the subscribers who asked (``spike_alerts``), each of their live rules is
 tested today and yesterday (local days of config.yaml's ``timezone``;
 yesterday so that articles found after midnight still count on their day)
 with :func:`alerts.spikes.check_day` over the daily counts the match job
-keeps (:mod:`alerts.trends`), computed once per rule per run. A spike becomes
+keeps (:mod:`alerts.trends`), computed once per rule per run. A rule's
+history starts at its first counted article (not before the archive's): a
+rule added last week, re-matched over a few days, has no zeros before that. A spike becomes
 an outbox row like any alert, keyed ``spike-<day>-<rule>-<subscriber>``: the
 outbox's unique key is the once-a-day guard (at most one spike alert per
 rule, subscriber and day, however often the job runs or restarts), and the
@@ -135,14 +137,18 @@ def find_spikes(
     settings = SpikeSettings(
         config.spikes.sensitivity, config.spikes.min_count, config.spikes.min_ratio
     )
-    first = archive_first_day(store, config)
+    archive = archive_first_day(store, config)
+    firsts = store.first_counted_days(rule_ids)
     series = trend_series_many(store, config, "rule", rule_ids, days=CHART_DAYS, end=today)
     names = {rule.id: rule.name for rule in config.rules}
     found: dict[str, list[Spike]] = {}
     for rule_id, trend in series.items():
+        if rule_id not in firsts:
+            continue  # nothing ever counted: nothing to test
         counts = {point.day: point.articles for point in trend.history}
+        since = max(firsts[rule_id], archive) if archive else firsts[rule_id]
         for day in (today - timedelta(days=1), today):
-            verdict = check_day(counts, day, settings, since=first)
+            verdict = check_day(counts, day, settings, since=since)
             if not verdict.is_spike:
                 continue
             chart = tuple(p for p in trend.history if 0 <= (day - p.day).days < CHART_DAYS)

@@ -4,7 +4,8 @@
 is yesterday, a weekly digest's the 7 days to yesterday (local days of
 config.yaml's ``timezone``, as the daily counts are kept). The usual level
 is, for a day, the weekday-aware baseline of :mod:`alerts.spikes`; for a
-week, the mean of the 28 days before it times 7. Under
+week, the mean of the 28 days before it times 7; a rule's history starts at
+its first counted article (and never before the archive's first day). Under
 :data:`alerts.spikes.MIN_HISTORY_DAYS` days of history there is no usual
 level, only the count. The chart is the last 14 days, the period marked.
 
@@ -86,9 +87,13 @@ def rule_volumes(
         return {}
     end = local_today(config, now) - timedelta(days=1)
     found = trend_series_many(store, config, "rule", rule_ids, days=CHART_DAYS, end=end)
+    # a rule's history starts at its first counted article, as for spikes
+    firsts = store.first_counted_days(rule_ids)
     period = PERIODS[frequency]
     return {
-        rule_id: volume_of(rule_id, series.history, end, period, first)
+        rule_id: volume_of(
+            rule_id, series.history, end, period, max(first, firsts.get(rule_id, first))
+        )
         for rule_id, series in found.items()
     }
 

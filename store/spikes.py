@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from store.base import StoreBase
-from store.models import DeliveryRow, SubscriberRow
+from store.models import DeliveryRow, SubscriberRow, TrendCountRow
 
 KEYS_PER_QUERY = 500
 
@@ -33,4 +34,22 @@ class SpikeQueries(StoreBase):
                 found.update(
                     session.scalars(select(DeliveryRow.key).where(DeliveryRow.key.in_(part)))
                 )
+        return found
+
+    def first_counted_days(self, rule_ids: Sequence[str]) -> dict[str, date]:
+        """Each rule's first local day with a counted article (rules with none left out):
+        where its history starts, so a rule added last week has no zeros before it."""
+        found: dict[str, date] = {}
+        with self._transaction() as session:
+            for i in range(0, len(rule_ids), KEYS_PER_QUERY):
+                query = (
+                    select(TrendCountRow.key, func.min(TrendCountRow.day))
+                    .where(
+                        TrendCountRow.kind == "rule",
+                        TrendCountRow.key.in_(list(rule_ids[i : i + KEYS_PER_QUERY])),
+                        TrendCountRow.articles > 0,
+                    )
+                    .group_by(TrendCountRow.key)
+                )
+                found.update({key: day for key, day in session.execute(query)})
         return found

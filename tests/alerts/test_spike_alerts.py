@@ -230,3 +230,24 @@ def test_a_web_subscribers_own_rule_spikes_too(store: Store, tmp_path: Path) -> 
     assert message["Subject"] == "[Veille VNA] Spike: Tô Lâm — 12 articles today, usually 2 a day"
     (row,) = store.deliveries()
     assert row.key.startswith(f"spike-20261203-w{saved.id}_")
+
+
+def test_a_rule_new_to_an_old_archive_is_judged_on_its_own_history(
+    store: Store, tmp_path: Path
+) -> None:
+    handler = RecordingHandler()
+    with smtp_server(handler) as server:
+        config, _text = _config(tmp_path, server.port)
+        sync_subscribers(store, config, _hanoi(SPIKE_DAY - timedelta(days=90), 8))
+        for back in range(60, 0, -1):  # two months of articles the rule does not match
+            day = SPIKE_DAY - timedelta(days=back)
+            moment = _hanoi(day, 8)
+            other = article(f"r{day:%m%d}", moment, title="Récolte de riz", body="Le riz du delta.")
+            store.save_article(other, moment)
+        _history(store, 8, 3)  # the rule's subject appears only last week: 3 a day
+        _publish(store, SPIKE_DAY, 8)
+        now = _hanoi(SPIKE_DAY, 20)
+        match_new_articles(store, config, now=now)
+        # against the archive's 28 days (mostly zeros) 8 would be a spike; against its week, no
+        assert _run_job(store, config, now) == (0, 0)
+    assert handler.messages == []
