@@ -81,7 +81,7 @@ def queue_spike_alerts(store: Store, config: Config, *, now: datetime) -> SpikeR
     """Queue a spike alert for each subscriber who asked, each rule of theirs that spikes."""
     config = with_stored_rules(store, config)
     report = SpikeReport()
-    subscribers = [s for s in store.subscribers() if s.spike_alerts and s.id is not None]
+    subscribers = [s for s in store.spike_subscribers() if s.id is not None]
     known = {rule.id for rule in config.rules}
     rules = sorted({rule for s in subscribers for rule in s.rules if rule in known})
     report.rules = len(rules)

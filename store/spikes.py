@@ -8,7 +8,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from store.base import StoreBase
-from store.models import DeliveryRow, SubscriberRow, TrendCountRow
+from store.models import DeliveryRow, SubscriberRow, SubscriptionRow, TrendCountRow
+from store.outbox import subscriber_from_row
+from store.pauses import rule_lists_by_subscriber
+from store.records import Subscriber
 
 KEYS_PER_QUERY = 500
 
@@ -24,6 +27,24 @@ class SpikeQueries(StoreBase):
                 return False
             row.spike_alerts = wanted
             return True
+
+    def spike_subscribers(self) -> list[Subscriber]:
+        """The active subscribers who asked for spike alerts, with their rules (email order)."""
+        query = (
+            select(SubscriberRow)
+            .where(SubscriberRow.active.is_(True), SubscriberRow.spike_alerts.is_(True))
+            .order_by(SubscriberRow.email)
+        )
+        with self._transaction() as session:
+            rows = session.scalars(query).all()
+            ids = [row.id for row in rows]
+            subscriptions: list[SubscriptionRow] = []
+            for i in range(0, len(ids), KEYS_PER_QUERY):
+                part = ids[i : i + KEYS_PER_QUERY]
+                found = select(SubscriptionRow).where(SubscriptionRow.subscriber_id.in_(part))
+                subscriptions.extend(session.scalars(found))
+            rules = rule_lists_by_subscriber(subscriptions)
+            return [subscriber_from_row(row, rules.get(row.id, ((), ()))) for row in rows]
 
     def queued_keys(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` already in the outbox (any status): never rendered twice."""
