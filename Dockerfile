@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY *.py ./
+COPY config/ config/
 COPY crawler/ crawler/
 COPY service/ service/
 COPY demo/ demo/
