@@ -182,7 +182,7 @@ def entity_rules(watchlists: Iterable[Watchlist]) -> list[Rule]:
 
 def counting(store: Store, config: Config, now: datetime, *, entities: bool) -> TrendCounting:
     """How this matching run counts; rebuilds the counts first when they were never
-    built or were built in another time zone (the first run after migration 0011)."""
+    built or were built in another time zone (the first run after migration 0012)."""
     if store.trend_timezone() != config.timezone:
         logger.info("trend counts missing or in another time zone: rebuilding them")
         logger.info("%s", rebuild_trends(store, config, now))

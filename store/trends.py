@@ -1,6 +1,6 @@
 """Trend queries: articles per rule and per watchlist entity per local day.
 
-Two tables (migration 0011). ``trend_hits`` says which articles count for
+Two tables (migration 0012). ``trend_hits`` says which articles count for
 which rule or entity on which local day; the match job replaces a batch of
 articles' hits (:meth:`TrendQueries.replace_trend_hits`) just before their
 matches, so re-matching never counts an article twice, and a crash between

@@ -1,4 +1,4 @@
-"""Migration 0011: the trend tables exist after it, match the models, and go on downgrade."""
+"""Migration 0012: the trend tables exist after it, match the models, and go on downgrade."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_0011_adds_the_trend_tables_and_downgrades(database_url: str) -> None:
-    _migrate(database_url, "upgrade", "0011")
+def test_0012_adds_the_trend_tables_and_downgrades(database_url: str) -> None:
+    _migrate(database_url, "upgrade", "0012")
     assert _tables(database_url) >= TABLES
     assert _differences(database_url, TABLES) == []
-    _migrate(database_url, "downgrade", "0010")
+    _migrate(database_url, "downgrade", "0011")
     assert not TABLES & _tables(database_url)

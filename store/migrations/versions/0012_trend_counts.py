@@ -1,7 +1,7 @@
 """trend counts: articles per rule and per watchlist entity per local day
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 17:30:00
 
 ``trend_hits`` lists, per article, the rules and watchlist entities it counts
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
