@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from alerts.trends import (
 from store.records import TrendKind
 from web.charts import chart_css
 from web.trend_labels import PATHS, trend_labels
-from web.trend_views import TrendViews
+from web.trend_views import Subject, TrendViews
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -49,17 +48,6 @@ DEFAULT_WINDOW = 90
 INDEX_DAYS = 30
 COMPARE_MIN, COMPARE_MAX = 2, 5
 FIRST_DAY_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What one trends page is about: a watchlist entity or a rule."""
-
-    kind: TrendKind
-    key: str
-    name: str
-    query: str  # what the search page looks up for it
-    group: str  # the watchlist's name, or "" for a rule
 
 
 class TrendPages:
