@@ -188,9 +188,11 @@ class TrendQueries(StoreBase):
 
     def published_range(self) -> tuple[datetime, datetime] | None:
         """The first and last publication times in the archive; None when it is empty."""
-        query = select(func.min(ArticleRow.published_at), func.max(ArticleRow.published_at))
+        # two queries: SQLite walks the index for a lone min() or max(), and scans the
+        # table for both in one SELECT
         with self._transaction() as session:
-            first, last = session.execute(query).one()
+            first = session.scalar(select(func.min(ArticleRow.published_at)))
+            last = session.scalar(select(func.max(ArticleRow.published_at)))
         if first is None or last is None:
             return None
         # SQLite hands the aggregates back as naive UTC (the column type is not applied)
