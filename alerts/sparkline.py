@@ -71,9 +71,10 @@ def subject_series(
     return subject, trend_series(store, config, subject.kind, subject.key, days=days, end=end)
 
 
-def sparkline(values: list[int]) -> str:
-    """One block per value, the tallest for the largest; zero is the lowest block."""
-    top = max(values, default=0)
+def sparkline(values: list[int], top: int | None = None) -> str:
+    """One block per value, the tallest for ``top`` (default: the largest value);
+    zero is the lowest block."""
+    top = max(values, default=0) if top is None else top
     if top == 0:
         return BLOCKS[0] * len(values)
     steps = len(BLOCKS) - 1
@@ -89,7 +90,8 @@ def render_trend(subject: TrendSubject, series: TrendSeries, timezone: str) -> s
         f"local days in {timezone}"
     ]
     for i in range(0, len(levels), ROW_DAYS):
-        lines.append(f"{levels[i].day}  {sparkline(counts[i : i + ROW_DAYS])}")
+        # one scale for every row, so that rows compare
+        lines.append(f"{levels[i].day}  {sparkline(counts[i : i + ROW_DAYS], max(counts))}")
     busiest = max(levels, key=lambda level: level.articles, default=None)
     usual = levels[-1].usual if levels else None
     summary = f"{sum(counts)} articles over {len(levels)} days"

@@ -150,15 +150,26 @@ def trend_series_many(
 ) -> dict[str, TrendSeries]:
     """:func:`trend_series` of several keys, in one read (compare view, digests)."""
     first_day = archive_first_day(store, config)
+    start, fetch_from = trend_window(first_day, end, days)
+    found = store.daily_counts_many(kind, keys, fetch_from, end)
+    return {key: build_series(kind, key, series, start, first_day) for key, series in found.items()}
+
+
+def trend_window(first_day: date | None, end: date, days: int) -> tuple[date, date]:
+    """The first day shown of ``days`` days to ``end``, and the first day to read for
+    its usual levels (neither before the archive's first day)."""
     first = first_day or end
     start = max(end - timedelta(days=days - 1), min(first, end))
-    fetch_from = max(start - timedelta(days=BASELINE_DAYS), min(first, start))
-    found = store.daily_counts_many(kind, keys, fetch_from, end)
-    skip = (start - fetch_from).days
-    return {
-        key: TrendSeries(kind, key, start, end, usual_levels(series)[skip:], series, first_day)
-        for key, series in found.items()
-    }
+    return start, max(start - timedelta(days=BASELINE_DAYS), min(first, start))
+
+
+def build_series(
+    kind: TrendKind, key: str, history: list[DayCount], start: date, first_day: date | None
+) -> TrendSeries:
+    """The series shown from ``start``, out of ``history`` (read from :func:`trend_window`)."""
+    skip = (start - history[0].day).days if history else 0
+    end = history[-1].day if history else start
+    return TrendSeries(kind, key, start, end, usual_levels(history)[skip:], history, first_day)
 
 
 def entity_rules(watchlists: Iterable[Watchlist]) -> list[Rule]:
@@ -171,7 +182,7 @@ def entity_rules(watchlists: Iterable[Watchlist]) -> list[Rule]:
 
 def counting(store: Store, config: Config, now: datetime, *, entities: bool) -> TrendCounting:
     """How this matching run counts; rebuilds the counts first when they were never
-    built or were built in another time zone (the first run after migration 0011)."""
+    built or were built in another time zone (the first run after migration 0012)."""
     if store.trend_timezone() != config.timezone:
         logger.info("trend counts missing or in another time zone: rebuilding them")
         logger.info("%s", rebuild_trends(store, config, now))

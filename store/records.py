@@ -390,3 +390,12 @@ class SourceCount:
 
     source: str
     articles: int
+
+
+@dataclass(frozen=True)
+class TrendDetails:
+    """One trends page's reading: the daily counts, top outlets and newest articles."""
+
+    counts: list[DayCount]
+    sources: list[SourceCount]
+    articles: list[Article]

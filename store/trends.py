@@ -1,6 +1,6 @@
 """Trend queries: articles per rule and per watchlist entity per local day.
 
-Two tables (migration 0011). ``trend_hits`` says which articles count for
+Two tables (migration 0012). ``trend_hits`` says which articles count for
 which rule or entity on which local day; the match job replaces a batch of
 articles' hits (:meth:`TrendQueries.replace_trend_hits`) just before their
 matches, so re-matching never counts an article twice, and a crash between
@@ -32,6 +32,7 @@ from store.records import (
     ArticleTrend,
     DayCount,
     SourceCount,
+    TrendDetails,
     TrendHit,
     TrendKind,
 )
@@ -136,6 +137,25 @@ class TrendQueries(StoreBase):
         days = _days(start, end)
         return {key: [DayCount(d, found.get((key, d), 0)) for d in days] for key in keys}
 
+    def trend_details(
+        self, kind: TrendKind, key: str, read_from: date, start: date, end: date
+    ) -> TrendDetails:
+        """What a trends page shows of one rule or entity, in one transaction: its counts
+        from ``read_from`` and its top outlets and newest articles of ``[start, end]``."""
+        with self._transaction() as session:
+            rows = session.execute(
+                select(TrendCountRow.day, TrendCountRow.articles).where(
+                    TrendCountRow.kind == kind,
+                    TrendCountRow.key == key,
+                    TrendCountRow.day.between(read_from, end),
+                )
+            )
+            found = dict(rows.all())
+            sources = _sources(session, kind, key, start, end, 5)
+            articles = _articles(session, kind, key, start, end, 10)
+        counts = [DayCount(day, found.get(day, 0)) for day in _days(read_from, end)]
+        return TrendDetails(counts, sources, articles)
+
     def trend_totals(self, kind: TrendKind, start: date, end: date) -> dict[str, int]:
         """Articles per key over ``[start, end]`` (keys with none are absent)."""
         query = (
@@ -150,18 +170,8 @@ class TrendQueries(StoreBase):
         self, kind: TrendKind, key: str, start: date, end: date, *, limit: int = 5
     ) -> list[SourceCount]:
         """The outlets with the most articles of one rule or entity over ``[start, end]``."""
-        count = func.count().label("n")
-        query = (
-            select(ArticleRow.source, count)
-            .join(TrendHitRow, TrendHitRow.article_pk == ArticleRow.id)
-            .where(TrendHitRow.kind == kind, TrendHitRow.key == key)
-            .where(TrendHitRow.day.between(start, end))
-            .group_by(ArticleRow.source)
-            .order_by(count.desc(), ArticleRow.source)
-            .limit(limit)
-        )
         with self._transaction() as session:
-            return [SourceCount(source, int(n)) for source, n in session.execute(query)]
+            return _sources(session, kind, key, start, end, limit)
 
     def trend_articles(
         self,
@@ -173,25 +183,16 @@ class TrendQueries(StoreBase):
         limit: int = 10,
     ) -> list[Article]:
         """The newest articles counted for one rule or entity (on days ``[start, end]``)."""
-        query = (
-            select(ArticleRow)
-            .join(TrendHitRow, TrendHitRow.article_pk == ArticleRow.id)
-            .where(TrendHitRow.kind == kind, TrendHitRow.key == key)
-            .order_by(TrendHitRow.day.desc(), ArticleRow.published_at.desc(), ArticleRow.id)
-            .limit(limit)
-        )
-        if start is not None:
-            query = query.where(TrendHitRow.day >= start)
-        if end is not None:
-            query = query.where(TrendHitRow.day <= end)
         with self._transaction() as session:
-            return [article_from_row(row) for row in session.scalars(query)]
+            return _articles(session, kind, key, start, end, limit)
 
     def published_range(self) -> tuple[datetime, datetime] | None:
         """The first and last publication times in the archive; None when it is empty."""
-        query = select(func.min(ArticleRow.published_at), func.max(ArticleRow.published_at))
+        # two queries: SQLite walks the index for a lone min() or max(), and scans the
+        # table for both in one SELECT
         with self._transaction() as session:
-            first, last = session.execute(query).one()
+            first = session.scalar(select(func.min(ArticleRow.published_at)))
+            last = session.scalar(select(func.max(ArticleRow.published_at)))
         if first is None or last is None:
             return None
         # SQLite hands the aggregates back as naive UTC (the column type is not applied)
@@ -265,3 +266,36 @@ class TrendQueries(StoreBase):
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sources(
+    session: Session, kind: str, key: str, start: date, end: date, limit: int
+) -> list[SourceCount]:
+    count = func.count().label("n")
+    query = (
+        select(ArticleRow.source, count)
+        .join(TrendHitRow, TrendHitRow.article_pk == ArticleRow.id)
+        .where(TrendHitRow.kind == kind, TrendHitRow.key == key)
+        .where(TrendHitRow.day.between(start, end))
+        .group_by(ArticleRow.source)
+        .order_by(count.desc(), ArticleRow.source)
+        .limit(limit)
+    )
+    return [SourceCount(source, int(n)) for source, n in session.execute(query)]
+
+
+def _articles(
+    session: Session, kind: str, key: str, start: date | None, end: date | None, limit: int
+) -> list[Article]:
+    query = (
+        select(ArticleRow)
+        .join(TrendHitRow, TrendHitRow.article_pk == ArticleRow.id)
+        .where(TrendHitRow.kind == kind, TrendHitRow.key == key)
+        .order_by(TrendHitRow.day.desc(), ArticleRow.published_at.desc(), ArticleRow.id)
+        .limit(limit)
+    )
+    if start is not None:
+        query = query.where(TrendHitRow.day >= start)
+    if end is not None:
+        query = query.where(TrendHitRow.day <= end)
+    return [article_from_row(row) for row in session.scalars(query)]

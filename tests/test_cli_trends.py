@@ -4,13 +4,14 @@ the numbers, --json, --days, an unknown or ambiguous name, --rebuild, an empty a
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from alerts.sparkline import sparkline
+from alerts.sparkline import TrendSubject, render_trend, sparkline
+from alerts.trends import build_series
 from store import open_store
-from store.records import Article
+from store.records import Article, DayCount
 from tests.test_cli_rules import config_file, invoke  # noqa: F401  (fixture used by name)
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -91,3 +92,15 @@ def test_trends_rebuild_and_empty_archive(config_file: Path, sqlite_url: str) ->
 def test_sparkline_scales_to_the_largest() -> None:
     assert sparkline([0, 1, 2, 4, 8]) == "▁▂▃▅█"
     assert sparkline([0, 0]) == "▁▁" and sparkline([]) == ""
+    assert sparkline([1, 2], top=8) == "▂▃"  # rows of one chart share the scale
+
+
+def test_rows_of_a_long_sparkline_share_one_scale() -> None:
+    start = date(2026, 10, 1)
+    counts = [2] * 30 + [8] + [1] * 9
+    history = [DayCount(start + timedelta(days=i), n) for i, n in enumerate(counts)]
+    series = build_series("entity", "to_lam", history, start, start)
+    text = render_trend(TrendSubject("entity", "to_lam", "Tô Lâm"), series, "Asia/Ho_Chi_Minh")
+    first, second = text.splitlines()[1:3]
+    assert first == "2026-10-01  " + "▃" * 30  # 2 of 8, not the tallest block
+    assert second == "2026-10-31  █" + "▂" * 9

@@ -6,6 +6,7 @@ Pure: series and records in, plain values for Jinja out (no store, no request).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 from babel.dates import format_date, format_skeleton
 
 from alerts.labels import Formatter
+from store.records import TrendKind
 from web.charts import Chart, Line, render_chart
 from web.trend_labels import PATHS, articles_text, trend_labels
 
@@ -21,7 +23,17 @@ if TYPE_CHECKING:
     from alerts.trends import TrendSeries
     from config import Config
     from store.records import Article, SourceCount
-    from web.trends import Subject
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What one trends page is about: a watchlist entity or a rule."""
+
+    kind: TrendKind
+    key: str
+    name: str
+    query: str  # what the search page looks up for it
+    group: str  # the watchlist's name, or "" for a rule
 
 
 class TrendViews:

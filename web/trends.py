@@ -15,8 +15,8 @@ store (:mod:`alerts.trends`); the charts are drawn by :mod:`web.charts`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from alerts.subscriptions import with_stored_rules
-from alerts.trends import TrendSeries, local_today, trend_series_many
+from alerts.trends import (
+    TrendSeries,
+    archive_first_day,
+    build_series,
+    local_today,
+    trend_window,
+)
 from store.records import TrendKind
 from web.charts import chart_css
 from web.trend_labels import PATHS, trend_labels
-from web.trend_views import TrendViews
+from web.trend_views import Subject, TrendViews
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -42,17 +47,7 @@ WINDOWS = (30, 90, 365)
 DEFAULT_WINDOW = 90
 INDEX_DAYS = 30
 COMPARE_MIN, COMPARE_MAX = 2, 5
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What one trends page is about: a watchlist entity or a rule."""
-
-    kind: TrendKind
-    key: str
-    name: str
-    query: str  # what the search page looks up for it
-    group: str  # the watchlist's name, or "" for a rule
+FIRST_DAY_SECONDS = 60.0
 
 
 class TrendPages:
@@ -72,6 +67,7 @@ class TrendPages:
         self.templates = templates
         self.is_operator = is_operator
         self.clock = clock
+        self._first: tuple[float, date] | None = None
 
     # --- who may see what ---------------------------------------------------
 
@@ -88,14 +84,23 @@ class TrendPages:
         """config.yaml's rules, then the web subscribers' own ones not paused."""
         found = [Subject("rule", r.id, r.name, r.query, "") for r in self.config.rules]
         known = {r.id for r in self.config.rules}
-        stored = with_stored_rules(self.store, self.config).rules
-        paused = {r.rule_id for r in self.store.stored_rules() if r.paused}
         found += [
-            Subject("rule", r.id, r.name, r.query, "")
-            for r in stored
-            if r.id not in known and r.id not in paused
+            Subject("rule", r.rule_id, r.name, r.query, "")
+            for r in self.store.stored_rules()
+            if r.rule_id not in known and not r.paused
         ]
         return found
+
+    def first_day(self) -> date | None:
+        """The archive's first local day, read again after FIRST_DAY_SECONDS (it moves only
+        with the retention housekeeping or a source's back catalogue)."""
+        now = time.monotonic()
+        if self._first is None or now - self._first[0] > FIRST_DAY_SECONDS:
+            first = archive_first_day(self.store, self.config)
+            if first is None:  # an empty archive is asked again, until the first crawl
+                return None
+            self._first = (now, first)
+        return self._first[1]
 
     def subject(self, kind: str, key: str, operator: bool) -> Subject | None:
         pool = self.entities() if kind == "entity" else self.rules() if operator else []
@@ -140,7 +145,7 @@ class TrendPages:
         }
         views = self.views(language)
         return {
-            "empty": self.store.published_range() is None,
+            "empty": self.first_day() is None,
             "groups": views.index_groups(entities, totals.get("entity", {})),
             "rules": views.index_rows(rules, totals.get("rule", {})),
             "index_days": INDEX_DAYS,
@@ -165,13 +170,12 @@ class TrendPages:
         return self.page(request, "trend", language, **body)
 
     def _detail(self, subject: Subject, days: int, today: date, language: str) -> dict[str, Any]:
-        series = self._series(subject.kind, [subject], days, today)[subject.key]
-        sources = self.store.trend_sources(subject.kind, subject.key, series.start, series.end)
-        latest = self.store.trend_articles(
-            subject.kind, subject.key, start=series.start, end=series.end, limit=10
-        )
-        return self.views(language).detail(subject, series, sources, latest) | {
-            "empty": series.first_day is None,
+        first = self.first_day()
+        start, read_from = trend_window(first, today, days)
+        found = self.store.trend_details(subject.kind, subject.key, read_from, start, today)
+        series = build_series(subject.kind, subject.key, found.counts, start, first)
+        return self.views(language).detail(subject, series, found.sources, found.articles) | {
+            "empty": first is None,
             "windows": WINDOWS,
             "window": days,
             # the archive's first day when it cuts the window short
@@ -204,8 +208,10 @@ class TrendPages:
     def _series(
         self, kind: TrendKind, subjects: Sequence[Subject], days: int, today: date
     ) -> dict[str, TrendSeries]:
-        keys = [s.key for s in subjects]
-        return trend_series_many(self.store, self.config, kind, keys, days=days, end=today)
+        first = self.first_day()
+        start, read_from = trend_window(first, today, days)
+        found = self.store.daily_counts_many(kind, [s.key for s in subjects], read_from, today)
+        return {key: build_series(kind, key, counts, start, first) for key, counts in found.items()}
 
     async def css(self, request: Request) -> Response:
         return Response(

@@ -242,7 +242,7 @@ def test_a_first_match_after_the_upgrade_counts_the_stored_archive(store: Store)
     config = _config()
     day = datetime(2026, 12, 1, 9, tzinfo=ZONE)
     store.save_article(_article(1, day, "Tô Lâm et le riz."), NOW)
-    # an archive matched before migration 0011: matches, no counts
+    # an archive matched before migration 0012: matches, no counts
     jobs.match_new_articles(store, config, now=NOW, count_trends=False)
     assert store.trend_timezone() is None
     assert store.daily_counts("entity", "to_lam", day.date(), day.date())[0].articles == 0

@@ -1,7 +1,4 @@
-"""Migration 0012: the trend tables exist after it, match the models, and go on downgrade.
-
-(0011 on the trends branch; renumbered after main's 0011, bodiless pages.)
-"""
+"""Migration 0012: the trend tables exist after it, match the models, and go on downgrade."""
 
 from __future__ import annotations
 

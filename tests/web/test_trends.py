@@ -4,7 +4,6 @@ operators' extra rules, an empty or young archive, the chart's links and CSS."""
 from __future__ import annotations
 
 import html
-import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,8 @@ from starlette.testclient import TestClient
 from alerts import jobs
 from config import Config
 from store import Store
+from store.records import Subscriber
+from store.subscriptions import stored_rule_id
 from tests.alerts.delivery_support import article
 from tests.web.support import client_for, csrf_token, web_config
 
@@ -149,17 +150,41 @@ def test_operators_also_see_rules(
     client, config = _client(tmp_path, store)
     _seed(store, config)
     assert client.get("/tendances/regle/to_lam").status_code == 404
+    _login(client)
+    index = client.get("/tendances")
+    assert "/tendances/regle/to_lam" in index.text and "/tendances/regle/chine" in index.text
+    rule = client.get("/tendances/regle/to_lam")
+    assert rule.status_code == 200 and "q=%22T%C3%B4+L%C3%A2m%22&amp;day=" in rule.text
+
+
+def test_a_paused_web_rule_leaves_the_pages_not_the_counts(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VNAWATCH_WEB_PASSWORD", PASSWORD)
+    client, config = _client(tmp_path, store)
+    spec = Subscriber(email="lectrice@example.org", rules=(), origin="web")
+    saved = store.save_web_subscriber(spec, [("Premier ministre", '"Premier ministre"')], NOW)
+    assert saved.id is not None
+    rule_id = stored_rule_id(saved.id, '"Premier ministre"')
+    _seed(store, config)
+    _login(client)
+    assert f"/tendances/regle/{rule_id}" in client.get("/tendances").text
+    assert client.get(f"/tendances/regle/{rule_id}").status_code == 200
+    store.set_rule_paused(spec.email, rule_id, True, NOW)
+    assert f"/tendances/regle/{rule_id}" not in client.get("/tendances").text
+    assert client.get(f"/tendances/regle/{rule_id}").status_code == 404
+    counted = store.trend_totals("rule", TODAY - timedelta(days=40), TODAY)[rule_id]
+    assert counted == store.count_matches(rule_id) > 10  # the counts stay
+
+
+def _login(client: TestClient) -> None:
     token = csrf_token(client, "/operator")
     login = client.post(
         "/operator/login",
         data={"csrf_token": token, "user": "admin", "password": PASSWORD},
         follow_redirects=False,
     )
-    assert login.status_code == 303, os.environ.get("VNAWATCH_WEB_PASSWORD")
-    index = client.get("/tendances")
-    assert "/tendances/regle/to_lam" in index.text and "/tendances/regle/chine" in index.text
-    rule = client.get("/tendances/regle/to_lam")
-    assert rule.status_code == 200 and "q=%22T%C3%B4+L%C3%A2m%22&amp;day=" in rule.text
+    assert login.status_code == 303
 
 
 def test_chart_css_is_served(tmp_path: Path, store: Store) -> None:
