@@ -3,7 +3,7 @@
 Pure: daily counts in, a :class:`BarChart` out, which the templates draw as
 a table of cells with inline heights (``_charts.j2``): no image, no script,
 no SVG, so mail clients that block all three still show the bars. The same
-numbers are written out as text (:func:`sparkline` and :attr:`BarChart.numbers`)
+numbers are written out as text (the trends CLI's sparkline and :attr:`BarChart.numbers`)
 for the plain-text part, chat messages and screen readers.
 """
 
@@ -16,10 +16,10 @@ from datetime import date
 from babel.numbers import format_decimal
 
 from alerts.labels import Formatter
+from alerts.sparkline import sparkline
 from store.records import DayCount
 
 BAR_MAX_PX = 48
-SPARKS = "▁▂▃▄▅▆▇█"
 
 TREND_LABELS: dict[str, dict[str, str]] = {
     "fr": {
@@ -102,14 +102,6 @@ def bar_chart(points: Sequence[DayCount], fmt: Formatter, marked: Collection[dat
     last = fmt.day_month(points[-1].day) if points else ""
     caption = trend_labels(fmt)["per_day"].format(start=first, end=last)
     return BarChart(bars, first, last, caption, ", ".join(bar.label for bar in bars))
-
-
-def sparkline(values: Sequence[int]) -> str:
-    """``▁▁▂▁█``: one block a day, scaled to the highest (a zero is the lowest block)."""
-    top = max(values, default=0)
-    if top == 0:
-        return SPARKS[0] * len(values)
-    return "".join(SPARKS[round(v / top * (len(SPARKS) - 1))] for v in values)
 
 
 def usual_number(value: float, fmt: Formatter) -> str:
