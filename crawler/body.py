@@ -11,6 +11,7 @@ body; when trafilatura finds nothing either, what follows the headline.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from crawler import boxes as boxes_module
 from crawler import cleanup, crosscheck, generic
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lxml.html import HtmlElement
     from parsel import Selector
 
@@ -27,10 +30,13 @@ if TYPE_CHECKING:
 MAX_BODY_CANDIDATES = 8
 # where captions stand: figures, photo tables, blocks classed as captions
 CAPTION_TAGS = ("figure", "table", "div", "p", "span")
+# a body found without the selectors has one paragraph this long at least
+MIN_FALLBACK_PARAGRAPH = 80
 # how far above the headline the last resort looks for the article's text
 MAX_HEADLINE_LEVELS = 3
 # a paragraph this long at an end of the body is text the generic extractor missed, not chrome
-MIN_UNTRIMMED_CHARS = 150
+MIN_UNTRIMMED_CHARS = 80
+SENTENCE_END = re.compile(r"[.!?…»”\"]\s*$")
 # a date or a title is read from an element's whole text, boxes or not
 NO_BOXES: set[HtmlElement] = set()
 
@@ -92,7 +98,9 @@ def select_element(page: Selector, css: str | None) -> HtmlElement | None:
 
 
 def element_text(element: HtmlElement) -> str:
-    blocks = cleanup.html_blocks(element, NO_BOXES)
+    """The element's whole text, boxes or not, but never a script's or a style's."""
+    hidden = {e for e in element.iter(*boxes_module.NON_CONTENT) if e is not element}
+    blocks = cleanup.html_blocks(element, hidden or NO_BOXES)
     return " ".join(blocks.paragraphs)
 
 
@@ -136,7 +144,9 @@ def extract_body(
             return body
         elif confirmed is None:
             # a catch-all is wider than the article by nature: keep what the generic text has
-            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+            body.paragraphs = _trim_to(
+                body.paragraphs, reference.paragraphs, ended=bool(body.credit)
+            )
             confirmed = body
     if confirmed is not None:
         # a catch-all never wins on its own: the generic text confirmed it, so it is
@@ -146,6 +156,10 @@ def extract_body(
     fallback = _generic_body(page, generic_lines, reference, summary, title, boxes)
     if not fallback.paragraphs and not fallback.captions:
         fallback = _after_headline(page, summary, title, boxes) or fallback
+    if not any(len(paragraph) >= MIN_FALLBACK_PARAGRAPH for paragraph in fallback.paragraphs):
+        # a few short lines (a colophon, a kicker, an author's line) are no article's text:
+        # a photo article's text is its caption
+        fallback.paragraphs = []
     missing = "missing" if source.selectors.body else "none"
     fallback.verdict = first_rejection or crosscheck.Verdict(missing)
     return fallback
@@ -161,9 +175,20 @@ def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElem
     return found[:MAX_BODY_CANDIDATES]
 
 
-def _render(element: HtmlElement, summary: str, title: str, boxes: set[HtmlElement]) -> Body:
-    """An element rendered and cleaned: the same steps whatever found it."""
+def _render(
+    element: HtmlElement,
+    summary: str,
+    title: str,
+    boxes: set[HtmlElement],
+    more: Sequence[HtmlElement] = (),
+) -> Body:
+    """An element (and ``more`` after it) rendered and cleaned: the same steps whatever
+    found it."""
     blocks = cleanup.html_blocks(element, boxes)
+    for continuation in more:
+        rest = cleanup.html_blocks(continuation, boxes)
+        blocks.paragraphs += rest.paragraphs
+        blocks.captions += rest.captions
     cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
     captions = blocks.captions + cleaned.captions
     paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
@@ -181,8 +206,10 @@ def _generic_body(
     """The element holding trafilatura's text, rendered like a selector body; else its lines."""
     element = generic.locate(page.root, lines, boxes)
     if element is not None:
-        body = _render(element, summary, title, boxes)
-        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+        before = precursors(element, boxes)
+        more = [element, *continuations(element, boxes)]
+        body = _render(before[0] if before else element, summary, title, boxes, (before + more)[1:])
+        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs, ended=bool(body.credit))
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
         # the page's closing credit ends the article; trafilatura, blind to a linked or
         # standalone credit, may read on into what follows it
@@ -194,16 +221,43 @@ def _generic_body(
     return Body(paragraphs, reference.captions, reference.credit, from_fallback=True)
 
 
+def continuations(element: HtmlElement, boxes: set[HtmlElement]) -> list[HtmlElement]:
+    """The siblings after ``element`` of its tag and class, boxes between them skipped:
+    the rest of an article a template split around an inserted box."""
+    shape = (element.tag, element.get("class"))
+    return _same_shaped(element.itersiblings(), shape, boxes)
+
+
+def precursors(element: HtmlElement, boxes: set[HtmlElement]) -> list[HtmlElement]:
+    """The same before ``element``, in page order: its first part may be the smaller one."""
+    shape = (element.tag, element.get("class"))
+    return _same_shaped(element.itersiblings(preceding=True), shape, boxes)[::-1]
+
+
+def _same_shaped(siblings: Any, shape: tuple[Any, Any], boxes: set[HtmlElement]) -> list:
+    found = []
+    for sibling in siblings:
+        if not isinstance(sibling.tag, str) or sibling in boxes:
+            continue
+        if (sibling.tag, sibling.get("class")) != shape or (sibling.tail or "").strip():
+            break
+        found.append(sibling)
+    return found
+
+
 def _after_headline(
     page: Selector, summary: str, title: str, boxes: set[HtmlElement]
 ) -> Body | None:
     """What follows the headline, boxes left out, when trafilatura found nothing at all.
 
     A photo article's one caption, a brief too short for any extractor: the
-    nearest ancestor of the ``<h1>`` (up to a few levels) that holds text
-    besides it, rendered and cleaned like any body.
+    nearest ancestor of the headline (the ``<h1>``, else the element holding
+    the title; up to a few levels up) that holds text besides it, rendered and
+    cleaned like any body.
     """
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
+    if headline is None:
+        headline = _holding(page, title)
     if headline is None:
         return None
     for level, scope in enumerate(headline.iterancestors()):
@@ -217,17 +271,35 @@ def _after_headline(
     return None
 
 
-def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
+def _holding(page: Selector, text: str) -> HtmlElement | None:
+    """The first element of the page's body whose whole text is ``text``."""
+    key = cleanup.squeeze(text)
+    if not key:
+        return None
+    for element in page.root.iter("div", "p", "span", "strong", "h2", "h3", "header"):
+        if key in cleanup.squeeze(element.text or "") or (
+            len(element) and cleanup.squeeze(element.text_content()) == key
+        ):
+            return element
+    return None
+
+
+def _is_prose(paragraph: str) -> bool:
+    return len(paragraph) >= MIN_UNTRIMMED_CHARS and bool(SENTENCE_END.search(paragraph))
+
+
+def _trim_to(paragraphs: list[str], reference: list[str], *, ended: bool = False) -> list[str]:
     """Drop the short lines (kicker, byline, tags) before the first and after the last
-    paragraph the generic text has; a whole paragraph it missed stays."""
+    paragraph the generic text has; a whole paragraph it missed stays, and so does all
+    before the closing credit (``ended``: the cleanup stopped there)."""
     known = generic.in_lines(reference)
     inside = [i for i, p in enumerate(paragraphs) if known(cleanup.squeeze(p))]
     if not inside:
         return paragraphs
     start, end = inside[0], inside[-1] + 1
-    while start > 0 and len(paragraphs[start - 1]) >= MIN_UNTRIMMED_CHARS:
+    while start > 0 and _is_prose(paragraphs[start - 1]):
         start -= 1
-    while end < len(paragraphs) and len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS:
+    while end < len(paragraphs) and (ended or _is_prose(paragraphs[end])):
         end += 1
     return paragraphs[start:end]
 
@@ -247,7 +319,7 @@ def page_captions(
 
 def _article_scope(page: Selector, body: Body) -> HtmlElement:
     """The smallest element holding both the headline and the body (figures sit between)."""
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
     if body.container is None or headline is None:
         return page.root
     around_body = list(body.container.iterancestors())

@@ -42,6 +42,9 @@ BLOCK_TAGS = _words(
     "ol p pre section summary table tbody thead tfoot tr td th ul"
 )
 MAX_CAPTION_CHARS = 600
+PICTURES = _words("img amp-img picture")
+MAX_PICTURE_BLOCK_PARTS = 3
+MAX_PICTURE_CAPTION_CHARS = 300
 # spans inside these are styling of one paragraph, not paragraphs of their own
 INLINE_PARENTS = _words("p h1 h2 h3 h4 h5 h6 li a em strong b i span label figcaption")
 MIN_SPAN_PARAGRAPHS = 2
@@ -199,14 +202,14 @@ class _Walker:
 
 
 def _only_spans(parent: HtmlElement, boxes: set[HtmlElement]) -> bool:
-    """Two or more spans in a block (not a paragraph), no text between them (boxes aside)."""
+    """Two or more spans in a block (not a paragraph), no text between its children."""
     if not isinstance(parent.tag, str) or parent.tag.lower() in INLINE_PARENTS:
         return False
     kids = [kid for kid in parent if isinstance(kid.tag, str) and kid not in boxes]
     spans = sum(1 for kid in kids if kid.tag.lower() == "span")
     if spans < MIN_SPAN_PARAGRAPHS or (parent.text or "").strip():
         return False
-    return all(kid.tag.lower() in ("span", "br") and not (kid.tail or "").strip() for kid in kids)
+    return all(not (kid.tail or "").strip() for kid in kids)
 
 
 def is_caption(element: HtmlElement, tag: str) -> bool:
@@ -219,7 +222,18 @@ def is_caption(element: HtmlElement, tag: str) -> bool:
         has_photo = element.find(".//img") is not None or "Photo" in text
         is_short = len(collapse(text)) <= MAX_CAPTION_CHARS
         return is_short and (has_photo or bool(CAPTION_CLASS.search(element.get("class", ""))))
-    return tag in ("div", "p", "span") and "caption" in element.get("class", "").lower()
+    if tag not in ("div", "p", "span"):
+        return False
+    return "caption" in element.get("class", "").lower() or _is_picture_block(element)
+
+
+def _is_picture_block(element: HtmlElement) -> bool:
+    """A picture and a short line beside it, nothing more: a caption however it is marked."""
+    kids = [kid for kid in element if isinstance(kid.tag, str)]
+    pictures = [kid for kid in kids if kid.tag.lower() in PICTURES]
+    if len(pictures) != 1 or len(kids) > MAX_PICTURE_BLOCK_PARTS:
+        return False
+    return 0 < len(collapse(element.text_content())) <= MAX_PICTURE_CAPTION_CHARS
 
 
 def caption_texts(element: HtmlElement) -> list[str]:
