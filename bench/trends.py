@@ -400,7 +400,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="time the one-off archive count")
-    parser.add_argument("--skip", choices=["counting", "pages"], action="append", default=[])
+    parser.add_argument(
+        "--skip", choices=["counting", "job", "pages"], action="append", default=[],
+        help="counting: both counting parts; job: the whole match jobs only",
+    )  # fmt: skip
     options = parser.parse_args(argv)
     load = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"uptime: {load.strip()}")
@@ -409,7 +412,8 @@ def main(argv: list[str] | None = None) -> None:
     for url in backends:
         if "counting" not in options.skip:
             bench_components(url)
-            bench_counting(url, options.match_articles)
+            if "job" not in options.skip:
+                bench_counting(url, options.match_articles)
         if "pages" not in options.skip:
             bench_pages(url, options.articles, rebuild=options.rebuild)
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")

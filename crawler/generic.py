@@ -37,6 +37,8 @@ MIN_PRECISE_CHARS = 400
 # trafilatura is the slow part; a news page is far below this, a runaway page is cut
 MAX_PAGE_CHARS = 400_000
 BOX_MARK = "data-vnawatch-box"
+# class words trafilatura prunes by; an element still here holds text, whatever its name
+NAMED_BOX = re.compile(r"sidebar|related|widget|comment|share|social|teaser|popular|footer")
 # what trafilatura drops by its tag alone
 PRUNED_TAGS = frozenset(["aside", "nav", "footer", "header"])
 # a block this long that trafilatura left out is a paragraph it missed, not chrome
@@ -86,6 +88,8 @@ def box_free_copy(root: HtmlElement, boxes: set[HtmlElement]) -> HtmlElement:
     for element in tree.iter():
         if element.tag in PRUNED_TAGS:
             element.tag = "div"  # it holds prose (else it was a box): trafilatura would prune it
+        if element.get("class") is not None and NAMED_BOX.search(element.get("class")):
+            del element.attrib["class"]  # the same: kept although its class names a box
         if element.text and "\n" in element.text:
             element.text = LINE_BREAKS.sub(" ", element.text)
         if element.tail and "\n" in element.tail:

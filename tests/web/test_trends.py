@@ -155,6 +155,10 @@ def test_operators_also_see_rules(
     assert "/tendances/regle/to_lam" in index.text and "/tendances/regle/chine" in index.text
     rule = client.get("/tendances/regle/to_lam")
     assert rule.status_code == 200 and "q=%22T%C3%B4+L%C3%A2m%22&amp;day=" in rule.text
+    # a rule that never matched: zeros, said in words
+    none = client.get("/tendances/regle/mer_orientale", params={"jours": "365"})
+    assert none.status_code == 200 and "0 article sur " in none.text
+    assert "Aucun article sur cette période." in none.text
 
 
 def test_a_paused_web_rule_leaves_the_pages_not_the_counts(
