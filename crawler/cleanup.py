@@ -220,8 +220,10 @@ def is_caption(element: HtmlElement, tag: str) -> bool:
         # a photo table holds a caption; a layout table wrapping the article does not
         text = element.text_content()
         has_photo = element.find(".//img") is not None or "Photo" in text
-        is_short = len(collapse(text)) <= MAX_CAPTION_CHARS
-        return is_short and (has_photo or bool(CAPTION_CLASS.search(element.get("class", ""))))
+        classed = bool(CAPTION_CLASS.search(element.get("class", "")))
+        # a short brief laid out in a table with its photo is no caption: a caption is short
+        limit = MAX_CAPTION_CHARS if classed else MAX_PICTURE_CAPTION_CHARS
+        return len(collapse(text)) <= limit and (has_photo or classed)
     if tag not in ("div", "p", "span"):
         return False
     return "caption" in element.get("class", "").lower() or _is_picture_block(element)
