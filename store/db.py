@@ -34,8 +34,10 @@ from store.pauses import PauseQueries
 from store.queueing import QueueingQueries
 from store.search import SearchQueries
 from store.senders import SenderQueries
+from store.spikes import SpikeQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
+from store.trends import TrendQueries
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -61,6 +63,8 @@ class Store(
     PauseQueries,
     SenderQueries,
     SearchQueries,
+    TrendQueries,
+    SpikeQueries,
 ):
     """All persistent state of vnawatch."""
 
