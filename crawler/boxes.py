@@ -271,9 +271,11 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
         return True
     if not kids and not tally.chars and not tally.links:
         return tag == "form"  # an empty leaf: nothing a reader sees
-    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose or a photo
-        return tally.prose < MIN_TAGGED_PROSE_CHARS and not _is_picture(element)
-    block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
+    # nav, aside, footer… by their tag, unless they hold prose or a photo
+    tagged = tag in SKIP_TAGS and tally.prose < MIN_TAGGED_PROSE_CHARS
+    if tagged and not _is_picture(element):
+        return True
+    block = tag in BLOCK_TAGS or tag in SKIP_TAGS or "-" in tag  # a custom element is a block
     if block and _is_link_block(tally):
         return not _is_credit(element, tally)
     if block and len(kids) >= MIN_TEASER_ITEMS and _is_list_box(tally, kids, boxes):
