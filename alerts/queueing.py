@@ -34,6 +34,7 @@ from alerts.drafts import delivery_key, draft, render_message
 from alerts.labels import Window
 from alerts.rendering import Context, Failure, Job, Outcome, Renderer
 from alerts.subscriptions import with_stored_rules
+from alerts.volume import VolumeCache
 from config import Config
 from store import Store
 from store.records import DeliveryDraft, Owed, Subscriber
@@ -114,6 +115,7 @@ def queue_due_digests(
     """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
     config = with_stored_rules(store, config)
     report = QueueReport(kind="digests")
+    volumes = VolumeCache(store, config, now)
 
     def prepare(page: list[Subscriber]) -> list[Job]:
         jobs = []
@@ -123,7 +125,11 @@ def queue_due_digests(
                 report.not_due += 1
             else:
                 jobs.append(Job(subscriber, subscriber.frequency, window))
-        return _owed(store, config, jobs, now)
+        # only a digest with something to show has rule sections to carry a volume
+        return [
+            replace(job, volumes=volumes.of(job.subscriber.rules, job.kind)) if job.pairs else job
+            for job in _owed(store, config, jobs, now)
+        ]
 
     context = Context(config, tuple(store.source_states()), now)
     run = Run(page_size, processes, render_once, committed)

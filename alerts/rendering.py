@@ -34,6 +34,7 @@ from alerts.labels import Window
 from alerts.mailer import STORE_POLICY, Header, message_headers
 from alerts.personalise import Frame, assemble, fits, frame, shape
 from alerts.tokens import secret_key
+from alerts.volume import Volume
 from config import Config
 from store.records import Article, DeliveryDraft, Match, SourceState, Subscriber
 
@@ -52,6 +53,7 @@ class Job:
     window: Window
     pairs: tuple[tuple[Match, Article], ...] = ()
     already_sent: tuple[Article, ...] = ()
+    volumes: tuple[Volume, ...] = ()  # its rules' volumes (digests), read once per run
 
     @property
     def channel(self) -> str:
@@ -122,8 +124,9 @@ def content_key(context: Context, job: Job, slots: tuple[str, ...]) -> Hashable:
     """Everything a digest's content depends on besides the run (config, sources, now):
     the kind, the live rules in config order (a paused rule is not in ``rules``), the
     window, zone and language, which personal values are set (templates test them),
-    and the matches and articles owed, in the store's order, whole (an edited article
-    or a re-matched snippet is other content)."""
+    the matches and articles owed, in the store's order, whole (an edited article
+    or a re-matched snippet is other content), and the rules' volumes (the trend
+    line and chart of each rule's section)."""
     subscriber = job.subscriber
     rules = tuple(rule for rule in context.rule_order if rule in subscriber.rules)
     return (
@@ -135,6 +138,7 @@ def content_key(context: Context, job: Job, slots: tuple[str, ...]) -> Hashable:
         slots,
         job.pairs,
         job.already_sent,
+        job.volumes,
     )
 
 
@@ -168,6 +172,7 @@ def _digest(context: Context, job: Job) -> Digest:
         states=context.states,
         now=context.now,
         already_sent=job.already_sent,
+        volumes={volume.rule_id: volume for volume in job.volumes},
     )
     # an alert is built with its look-back window (found-late flags), shown without one
     return replace(digest, window=None) if job.kind == "alert" else digest

@@ -32,13 +32,18 @@ logger = logging.getLogger(__name__)
 
 # the precise pass, and the recall pass when the precise one finds less than this
 PRECISE = {"fast": True, "favor_precision": True}
-RECALL = {"fast": False, "favor_recall": True}
+# trafilatura's own fallbacks (readability, jusText) run only without fast: costly, last
+RECALL_PASSES = ({"fast": True, "favor_recall": True}, {"fast": False, "favor_recall": True})
 MIN_PRECISE_CHARS = 400
 # trafilatura is the slow part; a news page is far below this, a runaway page is cut
 MAX_PAGE_CHARS = 400_000
 BOX_MARK = "data-vnawatch-box"
+# class words trafilatura prunes by; an element still here holds text, whatever its name
+NAMED_BOX = re.compile(r"sidebar|related|widget|comment|share|social|teaser|popular|footer")
 # what trafilatura drops by its tag alone
 PRUNED_TAGS = frozenset(["aside", "nav", "footer", "header"])
+# a block this long that trafilatura left out is a paragraph it missed, not chrome
+MIN_PROSE_BLOCK_CHARS = 150
 # a line this short ("Photo : VNA") says nothing about where the article is
 MIN_LOCATING_CHARS = 40
 WORD = re.compile(r"\w+")
@@ -58,10 +63,12 @@ def main_text(root: HtmlElement, boxes: set[HtmlElement], html: str) -> list[str
         return _lines(LINE_BREAKS.sub(" ", html[:MAX_PAGE_CHARS]), PRECISE)
     tree = box_free_copy(root, boxes)
     lines = _lines(tree, PRECISE)
-    if _chars(lines) < MIN_PRECISE_CHARS:
-        recalled = _lines(tree, RECALL)
+    for options in RECALL_PASSES:  # the slower one only when the faster found too little
+        if _chars(lines) >= MIN_PRECISE_CHARS:
+            break
+        recalled = _lines(tree, options)
         if _chars(recalled) > _chars(lines):
-            return recalled
+            lines = recalled
     return lines
 
 
@@ -84,6 +91,8 @@ def box_free_copy(root: HtmlElement, boxes: set[HtmlElement]) -> HtmlElement:
     for element in tree.iter():
         if element.tag in PRUNED_TAGS:
             element.tag = "div"  # it holds prose (else it was a box): trafilatura would prune it
+        if element.get("class") is not None and NAMED_BOX.search(element.get("class")):
+            del element.attrib["class"]  # the same: kept although its class names a box
         if element.text and "\n" in element.text:
             element.text = LINE_BREAKS.sub(" ", element.text)
         if element.tail and "\n" in element.tail:
@@ -131,7 +140,12 @@ def locate(root: HtmlElement, lines: list[str], boxes: set[HtmlElement]) -> Html
     other: dict[HtmlElement, int] = {}
     for text, holder in zip(blocks.paragraphs, blocks.holders, strict=True):
         key = cleanup.squeeze(text)
-        tally = inside if len(key) >= MIN_LOCATING_CHARS and wanted(key) else other
+        if len(key) >= MIN_LOCATING_CHARS and wanted(key):
+            tally = inside
+        elif len(text) < MIN_PROSE_BLOCK_CHARS:
+            tally = other
+        else:
+            continue  # a paragraph trafilatura missed is no sign of chrome either way
         for element in (holder, *holder.iterancestors()):
             tally[element] = tally.get(element, 0) + len(key)
     if not inside:

@@ -40,7 +40,7 @@ from alerts.tokens import (
     verify_unsubscribe_token,
 )
 from config import WEB_PASSWORD_ENV, Config, is_channel_url, redact_channel
-from store import Store
+from store import Store, describe_unreachable, is_unreachable
 from store.records import Subscriber
 from web.digests import digest_routes
 from web.feeds import MANAGE_ACTIONS, FeedPages
@@ -65,6 +65,7 @@ from web.security import (
     csrf_ok,
     new_csrf_token,
 )
+from web.trends import trend_routes
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -393,6 +394,9 @@ class WebApp:
             return self.message(request, labels, "suppressed_title", "suppressed_body", 409)
         if action == "channels":
             return self._save_channels(request, labels, subscriber, form)
+        if action == "spikes":  # spike alerts (alerts.spiking) on or off
+            self.store.set_spike_alerts(email, bool(form.get("spike_alerts")))
+            return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
         if action in ("pause", "resume"):
             self.store.set_subscriber_active(email, action == "resume")
             return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
@@ -465,7 +469,16 @@ class WebApp:
         labels = labels_for(request.query_params.get("lang"))
         if self._operator(request) is None:
             return self._login(request, labels, "")
-        return self.render(request, "operator", labels, **self._operator_context())
+        try:
+            context = self._operator_context()
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            # said plainly rather than as a bare 500; `vnawatch run` logs the outage once
+            body = labels["database_down_body"].format(cause=describe_unreachable(exc))
+            title = labels["database_down_title"]
+            return self.render(request, "message", labels, 503, title=title, body=body)
+        return self.render(request, "operator", labels, **context)
 
     def _login(self, request: Request, labels: Labels, error: str, status: int = 200) -> Response:
         enabled = bool(os.environ.get(WEB_PASSWORD_ENV))
@@ -473,6 +486,7 @@ class WebApp:
 
     def _operator_context(self) -> dict[str, Any]:
         from service.health import collect_status
+        from service.outage import duration
 
         subscribers = self.store.subscribers(active_only=False)
         names = {rule.id: rule.name for rule in self.config.rules}
@@ -494,6 +508,8 @@ class WebApp:
                 d.id: "email" if d.is_email else redact_channel(d.channel) for d in deliveries
             },
             "sources": report.sources,
+            "outage": report.database.last_outage if report.database else None,
+            "duration": duration,
             "rule_feeds": [(rule.id, rule.name) for rule in self.config.rules],
         }
 
@@ -616,6 +632,13 @@ def create_app(
         *web.feeds.routes(),
         *digest_routes(config, store, web.key, web.templates),
         *search_routes(config, store, web.templates),
+        *trend_routes(
+            config,
+            store,
+            web.templates,
+            is_operator=lambda request: web._operator(request) is not None,
+            clock=clock,
+        ),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = _HeadedStarlette(routes=routes)

@@ -77,6 +77,13 @@ LABELS: dict[str, Labels] = {
         "channel_invalid": "Adresse non reconnue : voir https://appriseit.com/services/ pour"
         " la forme de chaque service.",
         "channels_save": "Enregistrer les messageries",
+        "spikes_title": "Alertes de pic",
+        "spikes_intro": "Un message quand l’une de vos règles compte bien plus d’articles qu’à"
+        " l’habitude dans la journée (au plus un par règle et par jour).",
+        "spikes_on": "Me prévenir des pics",
+        "spikes_save": "Enregistrer",
+        "spikes_state_on": "Alertes de pic : activées.",
+        "spikes_state_off": "Alertes de pic : désactivées.",
         "pause": "Mettre en pause",
         "resume": "Reprendre les envois",
         "delete": "Supprimer toutes mes données",
@@ -175,6 +182,12 @@ LABELS: dict[str, Labels] = {
         "subject": "Objet",
         "problems": "Problèmes",
         "none": "aucun",
+        "database": "Base de données :",
+        "database_ok": "joignable, aucune coupure enregistrée",
+        "database_outage": "joignable ; dernière coupure le {when} pendant {duration} ({cause})",
+        "database_down_title": "Base de données injoignable",
+        "database_down_body": "La base de données ne répond pas ({cause}). Le planificateur "
+        "attend son retour et reprend seul ; rechargez cette page ensuite.",
     },
     "en": {
         "brand": "VNA news watch",
@@ -236,6 +249,13 @@ LABELS: dict[str, Labels] = {
         "unsubscribed_note": "You are unsubscribed. Resuming starts the emails again.",
         "save": "Save",
         "channel": "Channel",
+        "spikes_title": "Spike alerts",
+        "spikes_intro": "A message when one of your rules has far more articles than usual in"
+        " a day (at most one per rule and day).",
+        "spikes_on": "Tell me about spikes",
+        "spikes_save": "Save",
+        "spikes_state_on": "Spike alerts: on.",
+        "spikes_state_off": "Spike alerts: off.",
         "channels_title": "Chat and webhooks",
         "channels_intro": "Also get your alerts on Telegram, Slack, Matrix, ntfy or a webhook:"
         " paste the service's Apprise URL (e.g. tgram://token/chat_id).",
@@ -325,6 +345,12 @@ LABELS: dict[str, Labels] = {
         "subject": "Subject",
         "problems": "Problems",
         "none": "none",
+        "database": "Database:",
+        "database_ok": "reachable, no outage recorded",
+        "database_outage": "reachable; last outage on {when} for {duration} ({cause})",
+        "database_down_title": "Database unreachable",
+        "database_down_body": "The database does not answer ({cause}). The scheduler waits "
+        "for it and resumes on its own; reload this page then.",
     },
 }
 
