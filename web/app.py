@@ -54,6 +54,7 @@ from web.forms import (
 )
 from web.labels import Labels, labels_for
 from web.mail import build_link_mail, send_link_mail
+from web.names import NamesPage
 from web.search import search_routes
 from web.security import (
     CSRF_COOKIE,
@@ -126,7 +127,8 @@ class WebApp:
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         page = self.templates.get_template(f"{name}.html.j2").render(
             t=labels,
-            lang="en" if labels is labels_for("en") else "fr",
+            # a page with labels of its own (web/names.py) names its language
+            lang=context.pop("lang", None) or ("en" if labels is labels_for("en") else "fr"),
             csrf_field=CSRF_FIELD,
             csrf_token=token,
             path=request.url.path,
@@ -614,6 +616,9 @@ def create_app(
         Route("/operator/login", web.login, methods=["POST"]),
         Route("/operator/logout", web.logout, methods=["POST"]),
         *web.feeds.routes(),
+        *NamesPage(
+            config, store, operator=web._operator, login=web._login, render=web.render, clock=clock
+        ).routes(),
         *digest_routes(config, store, web.key, web.templates),
         *search_routes(config, store, web.templates),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
