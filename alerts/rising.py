@@ -338,13 +338,14 @@ def rising_names(
     watched = Watched.of(config)
     taken = [entity.id for watchlist in config.watchlists for entity in watchlist.entities]
     window_days = max((now - since) / timedelta(days=1), 1 / 24)
+    ranked = rank(tally, watched, window_days, min_count=min_count, limit=limit, taken_ids=taken)
     return NamesReport(
         start=since,
         end=now,
         baseline_start=baseline_start,
         articles=tally.articles,
         baseline_articles=tally.baseline_articles,
-        rising=rank(tally, watched, window_days, min_count=min_count, limit=limit, taken_ids=taken),
+        rising=add_samples(ranked, store.article_texts(since, now, newest_first=True)),
         aliases=alias_suggestions(tally, watched),
     )
 

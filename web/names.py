@@ -41,7 +41,7 @@ NAMES_LABELS: dict[str, Labels] = {
         "names_scanned": "{current} sur la période, {previous} sur les {baseline} jours"
         " précédents.",
         "names_none": "Aucun nom inconnu des listes de veille n’est en hausse sur la période.",
-        "names_empty": "Aucun article sur ces {days} jours : rien à compter.",
+        "names_empty": "Aucun article publié sur la période : rien à compter.",
         "names_count": "sur la période",
         "names_before": "avant",
         "names_expected": "attendu",
@@ -64,7 +64,7 @@ NAMES_LABELS: dict[str, Labels] = {
         "names_show": "Show",
         "names_scanned": "{current} in the window, {previous} in the {baseline} days before.",
         "names_none": "No name unknown to the watchlists rose in the window.",
-        "names_empty": "No article in these {days} days: nothing to count.",
+        "names_empty": "No article published in the window: nothing to count.",
         "names_count": "in the window",
         "names_before": "before",
         "names_expected": "expected",
