@@ -79,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "feed_title": "{brand} — {name}",
         "feed_mine": "mes articles",
         "read": "Lire l’article",
+        "browser": "Voir dans le navigateur",
     },
     "en": {
         "colon": ":",
@@ -115,6 +116,7 @@ LABELS: dict[str, dict[str, str]] = {
         "feed_title": "{brand} — {name}",
         "feed_mine": "my articles",
         "read": "Read the article",
+        "browser": "View in a browser",
     },
 }
 
