@@ -413,7 +413,8 @@ def _sending_line(report: StatusReport) -> str:
     if not report.workers:
         return f"{who}; no worker running"
     workers = ", ".join(f"{w.name} (sent {w.sent})" for w in report.workers)
-    return f"{who}; {len(report.workers)} worker(s) running: {workers}"
+    running = len(report.workers)
+    return f"{who}; {running} worker{'' if running == 1 else 's'} running: {workers}"
 
 
 def _config_line(status: ConfigState) -> str:
@@ -434,7 +435,8 @@ def _source_row(s: SourceStatus) -> list[str]:
     elif s.last_run_at is None:
         state = "not crawled yet"
     elif s.failures_in_row:
-        state = f"retrying after {s.failures_in_row} failure(s): {(s.last_error or '?')[:80]}"
+        failures = f"{s.failures_in_row} failure" + ("" if s.failures_in_row == 1 else "s")
+        state = f"retrying after {failures}: {(s.last_error or '?')[:80]}"
     else:
         state = "ok"
     return [

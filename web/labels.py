@@ -37,7 +37,9 @@ LABELS: dict[str, Labels] = {
         "query_hint": 'Exemples : "Tô Lâm" AND Chine · frontali* · title:ASEAN',
         "preview": "Aperçu sur les 30 derniers jours",
         "preview_none": "Aucun article ne correspond sur cette période.",
-        "preview_count": "{n} article(s) sur 30 jours",
+        "preview_count": "{n} article sur 30 jours|{n} articles sur 30 jours",
+        "preview_dispatches": " en {d} dépêche (reprises par plusieurs sources regroupées)"
+        "| en {d} dépêches (reprises par plusieurs sources regroupées)",
         "preview_axis": "Articles par jour sur les 30 derniers jours (au plus {n} par jour)",
         "submit_subscribe": "M’abonner",
         "sent_title": "Vérifiez votre boîte de réception",
@@ -207,7 +209,9 @@ LABELS: dict[str, Labels] = {
         "query_hint": 'Examples: "Tô Lâm" AND Chine · frontali* · title:ASEAN',
         "preview": "Preview over the last 30 days",
         "preview_none": "No article matches over this period.",
-        "preview_count": "{n} article(s) over 30 days",
+        "preview_count": "{n} article over 30 days|{n} articles over 30 days",
+        "preview_dispatches": " in {d} dispatch (copies by several outlets grouped)"
+        "| in {d} dispatches (copies by several outlets grouped)",
         "preview_axis": "Articles per day over the last 30 days (at most {n} a day)",
         "submit_subscribe": "Subscribe",
         "sent_title": "Check your inbox",

@@ -74,7 +74,7 @@ def test_search_why_and_subscribe_from_the_search(
         page.fill("#q", QUERY)
         page.click("button[type=submit]")
         page.wait_for_selector("ol.hits li")
-        assert page.inner_text(".summary") == "18 article(s) trouvé(s)"
+        assert page.inner_text(".summary") == "18 articles trouvés."
         assert page.locator("ol.hits li").count() == 18
         assert page.inner_text("ol.hits li >> nth=0 >> mark").startswith("Tô Lâm")
         snap(page, shots, "search-02-results")
