@@ -108,6 +108,12 @@ class SchedulerSettings(Model):
     unhealthy_failures: int = Field(default=3, ge=1, description="crawl failures in a row")
     unhealthy_silent_hours: float = Field(default=12, gt=0)
     unhealthy_empty_extractions: int = Field(default=5, ge=1)
+    unhealthy_bodiless_share: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="above this share of a crawl's pages stored without a body, operators are told",
+    )
     send: Literal["scheduler", "workers"] = Field(
         default="scheduler",
         description="who sends the outbox: this process, or `vnawatch worker` (PostgreSQL)",

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from crawler.boxes import find_boxes, is_link_line
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -39,33 +41,6 @@ BLOCK_TAGS = _words(
     "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav "
     "ol p pre section summary table tbody thead tfoot tr td th ul"
 )
-SKIP_TAGS = _words(
-    "script style noscript nav header footer aside button iframe svg select "
-    "template object embed video audio input label"
-)
-# class/id words of boxes inside an article container that are not the article
-SKIP_CLASS = re.compile(
-    r"(?:^|[\s_-])(related|relate|relation|share|sharing|social|tags?|breadcrumbs?|advert|"
-    r"ads|banner|comments?|menu|toolbar|teaser|read-?more|box-news|same-?cate|similar|"
-    r"newsletter|subscribe|signup|sidebar|widget|most-?read|popular|footer|nav|aside)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-# the heading of a box that is not the article, whatever its class names
-BOX_LABEL = re.compile(
-    r"^\s*(?:(?:à\s+)?lire aussi|articles? (?:similaires|liés|connexes)|sur le même sujet|"
-    r"dans la même rubrique|voir aussi|voir plus|autres articles|mots[- ]clés|tags?|"
-    r"partager|newsletter|lettre d['’]information|abonnez-vous|commentaires?|réagir|"
-    r"les plus lus|à la une|suivez-nous)\b",
-    re.IGNORECASE,
-)
-HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
-MAX_LABEL_CHARS = 60
-# an <article> inside the article container is a teaser when it is this short
-MAX_TEASER_CHARS = 600
-# a block whose text is mostly links (share bar, tag box, link list) is chrome
-LINK_BLOCK_TAGS = _words("div ul ol section p span")
-MAX_LINK_BLOCK_CHARS = 400
-LINK_SHARE = 0.7
 MAX_CAPTION_CHARS = 600
 MAX_BYLINE_WORDS = 5
 CAPTION_CLASS = re.compile(r"caption|legend|photo|picture|image|media", re.IGNORECASE)
@@ -113,34 +88,64 @@ def collapse(text: str) -> str:
 
 @dataclass
 class Blocks:
-    """An element rendered as text blocks, captions set apart."""
+    """An element rendered as text blocks, captions set apart.
+
+    ``holders[i]`` is the innermost element holding all of ``paragraphs[i]``
+    (a ``<p>``, or the ``<div>`` of a ``<br>``-separated run).
+    """
 
     paragraphs: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
+    holders: list[HtmlElement] = field(default_factory=list)
 
 
 @dataclass
 class _Walker:
     """Iterative (deeply nested pages must not hit the recursion limit)."""
 
+    boxes: set[HtmlElement]
+    drop_link_lines: bool = True
     blocks: Blocks = field(default_factory=Blocks)
     buffer: list[str] = field(default_factory=list)
     breaks: list[bool] = field(default_factory=list)
+    # open elements, the root first; the block's text started under stack[low - 1]
+    stack: list[HtmlElement] = field(default_factory=list)
+    low: int = 0
+    link_depth: int = 0
+    link_chars: int = 0
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        if not self.low and text.strip():
+            self.low = len(self.stack)
+        if self.link_depth:
+            self.link_chars += len(collapse(text))
+        self.buffer.append(text)
 
     def flush(self) -> None:
         text = collapse("".join(self.buffer))
+        holder = self.stack[self.low - 1] if self.low else None
+        link_chars, self.link_chars, self.low = self.link_chars, 0, 0
         self.buffer.clear()
-        if text:
-            self.blocks.paragraphs.append(text)
+        if not text or holder is None:
+            return
+        # an inline "read also" (label + link) or a linked headline among the paragraphs
+        linked = self.drop_link_lines and is_link_line(len(text), link_chars)
+        if linked and not STANDALONE_CREDIT.match(text):
+            return
+        self.blocks.paragraphs.append(text)
+        self.blocks.holders.append(holder)
 
     def render(self, root: HtmlElement) -> Blocks:
         """Walk the children of ``root`` (not its tail) and return the blocks."""
+        self.stack = [root]
         events = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
         for event, node in events:
             if node is root:
-                self.buffer.append(node.text or "" if event == "start" else "")
+                self.add(node.text if event == "start" else "")
             elif event in ("comment", "pi"):
-                self.buffer.append(node.tail or "")  # the comment is dropped, its tail is text
+                self.add(node.tail)  # the comment is dropped, its tail is text
             elif event == "start" and not self.start(node):
                 events.skip_subtree()
             elif event == "end":
@@ -151,10 +156,11 @@ class _Walker:
     def start(self, node: HtmlElement) -> bool:
         """Open ``node``; False when its subtree is not to be walked."""
         tag = node.tag.lower() if isinstance(node.tag, str) else ""
-        if not tag or is_boilerplate_box(node) or is_teaser(node, tag):
+        self.stack.append(node)
+        if not tag or node in self.boxes:
             self.breaks.append(bool(tag))
             return False
-        caption = _is_caption(node, tag)
+        caption = is_caption(node, tag)
         breaking = caption or tag in BLOCK_TAGS or tag == "br"
         self.breaks.append(breaking)
         if breaking:
@@ -162,56 +168,24 @@ class _Walker:
         if caption:
             self.blocks.captions.extend(caption_texts(node))
             return False
-        self.buffer.append(node.text or "")
+        if tag == "a":
+            self.link_depth += 1
+        self.add(node.text)
         return True
 
     def end(self, node: HtmlElement) -> None:
         if self.breaks.pop():
             self.flush()
-        self.buffer.append(node.tail or "")
+        self.stack.pop()
+        if self.low > len(self.stack):
+            self.low = len(self.stack)
+        if isinstance(node.tag, str) and node.tag.lower() == "a" and self.link_depth:
+            self.link_depth -= 1
+        self.add(node.tail)
 
 
-def is_boilerplate_box(element: HtmlElement) -> bool:
-    """Scripts, menus, share bars, related-article boxes: never article text.
-
-    Known by tag, by class or id words, or, whatever the class names, by the
-    box's own heading (``Articles similaires``, ``Lire aussi``, ``Commentaires``).
-    """
-    if not isinstance(element.tag, str) or element.tag.lower() in SKIP_TAGS:
-        return isinstance(element.tag, str)
-    names = f"{element.get('class', '')} {element.get('id', '')}"
-    return bool(SKIP_CLASS.search(names)) or has_box_heading(element)
-
-
-def has_box_heading(element: HtmlElement) -> bool:
-    """The element opens with a short label naming a box that is not the article."""
-    first = next(iter(element), None)
-    if first is None or not isinstance(first.tag, str) or (element.text or "").strip():
-        return False
-    if first.tag.lower() not in HEADING_TAGS:
-        return False
-    label = collapse(first.text_content())
-    return len(label) <= MAX_LABEL_CHARS and bool(BOX_LABEL.match(label))
-
-
-def is_teaser(element: HtmlElement, tag: str) -> bool:
-    """Inside the container: a short ``<article>`` with a link, a small form, mostly links."""
-    if tag == "form":
-        # an ASP.NET page wraps everything in one <form>; a newsletter form is small
-        return len(collapse(element.text_content())) <= MAX_LINK_BLOCK_CHARS
-    if tag == "article":
-        text = collapse(element.text_content())
-        return len(text) <= MAX_TEASER_CHARS and element.find(".//a") is not None
-    if tag not in LINK_BLOCK_TAGS or element.find(".//a") is None:
-        return False
-    text = collapse(element.text_content())
-    if not text or len(text) > MAX_LINK_BLOCK_CHARS:
-        return False
-    linked = sum(len(collapse(a.text_content())) for a in element.iter("a"))
-    return linked >= LINK_SHARE * len(text)
-
-
-def _is_caption(element: HtmlElement, tag: str) -> bool:
+def is_caption(element: HtmlElement, tag: str) -> bool:
+    """A figure, a figcaption, a photo table or a ``caption`` block: captions, not body."""
     if tag in ("figure", "figcaption"):
         return True
     if tag == "table":
@@ -237,14 +211,18 @@ def caption_texts(element: HtmlElement) -> list[str]:
 
 
 def _inner_text(element: HtmlElement) -> str:
-    blocks = _Walker().render(element)
+    blocks = _Walker(find_boxes(element), drop_link_lines=False).render(element)
     parts = blocks.paragraphs + blocks.captions
     return strip_anh_prefix(" ".join(parts))
 
 
-def html_blocks(element: HtmlElement) -> Blocks:
-    """Render ``element`` (the article container) as paragraphs and captions."""
-    return _Walker().render(element)
+def html_blocks(element: HtmlElement, boxes: set[HtmlElement] | None = None) -> Blocks:
+    """Render ``element`` (the article container) as paragraphs and captions.
+
+    ``boxes`` are the page's boxes (:func:`crawler.boxes.find_boxes`), skipped
+    with everything inside them; found under ``element`` when not given.
+    """
+    return _Walker(find_boxes(element) if boxes is None else boxes).render(element)
 
 
 def strip_anh_prefix(caption: str) -> str:
@@ -329,10 +307,12 @@ def _is_date_line(text: str) -> bool:
 
 
 def drop_repeated_lead(paragraphs: list[str], summary: str) -> list[str]:
-    """Old VietnamPlus pages print the sapo, then repeat it as the first paragraph."""
-    if paragraphs and summary and squeeze(paragraphs[0]) == squeeze(summary):
-        return paragraphs[1:]
-    return paragraphs
+    """Old VietnamPlus pages print the sapo, then repeat it as the first paragraph (or twice)."""
+    key = squeeze(summary)
+    start = 0
+    while key and start < len(paragraphs) and squeeze(paragraphs[start]) == key:
+        start += 1
+    return paragraphs[start:]
 
 
 def _dedupe_adjacent(items: list[str]) -> list[str]:

@@ -6,9 +6,9 @@ as trafilatura sees it (``crawler.generic.main_text``). :func:`judge` applies
 the decision rules of docs/crawling.md, in order; the first that applies
 rejects the selector body:
 
-1. ``inside a <label> block``: the element sits in (or is) a related /
-   similar / "lire aussi" / tags / share / newsletter / comments / aside / nav
-   / footer block;
+1. ``inside a <tag> block``: the element sits in (or is) a box that is not
+   the article (``crawler.boxes``: a teaser list, a link block, a related /
+   share / newsletter / comments / aside / nav / footer block);
 2. ``catch-all unchecked``: a catch-all selector (``article``, ``main``,
    ``div.content``) while the generic extractor found nothing to confirm it;
 3. ``too short``: the selector body has under ``MIN_LENGTH_SHARE`` of the
@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from crawler import cleanup
+from crawler.boxes import in_box
 from crawler.generic import bigrams
 
 if TYPE_CHECKING:
@@ -69,12 +69,19 @@ def is_catch_all(alternative: str) -> bool:
 
 
 def judge(
-    element: HtmlElement, alternative: str, paragraphs: list[str], generic: list[str]
+    element: HtmlElement,
+    alternative: str,
+    paragraphs: list[str],
+    generic: list[str],
+    boxes: set[HtmlElement],
 ) -> Verdict:
-    """Whether the body ``paragraphs`` found at ``element`` by ``alternative`` is the article."""
-    box = enclosing_box(element)
+    """Whether the body ``paragraphs`` found at ``element`` by ``alternative`` is the article.
+
+    ``boxes`` are the page's boxes (``crawler.boxes.find_boxes``).
+    """
+    box = in_box(element, boxes)
     if box is not None:
-        return Verdict("rejected", f"inside a {box} block")
+        return Verdict("rejected", f"inside a {str(box.tag).lower()} block")
     catch_all = is_catch_all(alternative)
     if not generic:
         return Verdict("rejected", "catch-all unchecked") if catch_all else Verdict("held")
@@ -86,14 +93,6 @@ def judge(
     if catch_all and _share(found, reference) < MIN_SHARED:
         return Verdict("rejected", "catch-all too wide")
     return Verdict("held")
-
-
-def enclosing_box(element: HtmlElement) -> str | None:
-    """The tag of the element or ancestor that is a box not the article, or None."""
-    for node in (element, *element.iterancestors()):
-        if cleanup.is_boilerplate_box(node):
-            return str(node.tag).lower()
-    return None
 
 
 def _chars(paragraphs: list[str]) -> int:

@@ -30,7 +30,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -38,36 +38,29 @@ import htmldate
 from parsel import Selector
 
 from config import article_id_from_url as article_id_from_url  # the crawler's identity
-from crawler import cleanup, crosscheck, dates, generic
+from crawler import boxes as boxes_module
+from crawler import cleanup, crosscheck, dates
+from crawler.body import (
+    Body,
+    alternatives,
+    element_text,
+    extract_body,
+    page_captions,
+    select_text,
+)
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
 
 if TYPE_CHECKING:
-    from lxml.html import HtmlElement
-
     import config
     from store.records import Extraction
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-# a selector matching many elements (``article``) is tried on the first few only
-MAX_BODY_CANDIDATES = 8
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
-
-
-@dataclass
-class Body:
-    """The article text found by the selectors or the fallback."""
-
-    paragraphs: list[str]
-    captions: list[str]
-    credit: str | None
-    from_fallback: bool = False
-    container: HtmlElement | None = None
-    verdict: crosscheck.Verdict = crosscheck.NO_SELECTOR
 
 
 # --------------------------------------------------------------------------- identity
@@ -78,178 +71,6 @@ def content_hash(fields: ArticleFields) -> str:
     parts = [fields.title, fields.summary, fields.body, *fields.captions]
     text = "\n".join(cleanup.collapse(part) for part in parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------- selectors
-
-
-def alternatives(css: str | None) -> list[str]:
-    """``"h1.a, h1"`` -> ``["h1.a", "h1"]``, commas inside () [] or quotes kept."""
-    if not css:
-        return []
-    parts, depth, quote, start = [], 0, "", 0
-    for index, char in enumerate(css):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "([":
-            depth += 1
-        elif char in ")]":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(css[start:index].strip())
-            start = index + 1
-    parts.append(css[start:].strip())
-    return [p for p in parts if p]
-
-
-def select_text(page: Selector, css: str | None) -> str:
-    """The text of the first alternative of ``css`` that finds something non-empty."""
-    for alternative in alternatives(css):
-        for found in page.css(alternative):
-            root = found.root
-            text = root if isinstance(root, str) else _element_text(root)
-            if cleanup.collapse(text):
-                return cleanup.collapse(text)
-    return ""
-
-
-def select_element(page: Selector, css: str | None) -> HtmlElement | None:
-    """The first element matched by the first alternative of ``css`` that matches one."""
-    for alternative in alternatives(css):
-        for found in page.css(alternative):
-            if not isinstance(found.root, str):
-                return found.root
-    return None
-
-
-def _element_text(element: HtmlElement) -> str:
-    blocks = cleanup.html_blocks(element)
-    return " ".join(blocks.paragraphs)
-
-
-# --------------------------------------------------------------------------- body
-
-
-def extract_body(
-    page: Selector,
-    source: config.Source,
-    summary: str,
-    title: str,
-    html: str,
-    *,
-    check_selectors: bool = True,
-) -> Body:
-    """The selector body that passes the cross-check, else the generic body; cleaned either way.
-
-    ``check_selectors=False`` is the path before the cross-check (the first
-    selector body wins unchecked), kept as bench/crawl.py's baseline.
-    """
-    if not check_selectors:
-        for _alternative, element in body_candidates(page, source.selectors.body):
-            body = _render(element, summary, title)
-            if body.paragraphs:
-                body.verdict = crosscheck.Verdict("held", "unchecked")
-                return body
-    generic_lines = generic.main_text(html)
-    reference = cleanup.clean_paragraphs(generic_lines, summary, title)
-    first_rejection: crosscheck.Verdict | None = None
-    confirmed: Body | None = None
-    for alternative, element in body_candidates(page, source.selectors.body):
-        body = _render(element, summary, title)
-        verdict = crosscheck.judge(element, alternative, body.paragraphs, reference.paragraphs)
-        if verdict.outcome != "held" or not body.paragraphs:
-            first_rejection = first_rejection or verdict
-        elif not crosscheck.is_catch_all(alternative):
-            body.verdict = verdict
-            return body
-        elif confirmed is None:
-            # a catch-all is wider than the article by nature: keep what the generic text has
-            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
-            confirmed = body
-    if confirmed is not None:
-        # a catch-all never wins on its own: the generic text confirmed it, so it is
-        # used, but the source's own selectors did not hold (counted as rejected)
-        confirmed.verdict = crosscheck.CATCH_ALL_ONLY
-        return confirmed
-    fallback = _generic_body(page, generic_lines, reference, summary, title)
-    missing = "missing" if source.selectors.body else "none"
-    fallback.verdict = first_rejection or crosscheck.Verdict(missing)
-    return fallback
-
-
-def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElement]]:
-    """(alternative, element) for every element the body selector finds, in order, capped."""
-    found = []
-    for alternative in alternatives(css):
-        found.extend(
-            (alternative, f.root) for f in page.css(alternative) if not isinstance(f.root, str)
-        )
-    return found[:MAX_BODY_CANDIDATES]
-
-
-def _render(element: HtmlElement, summary: str, title: str) -> Body:
-    """An element rendered and cleaned: the same steps whatever found it."""
-    blocks = cleanup.html_blocks(element)
-    cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
-    captions = blocks.captions + cleaned.captions
-    paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
-    return Body(paragraphs, captions, cleaned.credit, container=element)
-
-
-def _generic_body(
-    page: Selector, lines: list[str], reference: cleanup.CleanBody, summary: str, title: str
-) -> Body:
-    """The element holding trafilatura's text, rendered like a selector body; else its lines."""
-    element = generic.locate(page.root, lines)
-    if element is not None:
-        body = _render(element, summary, title)
-        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
-        verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs)
-        if verdict.outcome == "held" and body.paragraphs:
-            body.from_fallback = True
-            return body
-    paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
-    return Body(paragraphs, reference.captions, reference.credit, from_fallback=True)
-
-
-def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
-    """Drop the paragraphs before the first and after the last one the generic text has."""
-    known = {cleanup.squeeze(line) for line in reference}
-    inside = [i for i, p in enumerate(paragraphs) if cleanup.squeeze(p) in known]
-    return paragraphs[inside[0] : inside[-1] + 1] if inside else paragraphs
-
-
-def page_captions(page: Selector, source: config.Source, body: Body) -> tuple[str, ...]:
-    """Captions from the body, the source's caption selector and the article's figures."""
-    found = list(body.captions)
-    for alternative in alternatives(source.selectors.captions):
-        found.extend(cleanup.collapse(t) for t in _texts(page.css(alternative)))
-    for figure in _article_scope(page, body).iter("figure"):
-        if not _in_skipped_box(figure):
-            found.extend(cleanup.caption_texts(figure))
-    return tuple(cleanup.unique(cleanup.strip_anh_prefix(c) for c in found if c))
-
-
-def _article_scope(page: Selector, body: Body) -> HtmlElement:
-    """The smallest element holding both the headline and the body (figures sit between)."""
-    headline = select_element(page, "h1")
-    if body.container is None or headline is None:
-        return page.root
-    around_body = list(body.container.iterancestors())
-    for ancestor in headline.iterancestors():
-        if ancestor in around_body:
-            return ancestor
-    return page.root
-
-
-def _texts(found: Any) -> list[str]:
-    return [f.root if isinstance(f.root, str) else _element_text(f.root) for f in found]
-
-
-def _in_skipped_box(element: HtmlElement) -> bool:
-    return any(cleanup.is_boilerplate_box(a) for a in element.iterancestors())
 
 
 # --------------------------------------------------------------------------- dates
@@ -315,7 +136,7 @@ def _french_in_page(
     year = _year(meta, url, page)
     for place in alternatives(DATE_PLACES):
         for found in page.css(place)[:MAX_DATE_PLACES]:
-            text = _element_text(found.root)
+            text = element_text(found.root)
             published = dates.french_date(text, year, zone)
             if published:
                 return published, text
@@ -340,17 +161,20 @@ def extract_article(
     title = _title(page, source, meta)
     # the selector's sapo is the whole chapô; og:description is often cut short
     summary = select_text(page, source.selectors.summary) or meta.description
-    body = extract_body(page, source, summary, title, text, check_selectors=check_selectors)
+    boxes = boxes_module.find_boxes(page.root)
+    body = extract_body(page, source, summary, title, text, boxes, check_selectors=check_selectors)
     found = find_dates(page, source, meta, url, ZoneInfo(timezone))
     published, updated = found.published, found.updated
     body_text = "\n\n".join(body.paragraphs)
-    status, note = _status(title, summary, body_text, body, published)
+    captions = page_captions(page, source, body, boxes)
+    stand_in, missing = ("", "") if body_text else _stand_in_body(summary, captions)
+    status, note = _status(title, summary, body_text, body, published, missing)
     return ArticleFields(
         title=title,
         summary=summary,
-        body=body_text,
+        body=body_text or stand_in,
         published_at=published,
-        captions=page_captions(page, source, body),
+        captions=captions,
         updated_at=updated,
         canonical_url=urljoin(url, meta.canonical) if meta.canonical else None,
         section=meta.section or select_text(page, source.selectors.section) or None,
@@ -361,7 +185,21 @@ def extract_article(
         extraction_note=note,
         selectors=body.verdict.outcome,
         published_time_known=found.time_known,
+        body_found=bool(body_text),
     )
+
+
+def _stand_in_body(summary: str, captions: tuple[str, ...]) -> tuple[str, str]:
+    """What stands for a body none was found for, and the note saying so.
+
+    The article is still stored and matched: on its lead, else its captions
+    (a photo article), else its title alone.
+    """
+    if summary:
+        return summary, "no body found: stored with the lead"
+    if captions:
+        return "\n\n".join(captions), "no body found: stored with the captions"
+    return "", "no body found: stored with the title only"
 
 
 def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
@@ -375,17 +213,21 @@ def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
 
 
 def _status(
-    title: str, summary: str, body_text: str, body: Body, published: datetime | None
+    title: str,
+    summary: str,
+    body_text: str,
+    body: Body,
+    published: datetime | None,
+    missing_body: str,
 ) -> tuple[Extraction, str]:
-    failures = [
-        n for n, missing in (("no title", not title), ("no body", not body_text)) if missing
-    ]
-    if failures:
-        return "failed", "; ".join(failures)
+    """``failed`` without a title (nothing to store it under), else ``partial`` with notes."""
+    if not title:
+        return "failed", "no title" if body_text or summary else "no title; no body"
     notes = [
         note
         for note, applies in (
-            (_fallback_note(body.verdict), body.verdict.outcome in ("rejected", "missing")),
+            (missing_body, bool(missing_body)),
+            (_fallback_note(body.verdict), bool(body_text) and _overruled(body.verdict)),
             ("no summary", not summary),
             ("no publication date", published is None),
             ("glued words in the source text", cleanup.has_glued_words(body_text)),
@@ -393,6 +235,10 @@ def _status(
         if applies
     ]
     return ("partial" if notes else "ok"), "; ".join(notes)
+
+
+def _overruled(verdict: crosscheck.Verdict) -> bool:
+    return verdict.outcome in ("rejected", "missing")
 
 
 def _fallback_note(verdict: crosscheck.Verdict) -> str:

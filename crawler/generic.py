@@ -1,15 +1,19 @@
 """Extraction helper: the page's main text as a generic extractor sees it.
 
 Part of the EXTRACT stage (``crawler.extract``). :func:`main_text` runs
-trafilatura (fast mode, source line breaks made spaces) and returns its
-paragraphs; this is the reference every selector body is checked against.
-:func:`locate` finds the element of the page that holds those paragraphs and
-little else, so that the generic body goes through the same rendering and
-site cleanup (``crawler.cleanup``) as a selector body.
+trafilatura on a copy of the page without its boxes (``crawler.boxes``):
+precise and fast first, then, when that finds too little, again favouring
+recall (text in ``<br>`` runs, bare ``<div>``s); its paragraphs are the
+reference every selector body is checked against, the article's own text
+rather than a teaser box bigger than a short brief. :func:`locate` finds the
+element of the page that holds those paragraphs and little else, so that the
+generic body goes through the same rendering and site cleanup
+(``crawler.cleanup``) as a selector body.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import re
@@ -24,24 +28,74 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# the precise pass, and the recall pass when the precise one finds less than this
+PRECISE = {"fast": True, "favor_precision": True}
+RECALL = {"fast": False, "favor_recall": True}
+MIN_PRECISE_CHARS = 400
 # trafilatura is the slow part; a news page is far below this, a runaway page is cut
 MAX_PAGE_CHARS = 400_000
+BOX_MARK = "data-vnawatch-box"
 # a line this short ("Photo : VNA") says nothing about where the article is
 MIN_LOCATING_CHARS = 40
-TEXT_TAGS = frozenset(
-    ["p", "div", "li", "blockquote", "td", "section", "article", "span", "pre", "h2", "h3", "h4"]
-)
 WORD = re.compile(r"\w+")
 LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
-def main_text(html: str) -> list[str]:
-    """trafilatura's paragraphs for the page, whitespace collapsed; [] when it finds none."""
-    # a source line break is a space: trafilatura would keep a hard wrap at 72
-    # columns as a paragraph break (cheaper on the text than on a copied tree)
-    unwrapped = LINE_BREAKS.sub(" ", html[:MAX_PAGE_CHARS])
+def main_text(root: HtmlElement, boxes: set[HtmlElement], html: str) -> list[str]:
+    """trafilatura's paragraphs for the page without its boxes, whitespace collapsed.
+
+    The precise pass first; when it finds nothing or too little (text in
+    ``<br>`` runs, a one-paragraph brief), the recall pass, and the longer of
+    the two. [] when neither finds anything. A runaway page (``html`` longer
+    than any news page) is read from its start only, boxes and all.
+    """
+    if len(html) > MAX_PAGE_CHARS:
+        logger.debug("page of %d characters: the generic text is read from its start", len(html))
+        return _lines(LINE_BREAKS.sub(" ", html[:MAX_PAGE_CHARS]), PRECISE)
+    tree = box_free_copy(root, boxes)
+    lines = _lines(tree, PRECISE)
+    if _chars(lines) < MIN_PRECISE_CHARS:
+        recalled = _lines(tree, RECALL)
+        if _chars(recalled) > _chars(lines):
+            return recalled
+    return lines
+
+
+def box_free_copy(root: HtmlElement, boxes: set[HtmlElement]) -> HtmlElement:
+    """A copy of the page without its boxes, a source line break made a space.
+
+    Without the boxes a short article beside a long teaser list is the main
+    text; a hard wrap at 72 columns would otherwise become a paragraph break.
+    """
+    for box in boxes:
+        box.set(BOX_MARK, "")
     try:
-        text = _trafilatura(unwrapped)
+        tree = copy.deepcopy(root)
+    finally:
+        for box in boxes:
+            box.attrib.pop(BOX_MARK, None)
+    # captions are not body text either (the walker sets them apart the same way)
+    for element in [e for e in tree.iter() if _is_dropped(e)]:
+        element.drop_tree()  # keeps its tail: text after an inline box is article text
+    for element in tree.iter():
+        if element.text and "\n" in element.text:
+            element.text = LINE_BREAKS.sub(" ", element.text)
+        if element.tail and "\n" in element.tail:
+            element.tail = LINE_BREAKS.sub(" ", element.tail)
+    return tree
+
+
+def _is_dropped(element: HtmlElement) -> bool:
+    if not isinstance(element.tag, str) or element.getparent() is None:
+        return False
+    return BOX_MARK in element.attrib or cleanup.is_caption(element, element.tag.lower())
+
+
+def _lines(tree: HtmlElement | str, options: dict[str, bool]) -> list[str]:
+    try:
+        text = trafilatura.extract(
+            tree, include_comments=False, include_tables=False, deduplicate=False, **options
+        )
     except Exception:  # trafilatura on a hostile page: report, do not crash the crawl
         logger.warning("trafilatura failed on a page", exc_info=True)
         text = None
@@ -49,44 +103,33 @@ def main_text(html: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _trafilatura(document: str) -> str | None:
-    return trafilatura.extract(
-        document,
-        fast=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+def _chars(lines: list[str]) -> int:
+    return sum(len(line) for line in lines)
 
 
-def locate(root: HtmlElement, lines: list[str]) -> HtmlElement | None:
+def locate(root: HtmlElement, lines: list[str], boxes: set[HtmlElement]) -> HtmlElement | None:
     """The element holding most of ``lines`` and the least other text, or None.
 
-    Each element whose whole text is one of the lines counts for all its
-    ancestors; an ancestor scores the line text it holds minus the text it
-    holds that is not among the lines (menus, sidebars, teaser boxes).
+    The page is rendered once, boxes skipped; each block (a ``<p>``, a run
+    between ``<br>``s, a bare ``<div>``) that is one of the lines counts for
+    its holder and the holder's ancestors; an ancestor scores the line text it
+    holds minus the other text it holds (menus, stray chrome). Ties go to the
+    innermost.
     """
-    wanted = {
-        key: len(key) for line in lines if len(key := cleanup.squeeze(line)) >= MIN_LOCATING_CHARS
-    }
+    wanted = {key for line in lines if len(key := cleanup.squeeze(line)) >= MIN_LOCATING_CHARS}
     if not wanted:
         return None
-    held: dict[HtmlElement, set[str]] = {}
-    for element in root.iter(*TEXT_TAGS):
-        key = cleanup.squeeze(element.text_content())
-        if key in wanted:
-            for holder in (element, *element.iterancestors()):
-                held.setdefault(holder, set()).add(key)
-    if not held:
+    blocks = cleanup.html_blocks(root, boxes)
+    inside: dict[HtmlElement, int] = {}
+    other: dict[HtmlElement, int] = {}
+    for text, holder in zip(blocks.paragraphs, blocks.holders, strict=True):
+        key = cleanup.squeeze(text)
+        tally = inside if key in wanted else other
+        for element in (holder, *holder.iterancestors()):
+            tally[element] = tally.get(element, 0) + len(key)
+    if not inside:
         return None
-    return max(held, key=lambda holder: _score(holder, held[holder], wanted))
-
-
-def _score(holder: HtmlElement, keys: set[str], wanted: dict[str, int]) -> int:
-    inside = sum(wanted[key] for key in keys)
-    other = len(cleanup.squeeze(holder.text_content())) - inside
-    return inside - max(other, 0)
+    return max(inside, key=lambda element: inside[element] - other.get(element, 0))
 
 
 def bigrams(paragraphs: list[str]) -> set[tuple[str, str]]:

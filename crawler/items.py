@@ -32,6 +32,8 @@ class ArticleFields:
     selectors: SelectorOutcome = "none"
     # False when the page gave a day without a time: published_at is 00:00 that day
     published_time_known: bool = True
+    # False when no body was found: ``body`` holds the lead or the captions (or nothing)
+    body_found: bool = True
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """Item pipelines: validate -> normalise -> store, one stats key per outcome.
 
-- :class:`ValidatePipeline` drops what cannot be an article (no title, no body,
-  no publication date) with ``DropItem(reason)`` and counts it in
-  ``vnawatch/dropped/<reason>``; an extraction that failed outright is also
-  counted in ``vnawatch/extraction_failed`` (the source's health uses it).
+- :class:`ValidatePipeline` drops only what cannot be stored (no title) with
+  ``DropItem(reason)``, counted in ``vnawatch/dropped/<reason>``; a page
+  without a body is stored with its lead (``vnawatch/extraction/bodiless``),
+  one without a date is dated when found (``vnawatch/extraction/undated``); an
+  extraction that failed outright is also counted in
+  ``vnawatch/extraction_failed`` (the source's health uses it).
 - :class:`NormalisePipeline` sets the stored URL (the source's canonical form)
   and the content hash.
 - :class:`StorePipeline` saves through ``Store.save_article`` and counts
@@ -19,6 +21,7 @@ A dropped item is one log line (:class:`DropLogFormatter`), not the item's dump.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +29,7 @@ from scrapy.exceptions import DropItem
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 from crawler.extract import content_hash
-from crawler.items import ArticleItem, record_from_item
+from crawler.items import ArticleFields, ArticleItem, record_from_item
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -42,11 +45,23 @@ logger = logging.getLogger(__name__)
 # the URL of the first page of a run whose body selectors did not hold
 SELECTOR_EXAMPLE = "vnawatch/selectors/example_url"
 
-DROP_REASONS = {
-    "no_title": "no title",
-    "no_body": "no body text",
-    "no_date": "no publication date",
-}
+# the URL of the first page of a run stored without a body
+BODILESS_EXAMPLE = "vnawatch/extraction/bodiless_example_url"
+UNDATED_NOTE = "no publication date: dated when found"
+
+DROP_REASONS = {"no_title": "no title"}
+
+
+def dated_when_found(fields: ArticleFields, found_at: datetime) -> ArticleFields:
+    """An undated page's fields, dated by when the crawl found it (said in the note)."""
+    notes = [n for n in fields.extraction_note.split("; ") if n and n != "no publication date"]
+    return replace(
+        fields,
+        published_at=found_at,
+        published_time_known=True,
+        extraction="partial",
+        extraction_note="; ".join([*notes, UNDATED_NOTE]),
+    )
 
 
 class DropLogFormatter(LogFormatter):
@@ -108,28 +123,44 @@ class _Pipeline:
 
 
 class ValidatePipeline(_Pipeline):
-    """Drop items that are not usable articles, with the reason counted."""
+    """Drop only what cannot be stored (no title); count and keep the partial ones.
+
+    A page with a title and no body is stored with its lead (``body_found``
+    False: ``vnawatch/extraction/bodiless``); one with no date is dated when
+    it was found (``vnawatch/extraction/undated``). Both are ``partial``.
+    """
 
     def handle(self, item: ArticleItem) -> ArticleItem:
         fields = item.fields
         if fields.extraction == "failed":
             self.stats.inc_value("vnawatch/extraction_failed")
         self.count_selectors(item)
-        reason = None
         if not fields.title:
-            reason = "no_title"
-        elif not fields.body:
-            reason = "no_body"
-        elif fields.published_at is None:
-            reason = "no_date"
-        if reason is not None:
-            self.stats.inc_value(f"vnawatch/dropped/{reason}")
+            self.stats.inc_value("vnawatch/dropped/no_title")
             self.stats.inc_value("vnawatch/dropped")
             raise DropItem(
-                f"{DROP_REASONS[reason]} source={item.source} "
+                f"{DROP_REASONS['no_title']} source={item.source} "
                 f"article_id={item.article_id} url={item.url}"
             )
+        if not fields.body_found:
+            self.count_bodiless(item)
+        if fields.published_at is None:
+            item.fields = dated_when_found(fields, datetime.now(UTC))
+            self.stats.inc_value("vnawatch/extraction/undated")
         return item
+
+    def count_bodiless(self, item: ArticleItem) -> None:
+        """One stat, the first URL of the run, one WARNING line: stored, but on its lead."""
+        self.stats.inc_value("vnawatch/extraction/bodiless")
+        if not self.stats.get_value(BODILESS_EXAMPLE):
+            self.stats.set_value(BODILESS_EXAMPLE, item.url)
+        logger.warning(
+            "article stored without a body (%s) source=%s article_id=%s url=%s",
+            item.fields.extraction_note,
+            item.source,
+            item.article_id,
+            item.url,
+        )
 
     def count_selectors(self, item: ArticleItem) -> None:
         """``vnawatch/selectors/<outcome>``, and the first page whose selectors did not hold."""
@@ -176,7 +207,9 @@ class StorePipeline(_Pipeline):
     def handle(self, item: ArticleItem) -> ArticleItem:
         published = item.fields.published_at
         assert published is not None  # ValidatePipeline ran first
-        item.backfill = self.first_crawl and published < self.cutoff
+        # an undated page on a first crawl may be years old: kept, but not mailed
+        undated = UNDATED_NOTE in item.fields.extraction_note
+        item.backfill = self.first_crawl and (published < self.cutoff or undated)
         outcome = self.spider.store.save_article(
             record_from_item(item), datetime.now(UTC), backfill=item.backfill
         )

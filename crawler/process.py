@@ -21,7 +21,8 @@ from twisted.internet.task import LoopingCall
 
 import config as config_module
 from crawler import logsetup
-from crawler.pipelines import SELECTOR_EXAMPLE
+from crawler.crosscheck import OUTCOMES
+from crawler.pipelines import BODILESS_EXAMPLE, SELECTOR_EXAMPLE
 from crawler.run import run_to_json
 from crawler.settings import settings_for
 from crawler.spiders.base import SourceSpider
@@ -161,11 +162,14 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
         selectors_rejected=int(stats.get("vnawatch/selectors/rejected", 0)),
         selectors_missing=int(stats.get("vnawatch/selectors/missing", 0)),
         selector_example_url=stats.get(SELECTOR_EXAMPLE),
+        extracted_pages=sum(int(stats.get(f"vnawatch/selectors/{o}", 0)) for o in OUTCOMES),
+        bodiless_pages=int(stats.get("vnawatch/extraction/bodiless", 0)),
+        bodiless_example_url=stats.get(BODILESS_EXAMPLE),
     )
     logger.info(
         "crawl finished source=%s new=%d updated=%d skipped=%d not_modified=%d dropped=%d "
         "extraction_failures=%d errors=%d selectors_held=%d selectors_rejected=%d "
-        "selectors_missing=%d",
+        "selectors_missing=%d bodiless=%d",
         run.source,
         run.new_articles,
         run.updated_articles,
@@ -177,6 +181,7 @@ def crawl_run(source_id: str, crawler: Crawler, started: datetime) -> CrawlRun:
         run.selectors_held,
         run.selectors_rejected,
         run.selectors_missing,
+        run.bodiless_pages,
     )
     return run
 

@@ -82,6 +82,11 @@ def _run_summary(run: CrawlRun) -> str:
         f"extraction_failures={run.extraction_failures} errors={len(run.errors)}"
     )
     text += " first_crawl=true" if run.backfill else ""
+    if run.bodiless_pages:
+        text += (
+            f" bodiless={run.bodiless_pages}/{run.extracted_pages}"
+            f" bodiless_example={run.bodiless_example_url}"
+        )
     return text + selector_summary(run)
 
 

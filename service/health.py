@@ -63,6 +63,10 @@ class SourceStatus:
     selectors_rejected: int = 0
     selectors_missing: int = 0
     selector_example_url: str | None = None
+    # pages of that crawl, and those stored without a body (on their lead)
+    extracted_pages: int = 0
+    bodiless_pages: int = 0
+    bodiless_example_url: str | None = None
     problems: dict[str, str] = field(default_factory=dict)  # kind → reason
 
     @property
@@ -235,6 +239,9 @@ def source_status(
         selectors_rejected=state.selectors_rejected,
         selectors_missing=state.selectors_missing,
         selector_example_url=state.selector_example_url,
+        extracted_pages=state.extracted_pages,
+        bodiless_pages=state.bodiless_pages,
+        bodiless_example_url=state.bodiless_example_url,
     )
     if spec.enabled:
         status.problems.update(_source_problems(status, config, now))
@@ -256,6 +263,9 @@ def _source_problems(status: SourceStatus, config: Config, now: datetime) -> dic
     selectors = _selector_problem(status)
     if selectors:
         problems["selectors"] = selectors
+    bodiless = _bodiless_problem(status, limits.unhealthy_bodiless_share)
+    if bodiless:
+        problems["bodies"] = bodiless
     if status.usual_per_day >= 1 and status.last_article_at is not None:
         allowed = timedelta(hours=max(limits.unhealthy_silent_hours, 72 / status.usual_per_day))
         silent = now - status.last_article_at
@@ -278,6 +288,19 @@ def _selector_problem(status: SourceStatus) -> str | None:
         f"({status.selectors_rejected} rejected, {status.selectors_missing} found nothing), "
         f"e.g. {status.selector_example_url or '?'}: has the site changed its markup? "
         "Articles are taken from the generic extraction meanwhile"
+    )
+
+
+def _bodiless_problem(status: SourceStatus, share: float) -> str | None:
+    """More than ``share`` of the last crawl's pages were stored without a body."""
+    pages = status.extracted_pages
+    if not pages or status.bodiless_pages <= share * pages:
+        return None
+    return (
+        f"no body found on {status.bodiless_pages} of the last {pages} pages "
+        f"({100 * status.bodiless_pages / pages:.0f} %), e.g. "
+        f"{status.bodiless_example_url or '?'}: they were stored and matched on their title "
+        "and lead only; has the site changed its markup?"
     )
 
 

@@ -78,13 +78,16 @@ class CrawlStateQueries(StoreBase):
 
 
 def _record_selectors(row: SourceStateRow, run: CrawlRun) -> None:
-    """The selector outcomes of the last crawl that fetched article pages."""
-    if run.selectors_held + run.selectors_rejected + run.selectors_missing == 0:
+    """The selector outcomes of the last crawl that fetched article pages, and its bodiless ones."""
+    if run.extracted_pages == 0:
         return
     row.selectors_held = run.selectors_held
     row.selectors_rejected = run.selectors_rejected
     row.selectors_missing = run.selectors_missing
     row.selector_example_url = run.selector_example_url
+    row.extracted_pages = run.extracted_pages
+    row.bodiless_pages = run.bodiless_pages
+    row.bodiless_example_url = run.bodiless_example_url
 
 
 def _record(row: SourceStateRow) -> SourceState:

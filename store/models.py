@@ -255,6 +255,10 @@ class SourceStateRow(Base):
     selectors_rejected: Mapped[int] = mapped_column(Integer, default=0)
     selectors_missing: Mapped[int] = mapped_column(Integer, default=0)
     selector_example_url: Mapped[str | None] = mapped_column(Text)
+    # the pages extracted in that crawl, and how many were stored without a body (on their lead)
+    extracted_pages: Mapped[int] = mapped_column(Integer, default=0)
+    bodiless_pages: Mapped[int] = mapped_column(Integer, default=0)
+    bodiless_example_url: Mapped[str | None] = mapped_column(Text)
 
 
 class HttpValidatorRow(Base):

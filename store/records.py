@@ -132,6 +132,9 @@ class SourceState:
     selectors_rejected: int = 0
     selectors_missing: int = 0
     selector_example_url: str | None = None
+    extracted_pages: int = 0
+    bodiless_pages: int = 0
+    bodiless_example_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,9 @@ class CrawlRun:
     selectors_rejected: int = 0
     selectors_missing: int = 0
     selector_example_url: str | None = None
+    extracted_pages: int = 0
+    bodiless_pages: int = 0
+    bodiless_example_url: str | None = None
 
     @property
     def succeeded(self) -> bool:

@@ -51,7 +51,8 @@ KINDS: dict[str, tuple[int, str]] = {
     "utf16_bom_declared_utf8": (4, "vnawatch/encoding_mismatch"),
     "utf16_no_bom_declared_utf8": (4, "vnawatch/encoding_mismatch"),
     "binary": (8, "vnawatch/malformed/article/binary"),
-    "nested_tags": (3, "vnawatch/dropped/no_body"),
+    # the text is past libxml2's depth limit: stored with its title and lead, never lost
+    "nested_tags": (3, "vnawatch/extraction/bodiless"),
     "empty_200": (8, "vnawatch/malformed/article/empty"),
     "article_redirect_loop": (2, "vnawatch/articles/ignored"),
     "feed_bad_dates": (7, "vnawatch/malformed/feed"),
@@ -64,8 +65,9 @@ KINDS: dict[str, tuple[int, str]] = {
     "gzip_not_gzip": (6, "vnawatch/malformed/sitemap"),
     "gzip_header_lie": (3, "vnawatch/errors/sitemap"),
 }
-# decoded right in spite of the bytes: stored, with a warning
+# decoded right in spite of the bytes, or read as far as the parser goes: stored, with a warning
 STORED_KINDS = {
+    "nested_tags",
     "cp1252_declared_utf8",
     "latin1_undeclared",
     "utf16_bom_declared_utf8",

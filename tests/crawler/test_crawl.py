@@ -336,16 +336,53 @@ def test_slugs_with_percent_encoding_entities_or_nbsp_do_not_make_new_articles(
     assert stored is not None and stored.url == site.url + fetched[0]
 
 
-def _redesigned_page(title: str, published: datetime) -> str:
-    """An article page after a markup change: metadata kept, the text rendered by a script."""
+def _redesigned_page(title: str, published: datetime, *, titled: bool = True) -> str:
+    """An article page after a markup change: the text rendered by a script; the title
+    kept in the metadata (``titled``) or rendered by the script too."""
+    head = f'<title>{title}</title><meta property="og:title" content="{title}">' if titled else ""
     return f"""<!DOCTYPE html>
-<html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
-<meta property="og:title" content="{title}">
+<html lang="fr"><head><meta charset="utf-8">{head}
 <meta property="article:published_time" content="{published.isoformat()}">
 </head><body><div id="app"></div>
 <script>window.__ARTICLE__ = {{"id": 1, "blocks": []}};</script>
 </body></html>
 """
+
+
+def _add_redesigned_pages(site: FixtureSite, first_id: int, *, titled: bool) -> None:
+    published = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
+    for n in range(5):
+        path = f"/lecourrier/nouvelle-maquette-{n}/{first_id + n}.html"
+        page = site.path(path)
+        page.parent.mkdir(parents=True)
+        page.write_text(
+            _redesigned_page(f"Nouvelle maquette {n}", published, titled=titled), "utf-8"
+        )
+        add_listing_link(site.path("lecourrier/index.html"), path, f"Nouvelle maquette {n}")
+
+
+def test_pages_without_a_body_are_stored_on_their_title_and_the_source_is_unhealthy(
+    site: FixtureSite, sqlite_store: Store, tmp_path: Path
+) -> None:
+    cfg = site_config(site.url, sqlite_store.url)
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
+    assert crawl(cfg, "lecourrier").ok
+    _add_redesigned_pages(site, 1399150, titled=True)
+    report = crawl(cfg, "lecourrier")
+    run = report.run("lecourrier")
+    assert (run.new_articles, run.dropped, run.bodiless_pages) == (5, 0, 5), report.summary()
+    assert report.stat("lecourrier", "vnawatch/extraction/bodiless") == 5
+    stored = sqlite_store.article_by_identity("lecourrier", "1399152")
+    assert stored is not None and stored.title == "Nouvelle maquette 2"
+    assert stored.extraction == "partial" and "no body found" in stored.extraction_note
+
+    status = _vnawatch(config_file, "status")
+    assert status.returncode == 1, status.stdout + status.stderr
+    assert "source lecourrier: no body found on 5 of the last 5 pages (100 %)" in status.stdout
+    unhealthy = json.loads(_vnawatch(config_file, "status", "--json").stdout)
+    assert "bodies" in _source(unhealthy, "lecourrier")["problems"]
+    assert not _source(unhealthy, "vietnamillustre")["problems"]
 
 
 def test_a_source_whose_extraction_comes_out_empty_is_unhealthy_in_status(
@@ -359,13 +396,7 @@ def test_a_source_whose_extraction_comes_out_empty_is_unhealthy_in_status(
     assert not _source(healthy, "lecourrier")["problems"]
 
     assert cfg.scheduler.unhealthy_empty_extractions == 5
-    published = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
-    for n in range(5):
-        path = f"/lecourrier/nouvelle-maquette-{n}/{1399100 + n}.html"
-        page = site.path(path)
-        page.parent.mkdir(parents=True)
-        page.write_text(_redesigned_page(f"Nouvelle maquette {n}", published), "utf-8")
-        add_listing_link(site.path("lecourrier/index.html"), path, f"Nouvelle maquette {n}")
+    _add_redesigned_pages(site, 1399100, titled=False)  # no title, no text: nothing to store
     report = crawl(cfg, "lecourrier")
     run = report.run("lecourrier")
     assert (run.new_articles, run.extraction_failures, run.dropped) == (0, 5, 5), report.summary()

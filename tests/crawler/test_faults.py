@@ -238,11 +238,17 @@ def test_a_correctly_declared_latin1_page_is_stored_without_a_warning(faulty: Fa
     assert faulty.report.stat("vietnamillustre", "vnawatch/encoding_mismatch") == 0
 
 
-def test_a_page_without_a_date_is_dropped_with_a_stat(faulty: Faulty) -> None:
-    assert not faulty.stored("lecourrier", NO_DATE_PATH)
-    assert faulty.report.stat("lecourrier", "vnawatch/dropped/no_date") == 1
-    assert faulty.report.run("lecourrier").dropped == 1
-    assert "no publication date" in faulty.log or "no date" in faulty.log
+def test_a_page_without_a_date_is_stored_dated_when_found_with_a_stat(faulty: Faulty) -> None:
+    pattern = faulty.config.sources["lecourrier"].article_url_pattern
+    article_id = str(article_id_from_url(NO_DATE_PATH, pattern))
+    article = faulty.store.article_by_identity("lecourrier", article_id)
+    assert article is not None, "an undated page is an article all the same: never lost"
+    assert article.extraction == "partial"
+    assert "no publication date: dated when found" in article.extraction_note
+    assert article.published_at is not None
+    assert abs(article.published_at - article.first_seen_at) < timedelta(minutes=5)
+    assert faulty.report.stat("lecourrier", "vnawatch/extraction/undated") == 1
+    assert faulty.report.run("lecourrier").dropped == 0
 
 
 def test_robots_txt_is_obeyed(faulty: Faulty) -> None:
