@@ -505,7 +505,8 @@ def names(
     since_at = parse_since(since)
     if since_at >= now:
         fail(f"--since {since} is not in the past", 2)
-    from alerts.rising import report_json, report_lines, rising_names
+    from alerts.rising import rising_names
+    from alerts.rising_text import report_json, report_lines
 
     with opened_store(cfg) as store:
         report = rising_names(store, cfg, since_at, now, min_count=min_count, limit=limit)
