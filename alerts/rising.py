@@ -2,7 +2,8 @@
 
 Contract: :func:`rising_names` reads the articles published in the window
 ``[since, now)`` and in the :data:`BASELINE_DAYS` before it (through
-:meth:`store.Store.article_texts`), counts for each name (:mod:`alerts.names`)
+:meth:`store.Store.name_texts`; the samples' titles through
+:meth:`store.Store.article_texts`, newest first), counts for each name (:mod:`alerts.names`)
 the articles that hold it in each period, and returns a :class:`NamesReport`:
 
 - ``rising``: names no watchlist entity covers, ranked by how far the
@@ -62,8 +63,8 @@ class Sample:
 @dataclass(frozen=True)
 class RisingName:
     key: str  # the folded name
-    name: str  # the spelling shown (the commonest, diacritics preferred)
-    spellings: tuple[str, ...]  # every spelling found, commonest first
+    name: str  # the spelling shown: the one richest in diacritics
+    spellings: tuple[str, ...]  # every spelling found, that one first
     count: int  # articles in the window
     previous: int  # articles in the baseline
     expected: float  # what the baseline predicts for the window
@@ -99,7 +100,7 @@ class NamesReport:
 
 
 class NameTally:
-    """Articles per name key in the window and the baseline, spellings, samples."""
+    """Articles per name key in the window and in the baseline, and the spellings seen."""
 
     def __init__(self) -> None:
         self.current: Counter[str] = Counter()
@@ -126,7 +127,7 @@ class NameTally:
     def settle(self) -> None:
         """Compute what ranking needs from the counts (once, after the last article)."""
         self.total = self.current + self.previous
-        self.dropped = defects(self.total, self.total)
+        self.dropped = defects(self.total)
         self.written = self.spellings()
 
     def spellings(self) -> dict[str, set[str]]:
@@ -161,11 +162,11 @@ def add_samples(
     return [replace(name, samples=tuple(wanted[name.key])) for name in ranked]
 
 
-def defects(keys: Iterable[str], total: Counter[str]) -> set[str]:
+def defects(total: Counter[str]) -> set[str]:
     """Keys that are another key plus the outlets' glue: a French word stuck to the last
     word ("nguyen phu tronga"), or a capitalised word before the name ("pekin wang yi",
     "vietnam nguyen phu trong"), when that other key is seen at least as often."""
-    known = set(keys)
+    known = set(total)
     found: set[str] = set()
     for key in known:
         head, _, last = key.rpartition(" ")
