@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MAX_BODY_CANDIDATES = 8
 # where captions stand: figures, photo tables, blocks classed as captions
 CAPTION_TAGS = ("figure", "table", "div", "p", "span")
+# a body found without the selectors has one paragraph this long at least
+MIN_FALLBACK_PARAGRAPH = 80
 # how far above the headline the last resort looks for the article's text
 MAX_HEADLINE_LEVELS = 3
 # a paragraph this long at an end of the body is text the generic extractor missed, not chrome
@@ -92,7 +94,9 @@ def select_element(page: Selector, css: str | None) -> HtmlElement | None:
 
 
 def element_text(element: HtmlElement) -> str:
-    blocks = cleanup.html_blocks(element, NO_BOXES)
+    """The element's whole text, boxes or not, but never a script's or a style's."""
+    hidden = {e for e in element.iter(*boxes_module.NON_CONTENT) if e is not element}
+    blocks = cleanup.html_blocks(element, hidden or NO_BOXES)
     return " ".join(blocks.paragraphs)
 
 
@@ -136,7 +140,9 @@ def extract_body(
             return body
         elif confirmed is None:
             # a catch-all is wider than the article by nature: keep what the generic text has
-            body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+            body.paragraphs = _trim_to(
+                body.paragraphs, reference.paragraphs, ended=bool(body.credit)
+            )
             confirmed = body
     if confirmed is not None:
         # a catch-all never wins on its own: the generic text confirmed it, so it is
@@ -146,6 +152,10 @@ def extract_body(
     fallback = _generic_body(page, generic_lines, reference, summary, title, boxes)
     if not fallback.paragraphs and not fallback.captions:
         fallback = _after_headline(page, summary, title, boxes) or fallback
+    if not any(len(paragraph) >= MIN_FALLBACK_PARAGRAPH for paragraph in fallback.paragraphs):
+        # a few short lines (a colophon, a kicker, an author's line) are no article's text:
+        # a photo article's text is its caption
+        fallback.paragraphs = []
     missing = "missing" if source.selectors.body else "none"
     fallback.verdict = first_rejection or crosscheck.Verdict(missing)
     return fallback
@@ -182,7 +192,7 @@ def _generic_body(
     element = generic.locate(page.root, lines, boxes)
     if element is not None:
         body = _render(element, summary, title, boxes)
-        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs)
+        body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs, ended=bool(body.credit))
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
         # the page's closing credit ends the article; trafilatura, blind to a linked or
         # standalone credit, may read on into what follows it
@@ -200,10 +210,13 @@ def _after_headline(
     """What follows the headline, boxes left out, when trafilatura found nothing at all.
 
     A photo article's one caption, a brief too short for any extractor: the
-    nearest ancestor of the ``<h1>`` (up to a few levels) that holds text
-    besides it, rendered and cleaned like any body.
+    nearest ancestor of the headline (the ``<h1>``, else the element holding
+    the title; up to a few levels up) that holds text besides it, rendered and
+    cleaned like any body.
     """
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
+    if headline is None:
+        headline = _holding(page, title)
     if headline is None:
         return None
     for level, scope in enumerate(headline.iterancestors()):
@@ -217,17 +230,31 @@ def _after_headline(
     return None
 
 
-def _trim_to(paragraphs: list[str], reference: list[str]) -> list[str]:
+def _holding(page: Selector, text: str) -> HtmlElement | None:
+    """The first element of the page's body whose whole text is ``text``."""
+    key = cleanup.squeeze(text)
+    if not key:
+        return None
+    for element in page.root.iter("div", "p", "span", "strong", "h2", "h3", "header"):
+        if key in cleanup.squeeze(element.text or "") or (
+            len(element) and cleanup.squeeze(element.text_content()) == key
+        ):
+            return element
+    return None
+
+
+def _trim_to(paragraphs: list[str], reference: list[str], *, ended: bool = False) -> list[str]:
     """Drop the short lines (kicker, byline, tags) before the first and after the last
-    paragraph the generic text has; a whole paragraph it missed stays."""
-    known = {cleanup.squeeze(line) for line in reference}
-    inside = [i for i, p in enumerate(paragraphs) if cleanup.squeeze(p) in known]
+    paragraph the generic text has; a whole paragraph it missed stays, and so does all
+    before the closing credit (``ended``: the cleanup stopped there)."""
+    known = generic.in_lines(reference)
+    inside = [i for i, p in enumerate(paragraphs) if known(cleanup.squeeze(p))]
     if not inside:
         return paragraphs
     start, end = inside[0], inside[-1] + 1
     while start > 0 and len(paragraphs[start - 1]) >= MIN_UNTRIMMED_CHARS:
         start -= 1
-    while end < len(paragraphs) and len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS:
+    while end < len(paragraphs) and (ended or len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS):
         end += 1
     return paragraphs[start:end]
 
@@ -247,7 +274,7 @@ def page_captions(
 
 def _article_scope(page: Selector, body: Body) -> HtmlElement:
     """The smallest element holding both the headline and the body (figures sit between)."""
-    headline = select_element(page, "h1")
+    headline = boxes_module.headline(page.root)
     if body.container is None or headline is None:
         return page.root
     around_body = list(body.container.iterancestors())

@@ -61,10 +61,13 @@ BOX_LABEL = re.compile(
 )
 HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
 LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
+HEADLINE_TAGS = _words("h2 h3 h4 h5 h6")
 HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
 MAX_LABEL_CHARS = 60
+MAX_AD_LABEL_CHARS = 20
 # the page itself is never a box, even when all it holds is one
 PAGE_TAGS = _words("html body")
+PICTURE_TAGS = ("img", "amp-img", "picture", "figure", "table")
 # boxes that hold no text a reader sees: removing one leaves its parent what it was
 NON_CONTENT = _words(
     "script style noscript svg template button input iframe select object embed video audio"
@@ -96,11 +99,16 @@ MIN_RECORD_PARTS = 2
 RECORD_BLOCKS = _words("p div ul ol blockquote h2 h3 h4 h5 h6")
 MAX_RECORD_CHARS = 600
 # text outside links this long in one run is prose: a class name alone does not box it
-MIN_PROSE_CHARS = 100
+MIN_PROSE_CHARS = 60
+# a footer's colophon runs longer than a class-named box's lines: a paragraph, then
+MIN_TAGGED_PROSE_CHARS = 100
 # a sentence this short under a label is a remark (a comment), not an article's paragraph
 MAX_QUIP_CHARS = 70
 # lines without a label make a list from this many on
 MIN_BARE_LINES = 3
+# "Mardi 14 h : concert…", "Siège : 12, rue…", "© 2026 …": a line of an agenda or a colophon
+LABELLED_LINE = re.compile(r"^(?:[^:.!?]{2,40}\s?:\s|©)")
+SENTENCE_MARK = re.compile(r"[.!?…]")
 SENTENCE_END = re.compile(r"[.!?…»”\"]\s*$")
 # a closing credit standing alone (often linked to the agency's page) ends the body: kept
 CREDIT_LINE = re.compile(
@@ -127,13 +135,14 @@ class Tally:
     longest_link: int = 0
     # True: the first text (or an image) is inside a link; None: no text at all
     opens_with_link: bool | None = None
-    # the longest run of text outside links: a paragraph of prose is long
+    # the longest run of text outside links with a sentence in it: prose is long
     prose: int = 0
 
     def add_text(self, text: str | None) -> None:
         chars = _length(text)
         self.chars += chars
-        self.prose = max(self.prose, chars)
+        if chars > self.prose and SENTENCE_MARK.search(text or ""):
+            self.prose = chars
         # a rank ("1", "2.") before a headline does not open the item: the headline does
         if chars and self.opens_with_link is None and not RANK.match(collapse(text or "")):
             self.opens_with_link = False
@@ -172,9 +181,19 @@ def find_boxes(root: HtmlElement) -> set[HtmlElement]:
 
 
 def _headline_line(root: HtmlElement) -> set[HtmlElement]:
-    """The page's first <h1> and its ancestors: the article's own line, never a box."""
-    headline = next(root.iter("h1"), None)
-    return set() if headline is None else {headline, *headline.iterancestors()}
+    """The page's headline and its ancestors: the article's own line, never a box."""
+    found = headline(root)
+    return set() if found is None else {found, *found.iterancestors()}
+
+
+def headline(root: HtmlElement) -> HtmlElement | None:
+    """The article's ``<h1>``: the first outside the page header (a logo is often one)."""
+    first = None
+    for h1 in root.iter("h1"):
+        if not any(str(a.tag).lower() in ("header", "nav") for a in h1.iterancestors()):
+            return h1
+        first = first if first is not None else h1
+    return first
 
 
 def _tally(element: HtmlElement, kids: list[tuple[HtmlElement, Tally]], boxes: set) -> Tally:
@@ -210,14 +229,18 @@ def _add_kid(tally: Tally, kid: Tally, *, boxed: bool) -> None:
         return
     tally.links += kid.links
     tally.longest_link = max(tally.longest_link, kid.longest_link)
-    if tally.opens_with_link is None and kid.opens_with_link:
+    # a boxed headline or linked picture opens an item; a breadcrumb or share bar does not
+    headline = kid.longest_link >= MIN_HEADLINE_CHARS or not kid.chars
+    if tally.opens_with_link is None and kid.opens_with_link and headline:
         tally.opens_with_link = True
 
 
 def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     tag = str(element.tag).lower()
-    if tag in SKIP_TAGS:
+    if tag in NON_CONTENT:
         return True
+    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose
+        return tally.prose < MIN_TAGGED_PROSE_CHARS
     block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
     if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
@@ -225,6 +248,8 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     if block and (lines or _is_record_list(kids, boxes)):
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
+        return True
+    if block and _is_lone_teaser(kids, boxes):
         return True
     # words are extra evidence: a class or heading does not hide a paragraph of prose
     return tally.prose < MIN_PROSE_CHARS and is_named_box(element)
@@ -328,30 +353,51 @@ def _is_line_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
     items = [(kid, tally) for kid, tally in kids if tally.chars]
     if len(items) >= 2 and _is_label(*items[0], boxes):
         return all(kid not in boxes and _is_short_line(kid, tally) for kid, tally in items[1:])
-    # without a label, only lines that are no sentences at all (an agenda)
-    return len(items) >= MIN_BARE_LINES and all(
-        kid not in boxes and tally.prose < MIN_PROSE_CHARS and not _ends_sentence(kid)
-        for kid, tally in items
-    )
+    # without a label, short lines that are mostly no sentences (an agenda, a colophon)
+    if len(items) < MIN_BARE_LINES:
+        return False
+    if any(kid in boxes or tally.prose >= MIN_PROSE_CHARS for kid, tally in items):
+        return False
+    texts = [collapse(kid.text_content()) for kid, _ in items]
+    sentences = sum(1 for text in texts if SENTENCE_END.search(text))
+    labelled = sum(1 for text in texts if LABELLED_LINE.match(text))
+    few = len(items) * (1 - TEASER_ITEMS_SHARE)
+    return sentences <= few and labelled >= len(items) - few
 
 
 def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
     """A heading over lines: a linked one, or a heading tag (a short <p> is a paragraph)."""
     if kid in boxes:
-        return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("Keep reading")
+        return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("See more from us")
     if str(kid.tag).lower() not in HEADING_ONLY_TAGS or tally.chars > MAX_LABEL_CHARS:
         return False
     return not SENTENCE_END.search(kid.text_content())
 
 
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
-    if tally.prose >= MIN_PROSE_CHARS:
+    if tally.prose >= MIN_TAGGED_PROSE_CHARS:
         return False
-    return tally.chars <= MAX_QUIP_CHARS or not _ends_sentence(kid)
+    short = tally.chars <= MAX_QUIP_CHARS or _record_shape(kid, tally) is not None
+    return short or not _ends_sentence(kid)
 
 
 def _ends_sentence(element: HtmlElement) -> bool:
     return bool(SENTENCE_END.search(element.text_content()))
+
+
+def _is_lone_teaser(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
+    """A linked headline in a heading tag, then its teaser text: one teaser on its own."""
+    items = [(kid, tally) for kid, tally in kids if tally.chars]
+    if len(items) < 2:
+        return False
+    (first, head), rest = items[0], items[1:]
+    if str(first.tag).lower() not in HEADLINE_TAGS or first not in boxes:
+        return False
+    if head.longest_link < MIN_HEADLINE_CHARS:
+        return False
+    return sum(tally.unlinked for _, tally in rest) <= MAX_TEASER_TEXT_CHARS and not any(
+        str(kid.tag).lower() in HEADLINE_TAGS for kid, _ in rest
+    )
 
 
 def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
@@ -366,7 +412,10 @@ def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
 def _lost_all_but_a_label(tally: Tally, kids: list, boxes: set) -> bool:
     """Its boxes gone, only a short label is left (the box's heading): the whole is a box."""
     held_text = any(kid in boxes and str(kid.tag).lower() not in NON_CONTENT for kid, _ in kids)
-    return held_text and tally.chars <= MAX_LABEL_CHARS
+    if held_text:
+        return tally.chars <= MAX_LABEL_CHARS
+    # a script and a word ("Publicité"): an ad slot
+    return any(kid in boxes for kid, _ in kids) and 0 < tally.chars <= MAX_AD_LABEL_CHARS
 
 
 def _mark_labels(kids: list[tuple[HtmlElement, Tally]], boxes: set, protected: set) -> None:
@@ -377,6 +426,8 @@ def _mark_labels(kids: list[tuple[HtmlElement, Tally]], boxes: set, protected: s
             continue
         if str(kid.tag).lower() not in LABEL_TAGS or (kid.tail or "").strip():
             continue  # a link, or text between the two: not a heading of what follows
+        if next(kid.iter(*PICTURE_TAGS), None) is not None:
+            continue  # a picture and its caption
         if 0 < tally.chars <= MAX_LABEL_CHARS and not SENTENCE_END.search(kid.text_content()):
             boxes.add(kid)
 

@@ -42,6 +42,12 @@ BLOCK_TAGS = _words(
     "ol p pre section summary table tbody thead tfoot tr td th ul"
 )
 MAX_CAPTION_CHARS = 600
+PICTURES = _words("img amp-img picture")
+MAX_PICTURE_BLOCK_PARTS = 3
+MAX_PICTURE_CAPTION_CHARS = 300
+# spans inside these are styling of one paragraph, not paragraphs of their own
+INLINE_PARENTS = _words("p h1 h2 h3 h4 h5 h6 li a em strong b i span label figcaption")
+MIN_SPAN_PARAGRAPHS = 2
 MAX_BYLINE_WORDS = 5
 CAPTION_CLASS = re.compile(r"caption|legend|photo|picture|image|media", re.IGNORECASE)
 
@@ -113,6 +119,7 @@ class _Walker:
     low: int = 0
     link_depth: int = 0
     link_chars: int = 0
+    span_parents: dict[HtmlElement, bool] = field(default_factory=dict)
 
     def add(self, text: str | None) -> None:
         if not text:
@@ -131,8 +138,9 @@ class _Walker:
         if not text or holder is None:
             return
         # an inline "read also" (label + link) or a linked headline among the paragraphs
+        # (the page's own headline may be a link to itself: kept, the header drop needs it)
         linked = self.drop_link_lines and is_link_line(len(text), link_chars)
-        if linked and not STANDALONE_CREDIT.match(text):
+        if linked and holder.tag != "h1" and not STANDALONE_CREDIT.match(text):
             return
         self.blocks.paragraphs.append(text)
         self.blocks.holders.append(holder)
@@ -162,6 +170,7 @@ class _Walker:
             return False
         caption = is_caption(node, tag)
         breaking = caption or tag in BLOCK_TAGS or tag == "br"
+        breaking = breaking or (tag == "span" and self.spans_are_paragraphs(node.getparent()))
         self.breaks.append(breaking)
         if breaking:
             self.flush()
@@ -172,6 +181,14 @@ class _Walker:
             self.link_depth += 1
         self.add(node.text)
         return True
+
+    def spans_are_paragraphs(self, parent: HtmlElement | None) -> bool:
+        """A block holding only spans and nothing between them: each is a paragraph."""
+        if parent is None:
+            return False
+        if parent not in self.span_parents:
+            self.span_parents[parent] = _only_spans(parent, self.boxes)
+        return self.span_parents[parent]
 
     def end(self, node: HtmlElement) -> None:
         if self.breaks.pop():
@@ -184,6 +201,17 @@ class _Walker:
         self.add(node.tail)
 
 
+def _only_spans(parent: HtmlElement, boxes: set[HtmlElement]) -> bool:
+    """Two or more spans in a block (not a paragraph), no text between its children."""
+    if not isinstance(parent.tag, str) or parent.tag.lower() in INLINE_PARENTS:
+        return False
+    kids = [kid for kid in parent if isinstance(kid.tag, str) and kid not in boxes]
+    spans = sum(1 for kid in kids if kid.tag.lower() == "span")
+    if spans < MIN_SPAN_PARAGRAPHS or (parent.text or "").strip():
+        return False
+    return all(not (kid.tail or "").strip() for kid in kids)
+
+
 def is_caption(element: HtmlElement, tag: str) -> bool:
     """A figure, a figcaption, a photo table or a ``caption`` block: captions, not body."""
     if tag in ("figure", "figcaption"):
@@ -194,7 +222,18 @@ def is_caption(element: HtmlElement, tag: str) -> bool:
         has_photo = element.find(".//img") is not None or "Photo" in text
         is_short = len(collapse(text)) <= MAX_CAPTION_CHARS
         return is_short and (has_photo or bool(CAPTION_CLASS.search(element.get("class", ""))))
-    return tag in ("div", "p", "span") and "caption" in element.get("class", "").lower()
+    if tag not in ("div", "p", "span"):
+        return False
+    return "caption" in element.get("class", "").lower() or _is_picture_block(element)
+
+
+def _is_picture_block(element: HtmlElement) -> bool:
+    """A picture and a short line beside it, nothing more: a caption however it is marked."""
+    kids = [kid for kid in element if isinstance(kid.tag, str)]
+    pictures = [kid for kid in kids if kid.tag.lower() in PICTURES]
+    if len(pictures) != 1 or len(kids) > MAX_PICTURE_BLOCK_PARTS:
+        return False
+    return 0 < len(collapse(element.text_content())) <= MAX_PICTURE_CAPTION_CHARS
 
 
 def caption_texts(element: HtmlElement) -> list[str]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -46,18 +47,23 @@ from crawler.body import (
     element_text,
     extract_body,
     page_captions,
+    select_element,
     select_text,
 )
 from crawler.items import ArticleFields
 from crawler.metadata import SITE_NAME, TITLE_SUFFIX, Metadata, decode_html, read_metadata
 
 if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
     import config
     from store.records import Extraction
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# what separates a headline from the site's name in <title>
+TITLE_PARTS = re.compile(r"\s+[|–—-]\s+")
 # where a date written in words is looked for, best first
 DATE_PLACES = "time, [class*=date], [class*=time], p"
 MAX_DATE_PLACES = 20
@@ -159,9 +165,9 @@ def extract_article(
     page = Selector(text=text or "<html></html>", type="html")
     meta = read_metadata(page)
     title = _title(page, source, meta)
-    # the selector's sapo is the whole chapô; og:description is often cut short
-    summary = select_text(page, source.selectors.summary) or meta.description
     boxes = boxes_module.find_boxes(page.root)
+    # the selector's sapo is the whole chapô; og:description is often cut short
+    summary = _selected_summary(page, source, boxes) or meta.description
     body = extract_body(page, source, summary, title, text, boxes, check_selectors=check_selectors)
     found = find_dates(page, source, meta, url, ZoneInfo(timezone))
     published, updated = found.published, found.updated
@@ -207,9 +213,29 @@ def _title(page: Selector, source: config.Source, meta: Metadata) -> str:
     return (
         declared
         or select_text(page, source.selectors.title)
-        or select_text(page, "h1")
-        or TITLE_SUFFIX.sub("", select_text(page, "title"))
+        or _headline_text(page)
+        or _page_title(page)
     )
+
+
+def _selected_summary(page: Selector, source: config.Source, boxes: set[HtmlElement]) -> str:
+    """The summary selector's text, unless what it found sits in a box (a teaser's text)."""
+    found = select_element(page, source.selectors.summary)
+    if found is not None and boxes_module.in_box(found, boxes) is not None:
+        return ""
+    return select_text(page, source.selectors.summary)
+
+
+def _page_title(page: Selector) -> str:
+    """``<title>`` without the site's name: the known ones, else the longest part
+    between separators (``Écho d'Asie - Le titre``, ``Le titre | Le Journal``)."""
+    title = TITLE_SUFFIX.sub("", select_text(page, "title"))
+    return max(TITLE_PARTS.split(title), key=len) if title else ""
+
+
+def _headline_text(page: Selector) -> str:
+    found = boxes_module.headline(page.root)
+    return cleanup.collapse(element_text(found)) if found is not None else ""
 
 
 def _status(

@@ -24,6 +24,8 @@ import trafilatura
 from crawler import cleanup
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lxml.html import HtmlElement
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ MIN_PRECISE_CHARS = 400
 # trafilatura is the slow part; a news page is far below this, a runaway page is cut
 MAX_PAGE_CHARS = 400_000
 BOX_MARK = "data-vnawatch-box"
+# what trafilatura drops by its tag alone
+PRUNED_TAGS = frozenset(["aside", "nav", "footer", "header"])
 # a line this short ("Photo : VNA") says nothing about where the article is
 MIN_LOCATING_CHARS = 40
 WORD = re.compile(r"\w+")
@@ -78,6 +82,8 @@ def box_free_copy(root: HtmlElement, boxes: set[HtmlElement]) -> HtmlElement:
     for element in [e for e in tree.iter() if _is_dropped(e)]:
         element.drop_tree()  # keeps its tail: text after an inline box is article text
     for element in tree.iter():
+        if element.tag in PRUNED_TAGS:
+            element.tag = "div"  # it holds prose (else it was a box): trafilatura would prune it
         if element.text and "\n" in element.text:
             element.text = LINE_BREAKS.sub(" ", element.text)
         if element.tail and "\n" in element.tail:
@@ -111,25 +117,33 @@ def locate(root: HtmlElement, lines: list[str], boxes: set[HtmlElement]) -> Html
     """The element holding most of ``lines`` and the least other text, or None.
 
     The page is rendered once, boxes skipped; each block (a ``<p>``, a run
-    between ``<br>``s, a bare ``<div>``) that is one of the lines counts for
-    its holder and the holder's ancestors; an ancestor scores the line text it
+    between ``<br>``s, a bare ``<div>``, a ``<span>`` among spans) that is in
+    one of the lines (trafilatura may join what the page split) counts for its
+    holder and the holder's ancestors; an ancestor scores the line text it
     holds minus the other text it holds (menus, stray chrome). Ties go to the
     innermost.
     """
-    wanted = {key for line in lines if len(key := cleanup.squeeze(line)) >= MIN_LOCATING_CHARS}
-    if not wanted:
+    wanted = in_lines(lines)
+    if not any(len(cleanup.squeeze(line)) >= MIN_LOCATING_CHARS for line in lines):
         return None
     blocks = cleanup.html_blocks(root, boxes)
     inside: dict[HtmlElement, int] = {}
     other: dict[HtmlElement, int] = {}
     for text, holder in zip(blocks.paragraphs, blocks.holders, strict=True):
         key = cleanup.squeeze(text)
-        tally = inside if key in wanted else other
+        tally = inside if len(key) >= MIN_LOCATING_CHARS and wanted(key) else other
         for element in (holder, *holder.iterancestors()):
             tally[element] = tally.get(element, 0) + len(key)
     if not inside:
         return None
     return max(inside, key=lambda element: inside[element] - other.get(element, 0))
+
+
+def in_lines(lines: list[str]) -> Callable[[str], bool]:
+    """Whether a squeezed paragraph is one of ``lines``, or (a long one) part of one."""
+    keys = [cleanup.squeeze(line) for line in lines]
+    exact, joined = set(keys), "\n".join(keys)
+    return lambda key: key in exact or (len(key) >= MIN_LOCATING_CHARS and key in joined)
 
 
 def bigrams(paragraphs: list[str]) -> set[tuple[str, str]]:
