@@ -119,18 +119,21 @@ def _desc(column: Any) -> Any:
 def _after(last: tuple[datetime, int], newest_first: bool) -> ColumnElement[bool]:
     """Past the previous batch's last row, in the order read."""
     published, pk = last
+    # a bounded index range first, the tie on the date broken by the id (see _after_pk)
     if newest_first:
-        return (ArticleRow.published_at < published) | (
-            (ArticleRow.published_at == published) & (ArticleRow.id < pk)
+        return (ArticleRow.published_at <= published) & (
+            (ArticleRow.published_at < published) | (ArticleRow.id < pk)
         )
-    return (ArticleRow.published_at > published) | (
-        (ArticleRow.published_at == published) & (ArticleRow.id > pk)
+    return (ArticleRow.published_at >= published) & (
+        (ArticleRow.published_at > published) | (ArticleRow.id > pk)
     )
 
 
 def _after_pk(pk: int) -> ColumnElement[bool]:
     """Past the row ``pk`` in date order, its date read by the database."""
     published = select(ArticleRow.published_at).where(ArticleRow.id == pk).scalar_subquery()
-    return (ArticleRow.published_at > published) | (
-        (ArticleRow.published_at == published) & (ArticleRow.id > pk)
+    # the first condition bounds the index range: with the OR alone PostgreSQL walked
+    # the date index from the window's start for every batch (8 s instead of 3 s)
+    return (ArticleRow.published_at >= published) & (
+        (ArticleRow.published_at > published) | (ArticleRow.id > pk)
     )
