@@ -151,10 +151,15 @@ def add_samples(
     come newest first and are read until every name has its samples."""
     wanted: dict[str, list[Sample]] = {name.key: [] for name in ranked}
     missing = set(wanted)
+    # a cheap first test: an article naming one of them holds one of its spellings
+    spelled = re.compile("|".join(re.escape(s) for name in ranked for s in name.spellings))
     for article in articles:
         if not missing:
             break
-        keys = set(chain.from_iterable(map(keys_of, name_candidates(article_text(article)))))
+        text = article_text(article)
+        if not spelled.search(text):
+            continue
+        keys = set(chain.from_iterable(map(keys_of, name_candidates(text))))
         for key in keys & missing:
             wanted[key].append(Sample(article.title, article.url, article.published_at))
             if len(wanted[key]) >= count:
