@@ -51,9 +51,10 @@ from config import Config
 from service import instance
 from service.configdiff import diff_configs
 from service.configwatch import ConfigReloader
+from service.outage import DatabaseWatch
 from service.tasks import Outcome, Tasks
 from service.timetable import desired_jobs
-from store import open_store
+from store import is_unreachable, open_store
 from store.db import display_url
 from store.records import SchedulerState
 
@@ -87,6 +88,7 @@ class Service:
 
     def __post_init__(self) -> None:
         self.tasks = Tasks(self.store, lambda: self.config, stop=self._stopping.is_set)
+        self.database = DatabaseWatch(self.store)
         self.reloader = ConfigReloader(self.store, self.config.path or Path("config.yaml"))
         self.scheduler = BlockingScheduler(
             timezone=ZoneInfo(self.config.timezone),
@@ -155,22 +157,42 @@ class Service:
     ) -> None:
         started = datetime.now(UTC)
         try:
-            if record:
-                self.store.record_job_start(job_id, started)
-            outcome = body(*args)
+            outcome = self._run_recorded(job_id, body, record, started, *args)
         except Exception as exc:
-            if record:
-                result = f"{RAISED}{type(exc).__name__}: {exc}"
-                self.store.record_job_result(job_id, datetime.now(UTC), ok=False, result=result)
+            if self.database.failed(exc):
+                return  # told once for the whole outage; the job runs again on time
             raise
         if outcome is None:
             return
-        finished = datetime.now(UTC)
-        if record:  # before the log line, so whoever reads the line finds the record
-            self.store.record_job_result(job_id, finished, ok=outcome.ok, result=outcome.summary)
-        seconds = (finished - started).total_seconds()
+        seconds = (datetime.now(UTC) - started).total_seconds()
         level = logging.INFO if outcome.ok else logging.WARNING
         logger.log(level, "job finished job=%s seconds=%.1f %s", job_id, seconds, outcome.summary)
+
+    def _run_recorded(
+        self,
+        job_id: str,
+        body: Callable[..., Outcome | None],
+        record: bool,
+        started: datetime,
+        *args: Any,
+    ) -> Outcome | None:
+        """The body, its start and result in the store (a job's first write tells
+        whether the database answers)."""
+        if record:
+            self.store.record_job_start(job_id, started)
+            self.database.answered()
+        try:
+            outcome = body(*args)
+        except Exception as exc:
+            if record and not is_unreachable(exc):
+                result = f"{RAISED}{type(exc).__name__}: {exc}"
+                with contextlib.suppress(Exception):  # the job's own error is the news
+                    self.store.record_job_result(job_id, datetime.now(UTC), ok=False, result=result)
+            raise
+        if record and outcome is not None:  # before the log line, which readers follow
+            finished = datetime.now(UTC)
+            self.store.record_job_result(job_id, finished, ok=outcome.ok, result=outcome.summary)
+        return outcome
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
@@ -198,12 +220,13 @@ class Service:
             self.scheduler.shutdown(wait=False)
 
     def _on_executed(self, event: JobExecutionEvent) -> None:
-        if event.job_id in QUIET_JOBS or self._stopping.is_set():
+        if event.job_id in QUIET_JOBS or self._stopping.is_set() or self.database.down:
             return
         try:
             self.publish_schedule()
-        except Exception:
-            logger.exception("could not record the job schedule")
+        except Exception as exc:
+            if not self.database.failed(exc):
+                logger.exception("could not record the job schedule")
 
     # --- jobs of the service itself --------------------------------------------
 
@@ -240,7 +263,9 @@ class Service:
             )
             self.stop(1)
             return None
+        self.database.answered()
         self.write_process_state(now)
+        self.tasks.record_sender(now)
         return None
 
     def write_process_state(self, now: datetime, *, stopped: bool = False) -> None:
@@ -346,6 +371,7 @@ class Service:
             logger.exception("could not release claimed outbox rows (their lease will expire)")
         try:
             self.write_process_state(datetime.now(UTC), stopped=True)
+            self.tasks.record_sender(datetime.now(UTC), stopped=True)
             self.publish_schedule(stopped=True)
         except Exception:
             logger.exception("could not record the scheduler's stop")

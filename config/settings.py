@@ -121,3 +121,10 @@ class SchedulerSettings(Model):
     worker_idle_seconds: float = Field(
         default=2, gt=0, description="how long an idle `vnawatch worker` waits between looks"
     )
+    # `vnawatch status` counts a sender gone after 3 minutes without one
+    heartbeat_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=60,
+        description="how often a `vnawatch worker` tells `vnawatch status` it lives, mid-batch too",
+    )

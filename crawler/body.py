@@ -11,6 +11,7 @@ body; when trafilatura finds nothing either, what follows the headline.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,8 @@ from crawler import boxes as boxes_module
 from crawler import cleanup, crosscheck, generic
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lxml.html import HtmlElement
     from parsel import Selector
 
@@ -32,7 +35,8 @@ MIN_FALLBACK_PARAGRAPH = 80
 # how far above the headline the last resort looks for the article's text
 MAX_HEADLINE_LEVELS = 3
 # a paragraph this long at an end of the body is text the generic extractor missed, not chrome
-MIN_UNTRIMMED_CHARS = 150
+MIN_UNTRIMMED_CHARS = 80
+SENTENCE_END = re.compile(r"[.!?…»”\"]\s*$")
 # a date or a title is read from an element's whole text, boxes or not
 NO_BOXES: set[HtmlElement] = set()
 
@@ -171,9 +175,20 @@ def body_candidates(page: Selector, css: str | None) -> list[tuple[str, HtmlElem
     return found[:MAX_BODY_CANDIDATES]
 
 
-def _render(element: HtmlElement, summary: str, title: str, boxes: set[HtmlElement]) -> Body:
-    """An element rendered and cleaned: the same steps whatever found it."""
+def _render(
+    element: HtmlElement,
+    summary: str,
+    title: str,
+    boxes: set[HtmlElement],
+    more: Sequence[HtmlElement] = (),
+) -> Body:
+    """An element (and ``more`` after it) rendered and cleaned: the same steps whatever
+    found it."""
     blocks = cleanup.html_blocks(element, boxes)
+    for continuation in more:
+        rest = cleanup.html_blocks(continuation, boxes)
+        blocks.paragraphs += rest.paragraphs
+        blocks.captions += rest.captions
     cleaned = cleanup.clean_paragraphs(blocks.paragraphs, summary, title)
     captions = blocks.captions + cleaned.captions
     paragraphs = cleanup.drop_caption_copies(cleaned.paragraphs, captions)
@@ -191,7 +206,9 @@ def _generic_body(
     """The element holding trafilatura's text, rendered like a selector body; else its lines."""
     element = generic.locate(page.root, lines, boxes)
     if element is not None:
-        body = _render(element, summary, title, boxes)
+        before = precursors(element, boxes)
+        more = [element, *continuations(element, boxes)]
+        body = _render(before[0] if before else element, summary, title, boxes, (before + more)[1:])
         body.paragraphs = _trim_to(body.paragraphs, reference.paragraphs, ended=bool(body.credit))
         verdict = crosscheck.judge(element, "", body.paragraphs, reference.paragraphs, boxes)
         # the page's closing credit ends the article; trafilatura, blind to a linked or
@@ -202,6 +219,30 @@ def _generic_body(
             return body
     paragraphs = cleanup.drop_caption_copies(reference.paragraphs, reference.captions)
     return Body(paragraphs, reference.captions, reference.credit, from_fallback=True)
+
+
+def continuations(element: HtmlElement, boxes: set[HtmlElement]) -> list[HtmlElement]:
+    """The siblings after ``element`` of its tag and class, boxes between them skipped:
+    the rest of an article a template split around an inserted box."""
+    shape = (element.tag, element.get("class"))
+    return _same_shaped(element.itersiblings(), shape, boxes)
+
+
+def precursors(element: HtmlElement, boxes: set[HtmlElement]) -> list[HtmlElement]:
+    """The same before ``element``, in page order: its first part may be the smaller one."""
+    shape = (element.tag, element.get("class"))
+    return _same_shaped(element.itersiblings(preceding=True), shape, boxes)[::-1]
+
+
+def _same_shaped(siblings: Any, shape: tuple[Any, Any], boxes: set[HtmlElement]) -> list:
+    found = []
+    for sibling in siblings:
+        if not isinstance(sibling.tag, str) or sibling in boxes:
+            continue
+        if (sibling.tag, sibling.get("class")) != shape or (sibling.tail or "").strip():
+            break
+        found.append(sibling)
+    return found
 
 
 def _after_headline(
@@ -243,6 +284,10 @@ def _holding(page: Selector, text: str) -> HtmlElement | None:
     return None
 
 
+def _is_prose(paragraph: str) -> bool:
+    return len(paragraph) >= MIN_UNTRIMMED_CHARS and bool(SENTENCE_END.search(paragraph))
+
+
 def _trim_to(paragraphs: list[str], reference: list[str], *, ended: bool = False) -> list[str]:
     """Drop the short lines (kicker, byline, tags) before the first and after the last
     paragraph the generic text has; a whole paragraph it missed stays, and so does all
@@ -252,9 +297,9 @@ def _trim_to(paragraphs: list[str], reference: list[str], *, ended: bool = False
     if not inside:
         return paragraphs
     start, end = inside[0], inside[-1] + 1
-    while start > 0 and len(paragraphs[start - 1]) >= MIN_UNTRIMMED_CHARS:
+    while start > 0 and _is_prose(paragraphs[start - 1]):
         start -= 1
-    while end < len(paragraphs) and (ended or len(paragraphs[end]) >= MIN_UNTRIMMED_CHARS):
+    while end < len(paragraphs) and (ended or _is_prose(paragraphs[end])):
         end += 1
     return paragraphs[start:end]
 

@@ -62,6 +62,8 @@ BOX_LABEL = re.compile(
 HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
 LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
 HEADLINE_TAGS = _words("h2 h3 h4 h5 h6")
+# what does not end a run of text: emphasis and links inside a sentence
+INLINE_TAGS = _words("a strong b em i u font small sup sub span mark abbr cite q time")
 HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
 MAX_LABEL_CHARS = 60
 MAX_AD_LABEL_CHARS = 20
@@ -137,15 +139,37 @@ class Tally:
     opens_with_link: bool | None = None
     # the longest run of text outside links with a sentence in it: prose is long
     prose: int = 0
+    prose_runs: int = 0
+    marked: bool = False  # a sentence mark somewhere in its text
+    # the open run of text (inline elements do not end it), and whether it has a sentence mark
+    run: int = 0
+    run_marked: bool = False
 
     def add_text(self, text: str | None) -> None:
         chars = _length(text)
         self.chars += chars
-        if chars > self.prose and SENTENCE_MARK.search(text or ""):
-            self.prose = chars
+        self.run += chars
+        if chars and SENTENCE_MARK.search(text or ""):
+            self.marked = self.run_marked = True
         # a rank ("1", "2.") before a headline does not open the item: the headline does
         if chars and self.opens_with_link is None and not RANK.match(collapse(text or "")):
             self.opens_with_link = False
+
+    def add_inline(self, child: Tally) -> None:
+        """A ``<strong>`` or an ``<a>`` inside a sentence: its text goes on the same run."""
+        self.run += child.chars - child.link_chars
+        self.run_marked = self.run_marked or child.marked
+        self.marked = self.marked or child.marked
+        prose, runs = self.prose, self.prose_runs
+        self.add(child)
+        self.prose, self.prose_runs = prose, runs  # counted in the run, not on their own
+
+    def close_run(self) -> None:
+        """A block boundary: the text run so far is prose when long and a sentence."""
+        if self.run_marked:
+            self.prose = max(self.prose, self.run)
+            self.prose_runs += self.run >= MIN_PROSE_CHARS
+        self.run, self.run_marked = 0, False
 
     def add(self, child: Tally) -> None:
         self.chars += child.chars
@@ -153,6 +177,8 @@ class Tally:
         self.links += child.links
         self.longest_link = max(self.longest_link, child.longest_link)
         self.prose = max(self.prose, child.prose)
+        self.prose_runs += child.prose_runs
+        self.marked = self.marked or child.marked
         if self.opens_with_link is None:
             self.opens_with_link = child.opens_with_link
 
@@ -203,12 +229,16 @@ def _tally(element: HtmlElement, kids: list[tuple[HtmlElement, Tally]], boxes: s
     for kid in element:
         if kid in kid_tallies:
             opened = tally.opens_with_link
-            _add_kid(tally, kid_tallies[kid], boxed=kid in boxes)
+            inline = str(kid.tag).lower() in INLINE_TAGS and kid not in boxes
+            if not inline:
+                tally.close_run()
+            _add_kid(tally, kid_tallies[kid], boxed=kid in boxes, inline=inline)
             if opened is None and tally.opens_with_link and _sentence_goes_on(kid.tail):
                 tally.opens_with_link = False  # a linked name opening a sentence, not a headline
         tally.add_text(kid.tail)
+    tally.close_run()
     if str(element.tag).lower() == "a":
-        tally.link_chars, tally.prose = tally.chars, 0
+        tally.link_chars, tally.prose, tally.prose_runs = tally.chars, 0, 0
         tally.links += 1
         tally.longest_link = max(tally.longest_link, tally.chars)
         if tally.chars or element.find(".//img") is not None:
@@ -222,10 +252,10 @@ def _sentence_goes_on(tail: str | None) -> bool:
     return rest[:1].islower()
 
 
-def _add_kid(tally: Tally, kid: Tally, *, boxed: bool) -> None:
+def _add_kid(tally: Tally, kid: Tally, *, boxed: bool, inline: bool = False) -> None:
     """A kid's text counts unless it is a box; a boxed headline link still opens its item."""
     if not boxed:
-        tally.add(kid)
+        tally.add_inline(kid) if inline else tally.add(kid)
         return
     tally.links += kid.links
     tally.longest_link = max(tally.longest_link, kid.longest_link)
@@ -239,20 +269,21 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     tag = str(element.tag).lower()
     if tag in NON_CONTENT:
         return True
-    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose
-        return tally.prose < MIN_TAGGED_PROSE_CHARS
+    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose or a photo
+        return tally.prose < MIN_TAGGED_PROSE_CHARS and not _is_picture(element)
     block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
     if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
         return not _is_credit(element, tally)
-    lines = tally.prose < MIN_PROSE_CHARS and _is_line_list(kids, boxes)
+    lines = tally.prose < MIN_TAGGED_PROSE_CHARS and _is_line_list(kids, boxes)
     if block and (lines or _is_record_list(kids, boxes)):
         return True
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
         return True
     if block and _is_lone_teaser(kids, boxes):
         return True
-    # words are extra evidence: a class or heading does not hide a paragraph of prose
-    return tally.prose < MIN_PROSE_CHARS and is_named_box(element)
+    # words are extra evidence: a class or heading does not hide a paragraph of prose,
+    # nor a picture and its caption
+    return tally.prose < MIN_PROSE_CHARS and not _is_picture(element) and is_named_box(element)
 
 
 def is_named_box(element: HtmlElement) -> bool:
@@ -327,6 +358,15 @@ def _is_flat_teaser_run(items: list[tuple[HtmlElement, Tally]], boxes: set) -> b
     return headlines >= MIN_FLAT_HEADLINES and texts >= headlines - 1
 
 
+def _holds_picture(element: HtmlElement) -> bool:
+    return next(element.iter(*PICTURE_TAGS[:3]), None) is not None
+
+
+def _is_picture(element: HtmlElement) -> bool:
+    """A picture with a caption and no link: a photo, whatever its box is called."""
+    return _holds_picture(element) and element.find(".//a") is None
+
+
 def _is_record_list(kids: list[tuple[HtmlElement, Tally]], boxes: set) -> bool:
     """Two or more sibling records of one shape (name, time, text: comments, agendas)."""
     items = [(kid, tally) for kid, tally in kids if tally.chars]  # a record may be boxed already
@@ -369,9 +409,13 @@ def _is_label(kid: HtmlElement, tally: Tally, boxes: set) -> bool:
     """A heading over lines: a linked one, or a heading tag (a short <p> is a paragraph)."""
     if kid in boxes:
         return tally.chars <= MAX_LABEL_CHARS  # a linked heading ("See more from us")
-    if str(kid.tag).lower() not in HEADING_ONLY_TAGS or tally.chars > MAX_LABEL_CHARS:
+    if tally.chars > MAX_LABEL_CHARS:
         return False
-    return not SENTENCE_END.search(kid.text_content())
+    text = kid.text_content()
+    heading = str(kid.tag).lower() in HEADING_ONLY_TAGS or (
+        text.isupper() and kid.tag in LABEL_TAGS
+    )
+    return heading and not SENTENCE_END.search(text)
 
 
 def _is_short_line(kid: HtmlElement, tally: Tally) -> bool:
@@ -405,13 +449,18 @@ def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
     if tag == "form":
         # an ASP.NET page wraps everything in one <form>; a newsletter form is small
         return tally.chars <= MAX_FORM_CHARS
-    # a short brief in an <article> of its own opens with its text, a teaser with a link
-    return tag == "article" and bool(tally.opens_with_link) and tally.chars <= MAX_TEASER_CHARS
+    # a short brief in an <article> of its own opens with its text, a teaser with a link;
+    # a teaser has one sentence or two, an article its paragraphs
+    if tag != "article" or not tally.opens_with_link or tally.chars > MAX_TEASER_CHARS:
+        return False
+    return tally.prose_runs <= 1
 
 
 def _lost_all_but_a_label(tally: Tally, kids: list, boxes: set) -> bool:
     """Its boxes gone, only a short label is left (the box's heading): the whole is a box."""
     held_text = any(kid in boxes and str(kid.tag).lower() not in NON_CONTENT for kid, _ in kids)
+    if any(kid not in boxes and _holds_picture(kid) for kid, _ in kids):
+        return False  # what is left is a photo and its caption, not a heading
     if held_text:
         return tally.chars <= MAX_LABEL_CHARS
     # a script and a word ("Publicité"): an ad slot

@@ -37,8 +37,12 @@ MIN_PRECISE_CHARS = 400
 # trafilatura is the slow part; a news page is far below this, a runaway page is cut
 MAX_PAGE_CHARS = 400_000
 BOX_MARK = "data-vnawatch-box"
+# class words trafilatura prunes by; an element still here holds text, whatever its name
+NAMED_BOX = re.compile(r"sidebar|related|widget|comment|share|social|teaser|popular|footer")
 # what trafilatura drops by its tag alone
 PRUNED_TAGS = frozenset(["aside", "nav", "footer", "header"])
+# a block this long that trafilatura left out is a paragraph it missed, not chrome
+MIN_PROSE_BLOCK_CHARS = 150
 # a line this short ("Photo : VNA") says nothing about where the article is
 MIN_LOCATING_CHARS = 40
 WORD = re.compile(r"\w+")
@@ -84,6 +88,8 @@ def box_free_copy(root: HtmlElement, boxes: set[HtmlElement]) -> HtmlElement:
     for element in tree.iter():
         if element.tag in PRUNED_TAGS:
             element.tag = "div"  # it holds prose (else it was a box): trafilatura would prune it
+        if element.get("class") is not None and NAMED_BOX.search(element.get("class")):
+            del element.attrib["class"]  # the same: kept although its class names a box
         if element.text and "\n" in element.text:
             element.text = LINE_BREAKS.sub(" ", element.text)
         if element.tail and "\n" in element.tail:
@@ -131,7 +137,12 @@ def locate(root: HtmlElement, lines: list[str], boxes: set[HtmlElement]) -> Html
     other: dict[HtmlElement, int] = {}
     for text, holder in zip(blocks.paragraphs, blocks.holders, strict=True):
         key = cleanup.squeeze(text)
-        tally = inside if len(key) >= MIN_LOCATING_CHARS and wanted(key) else other
+        if len(key) >= MIN_LOCATING_CHARS and wanted(key):
+            tally = inside
+        elif len(text) < MIN_PROSE_BLOCK_CHARS:
+            tally = other
+        else:
+            continue  # a paragraph trafilatura missed is no sign of chrome either way
         for element in (holder, *holder.iterancestors()):
             tally[element] = tally.get(element, 0) + len(key)
     if not inside:

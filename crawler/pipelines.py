@@ -15,6 +15,8 @@
   not flooded with the back catalogue.
 
 A broken item is logged with its traceback and dropped; the crawl goes on.
+A database that stops answering stops the crawl instead, with one WARNING
+(the scheduler tells the outage; the next crawl fetches what is missing).
 A dropped item is one log line (:class:`DropLogFormatter`), not the item's dump.
 """
 
@@ -27,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 from scrapy.logformatter import LogFormatter, LogFormatterResult
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extract import content_hash
 from crawler.items import ArticleFields, ArticleItem, record_from_item
+from store import describe_unreachable, is_unreachable
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -45,6 +49,7 @@ logger = logging.getLogger(__name__)
 # the URL of the first page of a run whose body selectors did not hold
 SELECTOR_EXAMPLE = "vnawatch/selectors/example_url"
 
+DATABASE_UNREACHABLE = "database_unreachable"  # the close reason of a crawl cut from it
 # the URL of the first page of a run stored without a body
 BODILESS_EXAMPLE = "vnawatch/extraction/bodiless_example_url"
 UNDATED_NOTE = "no publication date: dated when found"
@@ -75,10 +80,15 @@ class DropLogFormatter(LogFormatter):
         spider: Spider,
     ) -> LogFormatterResult:
         return {
-            "level": logging.WARNING,
+            # the items in flight once the database went away: its one line said it
+            "level": logging.DEBUG if isinstance(exception, UnreachableDrop) else logging.WARNING,
             "msg": "article dropped: %(exception)s",
             "args": {"exception": exception},
         }
+
+
+class UnreachableDrop(DropItem):
+    """An item dropped because the database stopped answering mid-crawl."""
 
 
 class _Pipeline:
@@ -107,7 +117,10 @@ class _Pipeline:
             return self.handle(item)
         except DropItem:
             raise
-        except Exception:  # the pipeline boundary: one bad item must not stop the crawl
+        except Exception as exc:  # the pipeline boundary: one bad item must not stop the crawl
+            if is_unreachable(exc):
+                self._stop_crawl(exc)
+                raise UnreachableDrop(DATABASE_UNREACHABLE) from None
             logger.exception(
                 "pipeline failed pipeline=%s source=%s article_id=%s url=%s",
                 type(self).__name__,
@@ -120,6 +133,20 @@ class _Pipeline:
 
     def handle(self, item: ArticleItem) -> ArticleItem:
         raise NotImplementedError
+
+    def _stop_crawl(self, exc: Exception) -> None:
+        """Close the crawl at the first item the database could not take."""
+        if self.stats.get_value("vnawatch/errors/database"):
+            return
+        self.stats.inc_value("vnawatch/errors/database")
+        logger.warning(
+            "crawl stopped: database unreachable source=%s (%s); the next crawl fetches "
+            "what is missing",
+            self.spider.name,
+            describe_unreachable(exc),
+        )
+        assert self.crawler.engine is not None
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=DATABASE_UNREACHABLE))
 
 
 class ValidatePipeline(_Pipeline):

@@ -29,7 +29,7 @@ from crawler.spiders.base import SourceSpider
 from crawler.spiders.lecourrier import LeCourrierSpider
 from crawler.spiders.vietnamillustre import VietnamIllustreSpider
 from crawler.spiders.vietnamplus import VietnamPlusSpider
-from store import open_store
+from store import describe_unreachable, is_unreachable, open_store
 from store.records import CrawlRun
 
 logger = logging.getLogger(__name__)
@@ -191,6 +191,13 @@ def _record(database_url: str, runs: list[CrawlRun]) -> None:
     try:
         for run in runs:
             store.record_crawl(run)
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        # the articles are stored; the scheduler tells the outage once
+        logger.warning(
+            "crawl result not recorded: database unreachable (%s)", describe_unreachable(exc)
+        )
     finally:
         store.close()
 

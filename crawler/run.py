@@ -214,8 +214,9 @@ def _record_failures(database_url: str, runs: list[CrawlRun]) -> None:
     store = open_store(database_url)
     try:
         for run in runs:
-            logger.error("crawl failed source=%s error=%r", run.source, run.errors[0])
+            # recorded first: when the database is what failed, the scheduler says so once
             store.record_crawl(run)
+            logger.error("crawl failed source=%s error=%r", run.source, run.errors[0])
     finally:
         store.close()
 

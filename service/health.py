@@ -23,7 +23,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.suppression import suppressed_addresses
 from config import DATABASE_URL_ENV, Config, ConfigError, Source, parse_config
+from service.outage import DatabaseStatus, database_line
 from store import StoreError, open_store
+from store.db import display_url
 from store.health import JobRun, SourceActivity
 from store.records import ConfigState, SchedulerState, SenderState, SourceState
 
@@ -114,7 +116,13 @@ class StatusReport:
     # operator should remove them from the file (not a fault, so not a problem)
     suppressed_subscribers: list[str] = field(default_factory=list)
     send: str = "scheduler"  # scheduler.send: who sends the outbox
-    workers: list[SenderState] = field(default_factory=list)  # `vnawatch worker`s alive
+    # the sending processes alive: `vnawatch worker`s, and the scheduler when it sends
+    senders: list[SenderState] = field(default_factory=list)
+    database: DatabaseStatus | None = None
+
+    @property
+    def workers(self) -> list[SenderState]:
+        return [sender for sender in self.senders if sender.kind == "worker"]
 
     @property
     def problems(self) -> list[str]:
@@ -151,6 +159,8 @@ class StatusReport:
         data = asdict(self)
         del data["config"]["good_text"]  # the whole file, kept for last_good_config
         data["scheduler"] = self.scheduler.as_json()
+        data["workers"] = [asdict(worker) for worker in self.workers]
+        data["database"] = self.database.as_json() if self.database else None
         data["needs_attention"] = self.needs_attention
         data["problems"] = self.problems
         return json.dumps(data, default=_json_default, ensure_ascii=False, indent=2)
@@ -193,11 +203,10 @@ def collect_status(
             suppressed_addresses(store, [str(spec.email) for spec in config.subscribers])
         ),
         send=config.scheduler.send,
-        workers=[
-            sender
-            for sender in store.senders(now - STALE_HEARTBEAT)
-            if sender.kind == "worker" and sender.stopped_at is None
+        senders=[
+            sender for sender in store.senders(now - STALE_HEARTBEAT) if sender.stopped_at is None
         ],
+        database=DatabaseStatus(display_url(store.url), store.database_outage()),
         scheduler=scheduler_status(
             store.scheduler_state(),
             now=now,
@@ -372,6 +381,8 @@ def render_status(report: StatusReport) -> str:
     lines = [f"vnawatch status at {_when(report.generated_at)}: {verdict}", ""]
     lines.append(f"scheduler  {_scheduler_line(report.scheduler)}")
     lines.append(f"config     {_config_line(report.config)}")
+    if report.database:
+        lines.append(f"database   {database_line(report.database)}")
     lines.append("")
     lines += _table(
         [
@@ -431,13 +442,18 @@ def _scheduler_line(status: SchedulerStatus) -> str:
 
 
 def _sending_line(report: StatusReport) -> str:
-    """Who sends, and the `vnawatch worker` processes seen in the last minutes."""
+    """Who sends, and the sending processes seen in the last minutes."""
     who = "by `vnawatch worker`" if report.send == "workers" else "by the scheduler"
-    if not report.workers:
-        return f"{who}; no worker running"
-    workers = ", ".join(f"{w.name} (sent {w.sent})" for w in report.workers)
-    running = len(report.workers)
-    return f"{who}; {running} worker{'' if running == 1 else 's'} running: {workers}"
+    parts = [who]
+    parts += [f"scheduler {s.name} (sent {s.sent})" for s in report.senders if s.kind != "worker"]
+    workers = report.workers
+    if workers:
+        running = ", ".join(f"{w.name} (sent {w.sent})" for w in workers)
+        noun = "worker" if len(workers) == 1 else "workers"
+        parts.append(f"{len(workers)} {noun} running: {running}")
+    else:
+        parts.append("no worker running")
+    return "; ".join(parts)
 
 
 def _config_line(status: ConfigState) -> str:

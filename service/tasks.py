@@ -82,6 +82,8 @@ class Tasks:
         # scheduler stopping) ends a send early and releases what it holds
         self.sender = sender_name("scheduler")
         self.stop = stop
+        self.sent = 0  # by this process, for its row in the senders list
+        self._sends = False  # has sent (or tried) since it started: a sender to show
 
     def send_pending(self) -> Report:
         """Send the outbox here, unless config.yaml leaves sending to `vnawatch worker`."""
@@ -89,9 +91,17 @@ class Tasks:
 
         if self.config.scheduler.send == "workers":
             return LeftToWorkers()
-        return send_pending(
+        self._sends = True
+        report = send_pending(
             self.store, self.config, now=self.clock(), owner=self.sender, stop=self.stop
         )
+        self.sent += report.sent
+        return report
+
+    def record_sender(self, now: datetime, *, stopped: bool = False) -> None:
+        """The scheduler's heartbeat in the senders list, while it sends the outbox."""
+        if self._sends and (stopped or self.config.scheduler.send == "scheduler"):
+            self.store.record_sender(self.sender, "scheduler", now, sent=self.sent, stopped=stopped)
 
     @property
     def config(self) -> Config:

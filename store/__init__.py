@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from store.db import Store, StoreError, open_store
+from store.db import Store, StoreError, describe_unreachable, is_unreachable, open_store
 
-__all__ = ["Store", "StoreError", "open_store"]
+__all__ = ["Store", "StoreError", "describe_unreachable", "is_unreachable", "open_store"]

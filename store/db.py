@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from store.articles import ArticleQueries
@@ -128,6 +128,41 @@ def open_store(url: str, *, create: bool = True, **engine_options: Any) -> Store
         except ImportError as exc:
             raise StoreError(f"no driver for {parsed.drivername}: {exc}") from None
     return Store(engine)
+
+
+# SQLSTATE classes of a server that is there but will not serve: 08 connection
+# exceptions, 57P01-03 shut down by an administrator, crashed, starting up
+UNREACHABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The database could not be reached (connect refused or reset, connection lost),
+    as opposed to a statement that failed: its cause or context counts too."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # a stage may wrap the driver's error once or twice
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and (seen.connection_invalidated or _unreachable(seen)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _unreachable(error: DBAPIError) -> bool:
+    # psycopg's errors carry the server's SQLSTATE, None when no server answered;
+    # SQLite's have none ("" here): a file, not a server that can go away
+    state = getattr(error.orig, "sqlstate", "")
+    if state is None:
+        return isinstance(error, OperationalError)
+    return bool(state) and state.startswith(UNREACHABLE_SQLSTATES)
+
+
+def describe_unreachable(exc: BaseException) -> str:
+    """The driver's message on one line, without SQLAlchemy's SQL and background link."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, DBAPIError):
+        seen = seen.__cause__ or seen.__context__
+    return " ".join(str(seen.orig if seen is not None else exc).split())
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

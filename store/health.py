@@ -16,12 +16,13 @@ from sqlalchemy import case, delete, func, select, text
 
 from store.base import StoreBase
 from store.models import ArticleRow, ConditionRow, DeliveryRow, JobRunRow, ServiceStateRow
-from store.records import ConfigState, SchedulerState
+from store.records import ConfigState, DatabaseOutage, SchedulerState
 
 RESULT_LIMIT = 2000
 SCHEDULER_STATE = "scheduler"  # service_state rows, by name
 CONFIG_STATE = "config"
-State = TypeVar("State", SchedulerState, ConfigState)
+OUTAGE_STATE = "database_outage"  # the last one, written by the scheduler once it is over
+State = TypeVar("State", SchedulerState, ConfigState, DatabaseOutage)
 
 
 @dataclass(frozen=True)
@@ -133,13 +134,20 @@ class HealthQueries(StoreBase):
     def set_config_state(self, state: ConfigState, now: datetime) -> None:
         self._set_service_state(CONFIG_STATE, state, now)
 
+    def database_outage(self) -> DatabaseOutage | None:
+        """The last database outage the scheduler lived through (None: none seen)."""
+        return self._service_state(DatabaseOutage, OUTAGE_STATE)
+
+    def record_database_outage(self, outage: DatabaseOutage) -> None:
+        self._set_service_state(OUTAGE_STATE, outage, outage.ended_at)
+
     def _service_state(self, kind: type[State], name: str) -> State | None:
         with self._transaction() as session:
             row = session.get(ServiceStateRow, name)
             return state_from_json(kind, row.value) if row else None
 
     def _set_service_state(
-        self, name: str, state: SchedulerState | ConfigState, now: datetime
+        self, name: str, state: SchedulerState | ConfigState | DatabaseOutage, now: datetime
     ) -> None:
         with self._transaction() as session:
             row = session.get(ServiceStateRow, name) or ServiceStateRow(name=name)
@@ -242,7 +250,7 @@ class HealthQueries(StoreBase):
         return " ".join(statements)
 
 
-def json_from_state(state: SchedulerState | ConfigState) -> dict[str, Any]:
+def json_from_state(state: SchedulerState | ConfigState | DatabaseOutage) -> dict[str, Any]:
     """The service_state column's JSON: the record's fields, times as ISO 8601 text."""
     return {
         f.name: value.isoformat() if isinstance(value, datetime) else value

@@ -83,12 +83,13 @@ class LockQueries(StoreBase):
         """Extend the lease; False when the lock is lost (then stop working)."""
         if self.dialect == "postgresql":
             if not _is_alive(lock.connection):
-                logger.warning("lock connection lost name=%s; re-acquiring", lock.name)
                 lock.connection = None
                 # raises while the server is unreachable: the next renewal tries again
+                # (said once, by the caller, not at every renewal of an outage)
                 lock.connection = self._advisory_connection(lock.name)
                 if lock.connection is None:
                     return False  # another scheduler took it meanwhile
+                logger.warning("lock connection was lost; lock taken again name=%s", lock.name)
             self._write_lease(lock.name, lock.holder, now + lease, now=now, force=True)
             return True
         with self._transaction() as session:

@@ -328,6 +328,24 @@ class SenderState:
 
 
 @dataclass(frozen=True)
+class DatabaseOutage:
+    """A time the scheduler could not reach the database, recorded once it answered again.
+
+    Kept in the database it was cut from, so only written after the return:
+    while it lasts nothing shared can be written, and whoever reads the
+    database (`vnawatch status`, the operator view) finds out first-hand.
+    """
+
+    started_at: datetime
+    ended_at: datetime
+    cause: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
 class ConfigState:
     """The config file as the scheduler last saw it: valid, or invalid since when."""
 

@@ -155,3 +155,21 @@ def test_status_json_without_a_database_still_prints_json(config_file: Path) -> 
     assert report["database"]["usable"] is False and report["needs_attention"] is True
     assert "run `vnawatch init`" in report["database"]["error"]
     assert "no database at" in err
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["unreachable", "not initialised"])
+def test_status_json_on_a_postgres_it_cannot_use_still_prints_json(
+    config_file: Path, postgres_url: str, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.alerts.delivery_support import free_port
+
+    # a port nothing listens on, or a fresh schema that `vnawatch init` never saw
+    url = postgres_url.replace(":5432/", f":{free_port()}/") if where == "unreachable" else ""
+    monkeypatch.setenv("VNAWATCH_DATABASE_URL", url or postgres_url)
+    code, out, err = invoke("status", "--json", "--config", str(config_file))
+    assert code == 1
+    report = json.loads(out)
+    assert report["database"]["usable"] is False and report["needs_attention"] is True
+    expected = "cannot reach the database" if url else "run `vnawatch init`"
+    assert expected in report["database"]["error"] and expected in err

@@ -371,3 +371,43 @@ def test_status_flags_mail_waiting_for_workers_that_do_not_run(
     assert any("no `vnawatch worker` is running; 2 deliveries wait" in p for p in problems)
     store.record_sender("h:1:worker:a", "worker", NOW, sent=0)
     assert not collect_status(store, workers, now=NOW).problems
+
+
+def test_the_scheduler_is_listed_among_the_senders_while_it_sends(
+    store: Store, config: Config, tmp_path: Path
+) -> None:
+    from service.tasks import Tasks
+    from tests.outbox_fill import fill_outbox
+
+    fill_outbox(store, 3, NOW - timedelta(minutes=1))
+    tasks = Tasks(store, config, clock=lambda: NOW)
+    tasks.record_sender(NOW)  # has not sent yet: not a sender
+    assert collect_status(store, config, now=NOW).senders == []
+    assert tasks.send().summary.startswith("sent=3 ")
+    tasks.record_sender(NOW)
+    report = collect_status(store, config, now=NOW)
+    assert [(s.kind, s.sent) for s in report.senders] == [("scheduler", 3)]
+    assert report.workers == [] and not report.problems
+    line = next(line for line in render_status(report).splitlines() if line.startswith("sending"))
+    assert f"scheduler {tasks.sender} (sent 3)" in line and "no worker running" in line
+    tasks.record_sender(NOW, stopped=True)
+    assert collect_status(store, config, now=NOW).senders == []
+
+
+def test_the_last_database_outage_is_kept_and_shown(store: Store, config: Config) -> None:
+    from store.records import DatabaseOutage
+
+    report = collect_status(store, config, now=NOW)
+    assert report.database is not None and report.database.last_outage is None
+    assert "reachable; no outage recorded" in render_status(report)
+    cause = 'connection to server at "127.0.0.1", port 5432 failed: Connection refused'
+    store.record_database_outage(DatabaseOutage(NOW - timedelta(seconds=95), NOW, cause))
+    report = collect_status(store, config, now=NOW + timedelta(minutes=1))
+    assert report.database is not None and report.database.last_outage is not None
+    assert report.database.last_outage.started_at == NOW - timedelta(seconds=95)
+    shown = render_status(report)
+    assert "last outage 2026-11-24 11:58 UTC for 1 min 35 s (connection to server" in shown
+    data = json.loads(report.to_json())["database"]
+    assert data["usable"] is True and data["last_outage"]["seconds"] == 95
+    assert data["last_outage"]["ended_at"] == NOW.isoformat()
+    assert not report.needs_attention  # over: told, not a fault

@@ -37,7 +37,7 @@ from alerts.tokens import (
     verify_unsubscribe_token,
 )
 from config import WEB_PASSWORD_ENV, Config, is_channel_url, redact_channel
-from store import Store
+from store import Store, describe_unreachable, is_unreachable
 from store.records import Subscriber
 from web.digests import digest_routes
 from web.feeds import MANAGE_ACTIONS, FeedPages
@@ -463,7 +463,16 @@ class WebApp:
         labels = labels_for(request.query_params.get("lang"))
         if self._operator(request) is None:
             return self._login(request, labels, "")
-        return self.render(request, "operator", labels, **self._operator_context())
+        try:
+            context = self._operator_context()
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            # said plainly rather than as a bare 500; `vnawatch run` logs the outage once
+            body = labels["database_down_body"].format(cause=describe_unreachable(exc))
+            title = labels["database_down_title"]
+            return self.render(request, "message", labels, 503, title=title, body=body)
+        return self.render(request, "operator", labels, **context)
 
     def _login(self, request: Request, labels: Labels, error: str, status: int = 200) -> Response:
         enabled = bool(os.environ.get(WEB_PASSWORD_ENV))
@@ -471,6 +480,7 @@ class WebApp:
 
     def _operator_context(self) -> dict[str, Any]:
         from service.health import collect_status
+        from service.outage import duration
 
         subscribers = self.store.subscribers(active_only=False)
         names = {rule.id: rule.name for rule in self.config.rules}
@@ -492,6 +502,8 @@ class WebApp:
                 d.id: "email" if d.is_email else redact_channel(d.channel) for d in deliveries
             },
             "sources": report.sources,
+            "outage": report.database.last_outage if report.database else None,
+            "duration": duration,
             "rule_feeds": [(rule.id, rule.name) for rule in self.config.rules],
         }
 

@@ -178,6 +178,12 @@ LABELS: dict[str, Labels] = {
         "subject": "Objet",
         "problems": "Problèmes",
         "none": "aucun",
+        "database": "Base de données :",
+        "database_ok": "joignable, aucune coupure enregistrée",
+        "database_outage": "joignable ; dernière coupure le {when} pendant {duration} ({cause})",
+        "database_down_title": "Base de données injoignable",
+        "database_down_body": "La base de données ne répond pas ({cause}). Le planificateur "
+        "attend son retour et reprend seul ; rechargez cette page ensuite.",
     },
     "en": {
         "brand": "VNA news watch",
@@ -331,6 +337,12 @@ LABELS: dict[str, Labels] = {
         "subject": "Subject",
         "problems": "Problems",
         "none": "none",
+        "database": "Database:",
+        "database_ok": "reachable, no outage recorded",
+        "database_outage": "reachable; last outage on {when} for {duration} ({cause})",
+        "database_down_title": "Database unreachable",
+        "database_down_body": "The database does not answer ({cause}). The scheduler waits "
+        "for it and resumes on its own; reload this page then.",
     },
 }
 
