@@ -539,6 +539,42 @@ def rule_why(
 
 
 @app.command()
+def trends(
+    subject: Annotated[
+        str | None, typer.Argument(help="a rule id or a watchlist entity id (rule:ID, entity:ID)")
+    ] = None,
+    config: ConfigOption = None,
+    days: Annotated[int, typer.Option(min=1, max=3660, help="days shown, to today")] = 90,
+    as_json: Annotated[bool, typer.Option("--json", help="the numbers as JSON")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="recount every stored article (after alias edits)")
+    ] = False,
+) -> None:
+    """Articles per day of one rule or entity: a sparkline and the numbers."""
+    cfg = load(config)
+    from alerts.sparkline import UnknownSubjectError, render_trend, subject_series, trend_json
+    from alerts.trends import rebuild_trends
+
+    if subject is None and not rebuild:
+        fail("name a rule or an entity, or give --rebuild", 2)
+    with opened_store(cfg) as store:
+        if rebuild:
+            typer.echo(str(rebuild_trends(store, cfg, now_utc())), err=True)
+        if subject is None:
+            return
+        try:
+            found, series = subject_series(store, cfg, subject, days=days, now=now_utc())
+        except UnknownSubjectError as exc:
+            fail(str(exc), 2)
+        if not store.count_articles():
+            typer.echo(f"0 articles stored in {display_url(cfg.database_url)}", err=True)
+    if as_json:
+        typer.echo(json.dumps(trend_json(found, series, cfg.timezone), ensure_ascii=False))
+    else:
+        typer.echo(render_trend(found, series, cfg.timezone))
+
+
+@app.command()
 def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="where the demo writes its database and mail")

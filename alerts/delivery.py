@@ -38,6 +38,7 @@ from alerts.queueing import ALERT_LOOKBACK, SENT_LOOKBACK, delivery_key, render_
 from alerts.subscriptions import with_stored_rules
 from alerts.suppression import suppressed_addresses
 from alerts.tokens import normalise_address
+from alerts.volume import rule_volumes
 from config import Config
 from config import Subscriber as SubscriberSpec
 from store import Store
@@ -86,6 +87,7 @@ def subscriber_record(spec: SubscriberSpec) -> Subscriber:
         active=spec.active,
         channels=tuple(spec.channels),
         email_delivery=spec.email_delivery,
+        spike_alerts=spec.spike_alerts,
     )
 
 
@@ -347,6 +349,15 @@ def collect_digest(
         subscriber.id or 0, rules, channel, start=window.start, end=window.end
     )
     sent = store.delivered_since(subscriber.id or 0, channel, now - SENT_LOOKBACK) if pairs else []
+    volumes = rule_volumes(store, config, rules, now=now, frequency=kind) if pairs else {}
     return build_digest(
-        kind, subscriber, pairs, config, window=window, states=states, now=now, already_sent=sent
+        kind,
+        subscriber,
+        pairs,
+        config,
+        window=window,
+        states=states,
+        now=now,
+        already_sent=sent,
+        volumes=volumes,
     )

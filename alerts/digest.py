@@ -13,7 +13,7 @@ one entry with both links.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from alerts.dedupe import cluster_duplicates
 from alerts.evaluate import zone_text
 from alerts.labels import Formatter, SourceHealth, Window
 from alerts.text import fold
+from alerts.volume import Volume, volume_words
 from config import Config
 from store.records import Article, Match, Snippet, SourceState, Subscriber
 
@@ -77,6 +78,7 @@ class RuleGroup:
     rule_id: str
     name: str
     entries: tuple[Entry, ...]
+    volume: Volume | None = None  # the rule's articles over the period against the usual
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,15 @@ def build_digest(
     states: Sequence[SourceState],
     now: datetime,
     already_sent: Sequence[Article] = (),
+    volumes: Mapping[str, Volume] | None = None,
 ) -> Digest:
     """Group a subscriber's matches by rule, one entry per article or dispatch.
 
     ``already_sent`` are articles this subscriber recently received on the
     same channel: another outlet's copy of one of them is not shown again,
-    only recorded as covered (``Digest.suppressed_pks``).
+    only recorded as covered (``Digest.suppressed_pks``). ``volumes`` are the
+    rules' volumes over the digest's period (:mod:`alerts.volume`), shown in
+    each rule's section.
     """
     rule_order = [rule.id for rule in config.rules if rule.id in subscriber.rules]
     by_article: dict[int, tuple[Article, list[Match]]] = {}
@@ -190,7 +195,8 @@ def build_digest(
         members = [e for e in entries if e.rule_ids[0] == rule_id]
         members.sort(key=lambda e: (e.article.published_at, e.article.id or 0), reverse=True)
         if members:
-            groups.append(RuleGroup(rule_id, config.rule(rule_id).name, tuple(members)))
+            volume = (volumes or {}).get(rule_id)
+            groups.append(RuleGroup(rule_id, config.rule(rule_id).name, tuple(members), volume))
     return Digest(
         kind=kind,
         subscriber=subscriber,
@@ -332,6 +338,11 @@ SUBJECT_RULES = 3
 _INLINER = css_inline.CSSInliner(keep_style_tags=True, keep_at_rules=True)
 
 
+def inline_css(html: str) -> str:
+    """``html`` with its stylesheet inlined for mail clients (also the spike alerts')."""
+    return _INLINER.inline(html)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A digest as email parts; headers are built by the mailer."""
@@ -399,6 +410,8 @@ def render_digest(
         "feed_url": feed_url,
         "web_url": web_url,  # the batch's page (web/digests.py): "Voir dans le navigateur"
         "lang": fmt.locale,
+        # each rule section's volume line and chart (alerts.volume)
+        "volumes": {g.rule_id: volume_words(g.volume, fmt) for g in digest.groups if g.volume},
     }
     text = ENVIRONMENT.get_template(f"{name}.txt.j2").render(context)
     html = ENVIRONMENT.get_template(f"{name}.html.j2").render(context)

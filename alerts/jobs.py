@@ -21,6 +21,7 @@ from alerts.matching import (
     test_rule,
 )
 from alerts.queueing import QueueReport, queue_due_digests, queue_immediate_alerts
+from alerts.spiking import SpikeReport, queue_spike_alerts
 
 __all__ = [
     "MatchReport",
@@ -28,11 +29,13 @@ __all__ = [
     "RuleTest",
     "RuleTestHit",
     "SendReport",
+    "SpikeReport",
     "explain_rule",
     "match_new_articles",
     "preview_digests",
     "queue_due_digests",
     "queue_immediate_alerts",
+    "queue_spike_alerts",
     "rematch_since",
     "send_pending",
     "sender_name",

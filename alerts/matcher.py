@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 TEXT_ZONES = ("title", "lede", "body", "caption")
+# a rule whose id starts so is counted, not matched: the trends' watchlist entities
+# (``entity:<id>``); config.yaml's rule ids cannot hold a colon
+COUNTED_PREFIX = "entity:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +117,24 @@ class Matcher:
 
     def match(self, article: Article) -> list[Match]:
         """The matches of ``article`` against every rule, in rule order."""
+        return self.match_counting(article)[0]
+
+    def match_counting(self, article: Article) -> tuple[list[Match], list[str]]:
+        """The matches of ``article``, and the ids of the counted-only rules (their id
+        starts with :data:`COUNTED_PREFIX`) that match it, whose evidence is not built."""
         view = ArticleView(article)
         found: list[Match] = []
+        counted: list[str] = []
         candidates = self.index.candidates(view.vocabulary(), view.spaced())
         for position in self.index.verified(candidates, view.streams()):
             rule = self.rules[position]
-            if evaluate(rule.tree, view):
+            if not evaluate(rule.tree, view):
+                continue
+            if rule.id.startswith(COUNTED_PREFIX):
+                counted.append(rule.id.removeprefix(COUNTED_PREFIX))
+            else:
                 found.append(build_match(rule, view))
-        return found
+        return found, counted
 
     def match_all(self, article: Article) -> list[Match]:
         """Brute force: every rule verified, no presearch (tests and benchmarks)."""

@@ -14,7 +14,8 @@ the pure matcher stage:
 - :func:`rule_shares` measures each rule's share of the recent archive, so
   ``check-config`` can warn about a rule that would flood its subscribers;
 - :func:`match_new_articles` also brings the archive search's index up to
-  date (:func:`alerts.search.index_pending`);
+  date (:func:`alerts.search.index_pending`), and both jobs keep the trend
+  counts per rule and per watchlist entity current (:mod:`alerts.trends`);
 - :func:`archive_frequencies` samples the newest stored articles so that,
   with many rules, each is indexed under its rarest words (alerts.presearch).
 
@@ -40,8 +41,9 @@ from alerts.matcher import Matcher, compile_rules, word_shares
 from alerts.presearch import WordFrequencies
 from alerts.search import index_pending
 from alerts.subscriptions import with_stored_rules
+from alerts.trends import TrendCounting, batched, counting
 from config import Config, Rule, Source, article_id_from_url
-from store.records import Article, Match
+from store.records import Article, ArticleTrend, Match
 
 if TYPE_CHECKING:
     from store import Store
@@ -195,25 +197,32 @@ def compile_for_archive(store: Store, config: Config, rules: Sequence[Rule]) -> 
 
 
 def match_new_articles(
-    store: Store, config: Config, *, now: datetime, batch: int = MATCH_BATCH
+    store: Store,
+    config: Config,
+    *,
+    now: datetime,
+    batch: int = MATCH_BATCH,
+    count_trends: bool = True,
 ) -> MatchReport:
     """Match every unmatched article against the rules (config.yaml's and the stored
-    ones) and store the matches."""
+    ones) and store the matches, with the trend counts (``count_trends=False``: the
+    benchmark's baseline only)."""
     started = time.perf_counter()
     config = with_stored_rules(store, config)
-    matcher = compile_for_archive(store, config, config.rules)
+    count = counting(store, config, now, entities=True) if count_trends else None
+    rules = [*config.rules, *(count.entity_rules if count else ())]
+    matcher = compile_for_archive(store, config, rules)
     counts: Counter[str] = Counter()
     while True:
         articles = store.unmatched_articles(limit=batch)
         if not articles:
             break
-        for article in articles:
-            _match_one(store, matcher, article, now, counts)
+        _match_batch(store, matcher, articles, now, counts, count=count)
     # the search index follows the same new and edited articles (alerts.search)
     indexed = index_pending(store)
     if indexed:
         logger.info("search index updated articles=%d", indexed)
-    report = _report(counts, len(matcher), started)
+    report = _report(counts, len(config.rules), started)
     logger.info(
         "match finished articles=%d matched=%d matches=%d errors=%d rules=%d",
         report.articles, report.matched_articles, report.matches, report.errors, report.rules,
@@ -238,11 +247,13 @@ def rematch_since(
     config = with_stored_rules(store, config)
     wanted = None if rule_ids is None else set(rule_ids)
     rules = [r for r in config.rules if wanted is None or r.id in wanted]
-    matcher = compile_for_archive(store, config, rules)
+    # a re-match of every rule recounts the entities too; of some rules, only those
+    count = counting(store, config, now, entities=wanted is None)
+    matcher = compile_for_archive(store, config, [*rules, *count.entity_rules])
     counts: Counter[str] = Counter()
-    for article in store.iter_articles(since=since):
-        _match_one(store, matcher, article, now, counts, rule_ids=wanted)
-    report = _report(counts, len(matcher), started)
+    for articles in batched(store.iter_articles(since=since), MATCH_BATCH):
+        _match_batch(store, matcher, articles, now, counts, rule_ids=wanted, count=count)
+    report = _report(counts, len(rules), started)
     logger.info(
         "rematch finished since=%s articles=%d matches=%d errors=%d rules=%d",
         since.isoformat(), report.articles, report.matches, report.errors, report.rules,
@@ -250,28 +261,46 @@ def rematch_since(
     return report
 
 
-def _match_one(
+def _match_batch(
     store: Store,
     matcher: Matcher,
-    article: Article,
+    articles: Sequence[Article],
     now: datetime,
     counts: Counter[str],
     *,
     rule_ids: set[str] | None = None,
+    count: TrendCounting | None = None,
 ) -> None:
-    assert article.id is not None, "stored articles have an id"
-    counts["articles"] += 1
-    try:
-        matches = matcher.match(article)
-    except Exception:
-        # an article the matcher cannot handle must not stop the run, nor loop forever
-        logger.exception("match failed article_id=%s url=%s", article.id, article.url)
-        counts["errors"] += 1
-        store.mark_matched([article.id], now)
-        return
-    store.replace_matches(article.id, matches, now, rule_ids=rule_ids)
-    counts["matches"] += len(matches)
-    counts["matched_articles"] += bool(matches)
+    """Match a batch of articles; store their trend hits, then each one's matches."""
+    found: list[tuple[int, list[Match] | None]] = []
+    trends: list[ArticleTrend] = []
+    for article in articles:
+        assert article.id is not None, "stored articles have an id"
+        counts["articles"] += 1
+        try:
+            matches, entities = matcher.match_counting(article)
+        except Exception:
+            # an article the matcher cannot handle must not stop the run, nor loop forever
+            logger.exception("match failed article_id=%s url=%s", article.id, article.url)
+            counts["errors"] += 1
+            found.append((article.id, None))
+            continue
+        found.append((article.id, matches))
+        if count is not None:
+            day = article.published_day(count.zone)
+            named = tuple(entities) if count.entities else None
+            rules = tuple(sorted({m.rule_id for m in matches}))
+            trends.append(ArticleTrend(article.id, day, rules, named))
+    # the counts first: a crash after them leaves the articles unmatched, and matching
+    # them again replaces their hits by the same ones (alerts.trends)
+    store.replace_trend_hits(trends, rule_ids=rule_ids)
+    for article_pk, matches in found:
+        if matches is None:
+            store.mark_matched([article_pk], now)
+            continue
+        store.replace_matches(article_pk, matches, now, rule_ids=rule_ids)
+        counts["matches"] += len(matches)
+        counts["matched_articles"] += bool(matches)
 
 
 def _report(counts: Counter[str], rules: int, started: float) -> MatchReport:

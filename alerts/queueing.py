@@ -45,6 +45,7 @@ from alerts.mailer import (
 )
 from alerts.subscriptions import with_stored_rules
 from alerts.tokens import secret_key
+from alerts.volume import Volume, VolumeCache
 from config import Config
 from store import Store
 from store.records import Article, DeliveryDraft, Match, Owed, SourceState, Subscriber
@@ -92,6 +93,7 @@ class Job:
     window: Window
     pairs: tuple[tuple[Match, Article], ...] = ()
     already_sent: tuple[Article, ...] = ()
+    volumes: tuple[Volume, ...] = ()  # its rules' volumes (digests), read once per run
 
     @property
     def channel(self) -> str:
@@ -132,6 +134,7 @@ def queue_due_digests(
     """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
     config = with_stored_rules(store, config)
     report = QueueReport(kind="digests")
+    volumes = VolumeCache(store, config, now)
 
     def prepare(page: list[Subscriber]) -> list[Job]:
         jobs = []
@@ -141,7 +144,11 @@ def queue_due_digests(
                 report.not_due += 1
             else:
                 jobs.append(Job(subscriber, subscriber.frequency, window))
-        return _owed(store, config, jobs, now)
+        # only a digest with something to show has rule sections to carry a volume
+        return [
+            replace(job, volumes=volumes.of(job.subscriber.rules, job.kind)) if job.pairs else job
+            for job in _owed(store, config, jobs, now)
+        ]
 
     context = Context(config, tuple(store.source_states()), now)
     _run(store, ("daily", "weekly"), prepare, context, report, page_size, processes)
@@ -365,6 +372,7 @@ def _draft_for(context: Context, job: Job) -> DeliveryDraft | None:
         states=context.states,
         now=now,
         already_sent=job.already_sent,
+        volumes={volume.rule_id: volume for volume in job.volumes},
     )
     if job.kind == "alert":
         if digest.is_empty:

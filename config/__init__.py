@@ -60,6 +60,7 @@ from config.settings import (
     ChannelUrl,
     Mail,
     SchedulerSettings,
+    Spikes,
     Subscriber,
     WebSettings,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "SchedulerSettings",
     "Selectors",
     "Source",
+    "Spikes",
     "Subscriber",
     "TimeZoneName",
     "Watchlist",

@@ -9,7 +9,14 @@ from pydantic import EmailStr, Field
 
 from config.base import DEFAULT_TIMEZONE, Identifier, Model, TimeZoneName
 from config.secrets import redact_channel
-from config.settings import ChannelSettings, Mail, SchedulerSettings, Subscriber, WebSettings
+from config.settings import (
+    ChannelSettings,
+    Mail,
+    SchedulerSettings,
+    Spikes,
+    Subscriber,
+    WebSettings,
+)
 from config.sources import Crawl, Source
 from config.watchlists import Rule, Watchlist
 
@@ -30,6 +37,7 @@ class Config(Model):
     retention_days: int = Field(default=730, ge=1)
     scheduler: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    spikes: Spikes = Spikes()
     path: Path | None = Field(default=None, exclude=True)
 
     def rule(self, rule_id: str) -> Rule:

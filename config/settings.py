@@ -35,6 +35,8 @@ class Subscriber(Model):
     channels: list[ChannelUrl] = Field(default=[], repr=False)
     # False: the channels only, no email (the address still identifies the subscriber)
     email_delivery: bool = True
+    # True: also an alert when one of their rules is far above its usual level (``spikes:``)
+    spike_alerts: bool = False
 
     @model_validator(mode="after")
     def _reachable(self) -> Subscriber:
@@ -72,6 +74,20 @@ class Mail(Model):
     @property
     def password(self) -> str | None:
         return os.environ.get(SMTP_PASSWORD_ENV)
+
+
+class Spikes(Model):
+    """When a rule's day is a spike (alerts.spikes; docs/spikes.md has worked numbers)."""
+
+    sensitivity: float = Field(
+        default=0.001,
+        gt=0,
+        lt=1,
+        description="largest Poisson tail P(X >= count) that is a spike: smaller is stricter",
+    )
+    min_count: int = Field(default=5, ge=1, description="fewer articles in a day: never a spike")
+    min_ratio: float = Field(default=2.0, ge=1, description="times the usual level, at least")
+    check_minutes: float = Field(default=30, gt=0, description="how often the scheduler looks")
 
 
 class ChannelSettings(Model):

@@ -269,21 +269,32 @@ def _is_box(element: HtmlElement, tally: Tally, kids: list, boxes: set) -> bool:
     tag = str(element.tag).lower()
     if tag in NON_CONTENT:
         return True
-    if tag in SKIP_TAGS:  # nav, aside, footer… by their tag, unless they hold prose or a photo
-        return tally.prose < MIN_TAGGED_PROSE_CHARS and not _is_picture(element)
-    block = tag in BLOCK_TAGS or "-" in tag  # a custom element is a block
-    if block and (_is_link_block(tally) or _is_teaser_list(kids, boxes)):
+    if not kids and not tally.chars and not tally.links:
+        return tag == "form"  # an empty leaf: nothing a reader sees
+    # nav, aside, footer… by their tag, unless they hold prose or a photo
+    tagged = tag in SKIP_TAGS and tally.prose < MIN_TAGGED_PROSE_CHARS
+    if tagged and not _is_picture(element):
+        return True
+    block = tag in BLOCK_TAGS or tag in SKIP_TAGS or "-" in tag  # a custom element is a block
+    if block and _is_link_block(tally):
         return not _is_credit(element, tally)
-    lines = tally.prose < MIN_TAGGED_PROSE_CHARS and _is_line_list(kids, boxes)
-    if block and (lines or _is_record_list(kids, boxes)):
-        return True
+    if block and len(kids) >= MIN_TEASER_ITEMS and _is_list_box(tally, kids, boxes):
+        return not _is_credit(element, tally)
     if _is_small_teaser(element, tag, tally) or _lost_all_but_a_label(tally, kids, boxes):
-        return True
-    if block and _is_lone_teaser(kids, boxes):
         return True
     # words are extra evidence: a class or heading does not hide a paragraph of prose,
     # nor a picture and its caption
-    return tally.prose < MIN_PROSE_CHARS and not _is_picture(element) and is_named_box(element)
+    if tally.prose >= MIN_PROSE_CHARS or not is_named_box(element):
+        return False
+    return not _is_picture(element)
+
+
+def _is_list_box(tally: Tally, kids: list, boxes: set) -> bool:
+    """Teasers, records, short lines, one teaser: a list of what is not the article."""
+    if _is_teaser_list(kids, boxes) or _is_record_list(kids, boxes):
+        return True
+    lines = tally.prose < MIN_TAGGED_PROSE_CHARS and _is_line_list(kids, boxes)
+    return lines or _is_lone_teaser(kids, boxes)
 
 
 def is_named_box(element: HtmlElement) -> bool:
@@ -458,6 +469,8 @@ def _is_small_teaser(element: HtmlElement, tag: str, tally: Tally) -> bool:
 
 def _lost_all_but_a_label(tally: Tally, kids: list, boxes: set) -> bool:
     """Its boxes gone, only a short label is left (the box's heading): the whole is a box."""
+    if not any(kid in boxes for kid, _ in kids):
+        return False
     held_text = any(kid in boxes and str(kid.tag).lower() not in NON_CONTENT for kid, _ in kids)
     if any(kid not in boxes and _holds_picture(kid) for kid, _ in kids):
         return False  # what is left is a photo and its caption, not a heading

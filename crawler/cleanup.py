@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from crawler.boxes import find_boxes, is_link_line
+from crawler.boxes import NON_CONTENT, find_boxes, is_link_line
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -220,8 +220,10 @@ def is_caption(element: HtmlElement, tag: str) -> bool:
         # a photo table holds a caption; a layout table wrapping the article does not
         text = element.text_content()
         has_photo = element.find(".//img") is not None or "Photo" in text
-        is_short = len(collapse(text)) <= MAX_CAPTION_CHARS
-        return is_short and (has_photo or bool(CAPTION_CLASS.search(element.get("class", ""))))
+        classed = bool(CAPTION_CLASS.search(element.get("class", "")))
+        # a short brief laid out in a table with its photo is no caption: a caption is short
+        limit = MAX_CAPTION_CHARS if classed else MAX_PICTURE_CAPTION_CHARS
+        return len(collapse(text)) <= limit and (has_photo or classed)
     if tag not in ("div", "p", "span"):
         return False
     return "caption" in element.get("class", "").lower() or _is_picture_block(element)
@@ -250,7 +252,8 @@ def caption_texts(element: HtmlElement) -> list[str]:
 
 
 def _inner_text(element: HtmlElement) -> str:
-    blocks = _Walker(find_boxes(element), drop_link_lines=False).render(element)
+    hidden = {e for e in element.iter(*NON_CONTENT) if e is not element}
+    blocks = _Walker(hidden, drop_link_lines=False).render(element)
     parts = blocks.paragraphs + blocks.captions
     return strip_anh_prefix(" ".join(parts))
 

@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 # the precise pass, and the recall pass when the precise one finds less than this
 PRECISE = {"fast": True, "favor_precision": True}
-RECALL = {"fast": False, "favor_recall": True}
+# trafilatura's own fallbacks (readability, jusText) run only without fast: costly, last
+RECALL_PASSES = ({"fast": True, "favor_recall": True}, {"fast": False, "favor_recall": True})
 MIN_PRECISE_CHARS = 400
 # trafilatura is the slow part; a news page is far below this, a runaway page is cut
 MAX_PAGE_CHARS = 400_000
@@ -62,10 +63,12 @@ def main_text(root: HtmlElement, boxes: set[HtmlElement], html: str) -> list[str
         return _lines(LINE_BREAKS.sub(" ", html[:MAX_PAGE_CHARS]), PRECISE)
     tree = box_free_copy(root, boxes)
     lines = _lines(tree, PRECISE)
-    if _chars(lines) < MIN_PRECISE_CHARS:
-        recalled = _lines(tree, RECALL)
+    for options in RECALL_PASSES:  # the slower one only when the faster found too little
+        if _chars(lines) >= MIN_PRECISE_CHARS:
+            break
+        recalled = _lines(tree, options)
         if _chars(recalled) > _chars(lines):
-            return recalled
+            lines = recalled
     return lines
 
 

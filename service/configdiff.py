@@ -16,7 +16,15 @@ from typing import TypeVar
 from config import Config, Rule, Source, Subscriber, Watchlist
 
 T = TypeVar("T")
-SETTINGS_SECTIONS = ("timezone", "crawl", "mail", "operators", "retention_days", "scheduler")
+SETTINGS_SECTIONS = (
+    "timezone",
+    "crawl",
+    "mail",
+    "operators",
+    "retention_days",
+    "scheduler",
+    "spikes",
+)
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,8 @@ def _subscriber_change(old: Subscriber, new: Subscriber) -> str:
         parts.append("resumed" if new.active else "paused")
     if (old.channels, old.email_delivery) != (new.channels, new.email_delivery):
         parts.append("channels")  # never the URLs: they are secrets
+    if old.spike_alerts != new.spike_alerts:
+        parts.append("spike alerts on" if new.spike_alerts else "spike alerts off")
     return " ".join(parts) or "details"
 
 

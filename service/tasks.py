@@ -160,6 +160,15 @@ class Tasks:
             sent = self.send_pending()
         return Outcome(sent.summary())
 
+    def spikes(self) -> Outcome:
+        """Queue spike alerts (a rule far above its usual level), then send."""
+        from alerts.jobs import queue_spike_alerts
+
+        with self.delivery_lock:
+            queued = queue_spike_alerts(self.store, self.config, now=self.clock())
+            sent = self.send_pending()
+        return Outcome(_line(queued, sent), ok=not queued.errors)
+
     def sync_subscribers(self) -> None:
         from alerts.jobs import sync_subscribers
 

@@ -115,6 +115,7 @@ def desired_jobs(config: Config, bodies: JobBodies, now: datetime) -> list[JobSp
             else []
         ),
         _every("health", tasks.check_health, settings.health_minutes * 60, now, first=5),
+        _every("spikes", tasks.spikes, config.spikes.check_minutes * minute_seconds(), now),
         JobSpec(
             id="housekeeping",
             body=tasks.housekeeping,

@@ -35,8 +35,10 @@ from store.pauses import PauseQueries
 from store.queueing import QueueingQueries
 from store.search import SearchQueries
 from store.senders import SenderQueries
+from store.spikes import SpikeQueries
 from store.subscriptions import SubscriptionQueries
 from store.suppressions import SuppressionQueries
+from store.trends import TrendQueries
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -63,6 +65,8 @@ class Store(
     SenderQueries,
     SearchQueries,
     NameQueries,
+    TrendQueries,
+    SpikeQueries,
 ):
     """All persistent state of vnawatch."""
 

@@ -28,8 +28,10 @@ class MatchQueries(StoreBase):
 
         With ``rule_ids`` only those rules are replaced (a re-match after a rule
         edit); without, every earlier match of the article is replaced.
-        Marks the article matched in the same transaction.
+        Marks the article matched in the same transaction. (The trend counts are
+        written per batch before, :meth:`store.trends.TrendQueries.replace_trend_hits`.)
         """
+        rule_ids = None if rule_ids is None else list(rule_ids)
         with self._transaction() as session:
             stale = delete(MatchRow).where(MatchRow.article_pk == article_pk)
             if rule_ids is not None:

@@ -7,12 +7,13 @@ outlet gave (``published_offset_minutes``) so exports show ``+07:00``.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -146,6 +147,8 @@ class SubscriberRow(Base):
     # Apprise URLs (secrets) notified beside email, or instead of it
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     email_delivery: Mapped[bool] = mapped_column(default=True)
+    # told when one of their rules is far above its usual level (alerts.spikes)
+    spike_alerts: Mapped[bool] = mapped_column(default=False)
 
 
 class SuppressionRow(Base):
@@ -353,3 +356,37 @@ class SearchPendingRow(Base):
     article_pk: Mapped[int] = mapped_column(
         BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class TrendHitRow(Base):
+    """One article counted for one rule or watchlist entity on its local day.
+
+    Written with the article's matches (``replace_matches``), so re-matching
+    replaces an article's hits instead of adding to them; ``trend_counts`` is
+    kept equal to these rows counted per (kind, key, day).
+    """
+
+    __tablename__ = "trend_hits"
+    __table_args__ = (Index("ix_trend_hits_kind_key_day", "kind", "key", "day"),)
+
+    article_pk: Mapped[int] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "rule" or "entity"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
+class TrendCountRow(Base):
+    """Articles per (kind, key, local day): what the trends pages read.
+
+    Not cascaded from articles: history outlives the retention housekeeping
+    and the rule's removal from config.yaml.
+    """
+
+    __tablename__ = "trend_counts"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    articles: Mapped[int] = mapped_column(Integer, default=0)

@@ -59,6 +59,7 @@ class OutboxQueries(StoreBase):
                     session.add(row)
                 apply_settings(row, spec)
                 apply_channels(row, spec)
+                row.spike_alerts = spec.spike_alerts  # config.yaml owns it (not apply_settings)
                 row.active = spec.active and row.unsubscribed_at is None
                 session.flush()
                 rules = [*spec.rules, *spec.paused_rules]
@@ -273,6 +274,7 @@ def subscriber_from_row(row: SubscriberRow, rules: RuleLists) -> Subscriber:
         covered_until=row.covered_until,
         channels=tuple(row.channels or ()),
         email_delivery=row.email_delivery,
+        spike_alerts=row.spike_alerts,
     )
 
 

@@ -273,6 +273,7 @@ class Subscriber:
     # Apprise URLs (secrets, left out of repr) and whether email is sent too
     channels: tuple[str, ...] = field(default=(), repr=False)
     email_delivery: bool = True
+    spike_alerts: bool = False  # told when one of their rules spikes (alerts.spikes)
 
 
 @dataclass(frozen=True)
@@ -366,3 +367,53 @@ class Suppression:
     address_hash: str
     reason: str
     created_at: datetime
+
+
+TrendKind = Literal["rule", "entity"]
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """How many articles one rule or watchlist entity had on one local day."""
+
+    day: date
+    articles: int
+
+
+@dataclass(frozen=True)
+class ArticleTrend:
+    """Where the match job counts one article: its local day, the rules it matched and
+    the watchlist entities one of whose spellings it names (None: leave its entity
+    hits as they are, a re-match of some rules only)."""
+
+    article_pk: int
+    day: date
+    rules: tuple[str, ...]
+    entities: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TrendHit:
+    """One article counted for one rule or entity on one day (the rebuild writes these)."""
+
+    article_pk: int
+    kind: TrendKind
+    key: str
+    day: date
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """Articles of one outlet (a trends page's top outlets)."""
+
+    source: str
+    articles: int
+
+
+@dataclass(frozen=True)
+class TrendDetails:
+    """One trends page's reading: the daily counts, top outlets and newest articles."""
+
+    counts: list[DayCount]
+    sources: list[SourceCount]
+    articles: list[Article]

@@ -25,6 +25,7 @@ from store.models import (
 from store.outbox import apply_settings, subscriber_from_row
 from store.pauses import rule_lists
 from store.records import StoredRule, Subscriber
+from store.trends import forget_rule_trends
 
 WEB_ORIGIN = "web"
 
@@ -134,6 +135,7 @@ class SubscriptionQueries(StoreBase):
             ).all()
             if own:
                 session.execute(delete(MatchRow).where(MatchRow.rule_id.in_(list(own))))
+                forget_rule_trends(session, own)
             session.execute(
                 delete(DeliveredArticleRow).where(DeliveredArticleRow.subscriber_id == row.id)
             )

@@ -124,3 +124,15 @@ def test_channel_change_is_named_without_the_url(data: dict[str, Any]) -> None:
     diff = _diff(data, after)
     assert diff.summary() == "subscriber a@b.vn channels"
     assert "t0kenSecret99" not in diff.summary()
+
+
+def test_spike_alerts_and_spike_settings_are_said(data: dict[str, Any]) -> None:
+    after = copy.deepcopy(data)
+    after["subscribers"][0]["spike_alerts"] = True
+    after["spikes"] = {"min_count": 8}
+    assert _diff(data, after).changes == (
+        "subscriber a@b.vn spike alerts on",
+        "spikes settings",
+    )
+    data["spikes"] = {"min_count": 8}
+    assert _diff(after, data).changes == ("subscriber a@b.vn spike alerts off",)

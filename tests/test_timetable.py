@@ -106,7 +106,7 @@ def test_desired_jobs_have_explicit_ids(tmp_path: Path) -> None:
     config = Config.model_validate(data)
     bodies = SimpleNamespace(
         tasks=SimpleNamespace(
-            crawl=None, digest=None, send=None, check_health=None, housekeeping=None
+            crawl=None, digest=None, send=None, check_health=None, housekeeping=None, spikes=None
         ),
         reload=None,
         renew_lock=None,
@@ -117,6 +117,7 @@ def test_desired_jobs_have_explicit_ids(tmp_path: Path) -> None:
         "digest:a@b.vn",
         "send:pending",
         "health",
+        "spikes",
         "housekeeping",
         "config:reload",
         "lock:renew",
@@ -198,7 +199,9 @@ def test_send_workers_drops_the_schedulers_send_job(tmp_path: Path) -> None:
     data["scheduler"]["send"] = "workers"
     config = Config.model_validate(data)
     bodies = SimpleNamespace(
-        tasks=SimpleNamespace(digest=None, send=None, check_health=None, housekeeping=None),
+        tasks=SimpleNamespace(
+            digest=None, send=None, check_health=None, housekeeping=None, spikes=None
+        ),
         reload=None,
         renew_lock=None,
     )

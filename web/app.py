@@ -64,6 +64,7 @@ from web.security import (
     csrf_ok,
     new_csrf_token,
 )
+from web.trends import trend_routes
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -391,6 +392,9 @@ class WebApp:
             return self.message(request, labels, "suppressed_title", "suppressed_body", 409)
         if action == "channels":
             return self._save_channels(request, labels, subscriber, form)
+        if action == "spikes":  # spike alerts (alerts.spiking) on or off
+            self.store.set_spike_alerts(email, bool(form.get("spike_alerts")))
+            return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
         if action in ("pause", "resume"):
             self.store.set_subscriber_active(email, action == "resume")
             return RedirectResponse(self._manage_path(email, "saved"), status_code=303)
@@ -598,6 +602,13 @@ def create_app(
         ).routes(),
         *digest_routes(config, store, web.key, web.templates),
         *search_routes(config, store, web.templates),
+        *trend_routes(
+            config,
+            store,
+            web.templates,
+            is_operator=lambda request: web._operator(request) is not None,
+            clock=clock,
+        ),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = _HeadedStarlette(routes=routes)

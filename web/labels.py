@@ -80,6 +80,13 @@ LABELS: dict[str, Labels] = {
         "channel_invalid": "Adresse non reconnue : voir https://appriseit.com/services/ pour"
         " la forme de chaque service.",
         "channels_save": "Enregistrer les messageries",
+        "spikes_title": "Alertes de pic",
+        "spikes_intro": "Un message quand l’une de vos règles compte bien plus d’articles qu’à"
+        " l’habitude dans la journée (au plus un par règle et par jour).",
+        "spikes_on": "Me prévenir des pics",
+        "spikes_save": "Enregistrer",
+        "spikes_state_on": "Alertes de pic : activées.",
+        "spikes_state_off": "Alertes de pic : désactivées.",
         "pause": "Mettre en pause",
         "resume": "Reprendre les envois",
         "delete": "Supprimer toutes mes données",
@@ -248,6 +255,13 @@ LABELS: dict[str, Labels] = {
         "unsubscribed_note": "You are unsubscribed. Resuming starts the emails again.",
         "save": "Save",
         "channel": "Channel",
+        "spikes_title": "Spike alerts",
+        "spikes_intro": "A message when one of your rules has far more articles than usual in"
+        " a day (at most one per rule and day).",
+        "spikes_on": "Tell me about spikes",
+        "spikes_save": "Save",
+        "spikes_state_on": "Spike alerts: on.",
+        "spikes_state_off": "Spike alerts: off.",
         "channels_title": "Chat and webhooks",
         "channels_intro": "Also get your alerts on Telegram, Slack, Matrix, ntfy or a webhook:"
         " paste the service's Apprise URL (e.g. tgram://token/chat_id).",

@@ -21,6 +21,7 @@ import pytest
 
 from alerts.jobs import queue_due_digests, queue_immediate_alerts, sync_subscribers
 from alerts.queueing import QueueReport
+from alerts.trends import rebuild_trends
 from bench.baseline import queue_due_digests_one_by_one, queue_immediate_alerts_one_by_one
 from config import Config
 from store import Store, open_store
@@ -182,6 +183,8 @@ def _replay(
         assert after == before, moment
         steps.append(after)
         if moment.minute == 10:  # daily digests are due at 00:10 UTC (07:10 in Hanoi)
+            for store in (old, new):  # the counts the digests' volume lines read
+                rebuild_trends(store, config, moment)
             before = _counts(queue_due_digests_one_by_one(old, config, now=moment))
             after = _counts(
                 queue_due_digests(new, config, now=moment, page_size=2, processes=processes)
@@ -207,6 +210,10 @@ def test_batch_queueing_queues_what_one_by_one_queued(
     kinds = {row[1] for row in _outbox(twin)}
     assert kinds == {"daily", "weekly", "alert"}
     assert any("aucun article" in row[6] for row in _outbox(twin))  # send_empty
+    # each rule section says its volume, from the same counts on both paths
+    assert any(
+        re.search(r"\n[1-9]\d* articles? (hier|yesterday)\r?\n", row[7]) for row in _outbox(twin)
+    )
     delivered = [(row[0], row[1] == "alert", pk) for row in _outbox(twin) for pk in row[5]]
     assert len(delivered) == len(set(delivered))  # the ledger: once per channel
 

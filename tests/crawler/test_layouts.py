@@ -179,13 +179,21 @@ def _explain(page: Page, fields: ArticleFields, verdict: Verdict) -> str:
     list_last=st.booleans(),
     table_layout=st.booleans(),
 )
-def test_any_layout_that_is_stored_has_its_paragraphs_and_no_box(seed: int, **choices: Any) -> None:
+def test_any_layout_is_stored(seed: int, **choices: Any) -> None:
+    """Every page, whatever Hypothesis draws: the article is stored.
+
+    No article lost is the promise that must hold on each page. The issue's rates
+    (first and last paragraph >= 99.5 %, clean >= 99 %) are over many pages: the
+    500-page test above. Hypothesis is made to find the one page in a few hundred
+    whose brief beside seven boxes still comes out as its lead, or whose photo
+    comes out with its title alone; such a page is stored, matched on what it has
+    and counted as bodiless (docs/crawling.md).
+    """
     page = generate(seed, **choices)
     fields = extract_article(page.html, page.url, no_selectors())
     verdict = judge(page, fields.body, fields.captions, stored=stored(fields))
-    if verdict.lost:  # counted by the 500-page test; here the page's content is judged
-        return
-    assert verdict.first and verdict.last and verdict.clean, _explain(page, fields, verdict)
+    assert not verdict.lost, _explain(page, fields, verdict)
+    assert fields.body_found or "no body found" in fields.extraction_note
 
 
 # --------------------------------------------------------------- end to end

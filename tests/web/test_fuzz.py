@@ -6,13 +6,14 @@ headers, cookies and bodies. For every answer: never a 5xx, the security
 headers are there, and a refused request (4xx) changed nothing in the
 database nor in the outbox folder.
 
-2,500 examples in all (1,000 + 700 + 400 + 400), one request each.
+2,800 examples in all (1,000 + 700 + 400 + 400 + 300), one request each.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -103,15 +104,16 @@ def _quoted(segment: str) -> str:
 
 
 routes = st.sampled_from(
-    ["", "subscribe", "api/preview", "confirm", "manage", "unsubscribe", "operator",
-     "operator/login", "operator/logout", "static", "static/app.css", "nowhere"]
+    ["", "tendances/entite", "trends/rule", "subscribe", "api/preview", "confirm", "manage",
+     "unsubscribe", "operator", "operator/login", "operator/logout", "static", "static/app.css",
+     "nowhere", "tendances", "trends", "tendances/comparer", "trends/compare", "trends/chart.css"]
 )  # fmt: skip
 
 
 @st.composite
 def paths(draw: st.DrawFn) -> str:
     route = draw(routes)
-    if route in ("confirm", "manage", "unsubscribe", "static"):
+    if route in ("confirm", "manage", "unsubscribe", "static", "tendances/entite", "trends/rule"):
         token = draw(tokens)
         return f"/{route}/{_quoted(token)}"
     if draw(st.booleans()):
@@ -177,7 +179,9 @@ bodies = st.one_of(
     odd_text.map(lambda t: t.encode("utf-8")),
 )
 queries = st.dictionaries(
-    st.sampled_from(["lang", "q", "done", "next", "x"]), st.one_of(odd_text, escapes), max_size=3
+    st.sampled_from(["lang", "q", "done", "next", "x", "jours", "days", "e"]),
+    st.one_of(odd_text, escapes),
+    max_size=3,
 )
 
 
@@ -207,7 +211,12 @@ class Target:
         self.state = snapshot(store, outbox)
 
     def check(
-        self, method: str, path: str, query: dict[str, str], head: dict[str, str], body: Any
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str] | list[tuple[str, str]],
+        head: dict[str, str],
+        body: Any,
     ) -> None:
         before = self.state
         self.client.cookies.clear()  # only the fuzzed cookie header counts
@@ -220,7 +229,7 @@ class Target:
         self.state = snapshot(self.store, self.outbox)
         assert status < 500, (method, url, head, body, status)
         expected = dict(SECURITY_HEADERS)
-        if path.startswith("/static/") and status < 400:
+        if (path.startswith("/static/") or path == "/trends/chart.css") and status < 400:
             del expected["cache-control"]
         for name, value in expected.items():
             assert value in answer.headers.get(name, ""), (method, url, status, name)
@@ -285,3 +294,53 @@ def test_fuzz_pages_and_preview(
     target: Target, path: str, query: dict[str, str], head: dict[str, str]
 ) -> None:
     target.check("GET", path, query, head, None)
+
+
+TREND_KEYS = ["to_lam", "pham_minh_chinh", "to_lam_chine", "chine", ""]
+TREND_PATHS = {
+    "/tendances": ["", "entite", "regle", "comparer", "entity"],
+    "/trends": ["", "entity", "rule", "compare", "entite"],
+}
+
+
+@st.composite
+def trend_paths(draw: st.DrawFn) -> str:
+    """Mostly a real page (a known entity or rule), sometimes an odd key or segment."""
+    root = draw(st.sampled_from(sorted(TREND_PATHS)))
+    segment = draw(st.sampled_from(TREND_PATHS[root]))
+    if not segment or segment.startswith("compar"):
+        return f"{root}/{segment}".rstrip("/")
+    key = draw(st.one_of(st.sampled_from(TREND_KEYS), odd_text, escapes))
+    return f"{root}/{segment}/{_quoted(key)}"
+
+
+trend_queries = st.lists(
+    st.tuples(
+        st.sampled_from(["jours", "days", "e", "lang", "x"]),
+        st.one_of(st.sampled_from(["30", "90", "365", "0", "-1", "1e9", *TREND_KEYS]), odd_text),
+    ),
+    max_size=7,
+)
+
+
+@pytest.fixture
+def trend_target(target: Target) -> Target:
+    """The target with a few weeks of articles, matched and counted."""
+    from alerts.jobs import match_new_articles
+    from tests.alerts.delivery_support import article
+
+    config = web_config(target.outbox.parent)
+    for n in range(40):
+        when = utc(2026, 11, 20, 8) - timedelta(hours=13 * n)
+        target.store.save_article(article(str(n), when, body=f"Tô Lâm et la Chine ({n})."), when)
+    match_new_articles(target.store, config, now=utc(2026, 11, 20, 9))
+    target.state = snapshot(target.store, target.outbox)
+    return target
+
+
+@fuzz(300)
+@given(path=trend_paths(), query=trend_queries, head=headers)
+def test_fuzz_trends(
+    trend_target: Target, path: str, query: list[tuple[str, str]], head: dict[str, str]
+) -> None:
+    trend_target.check("GET", path, query, head, None)
