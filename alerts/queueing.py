@@ -36,6 +36,7 @@ from alerts.digest import Digest, build_digest, digest_window, render_digest
 from alerts.labels import Window
 from alerts.mailer import (
     build_message,
+    digest_url,
     feed_url,
     manage_url,
     message_bytes,
@@ -425,8 +426,11 @@ def draft(
     return with_channels(made, config, digest)
 
 
-def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
-    """The subject and wire bytes of a digest's email."""
+def render_message(
+    config: Config, digest: Digest, key: str, now: datetime, *, web_page: bool = True
+) -> tuple[str, bytes]:
+    """The subject and wire bytes of a digest's email; ``web_page``: the footer links to
+    the batch's page (a preview is never queued, so it has none)."""
     secret = secret_key()
     subscriber = digest.subscriber
     rendered = render_digest(
@@ -437,6 +441,7 @@ def render_message(config: Config, digest: Digest, key: str, now: datetime) -> t
         feed_url=feed_url(config.mail, subscriber.email, subscriber.feed_nonce, secret)
         if subscriber.feed_nonce
         else "",
+        web_url=digest_url(config.mail, subscriber.email, key, secret) if web_page else "",
     )
     message = build_message(
         rendered,
