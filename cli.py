@@ -499,6 +499,35 @@ def rule_test(
     typer.echo(result.render(limit=limit))
 
 
+@app.command()
+def names(
+    config: ConfigOption = None,
+    since: Annotated[
+        str, typer.Option(help="the window: published since (7d, 48h, a date)")
+    ] = "7d",
+    min_count: Annotated[int, typer.Option(help="articles a name needs in the window")] = 3,
+    limit: Annotated[int, typer.Option(help="names to list")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of text")] = False,
+) -> None:
+    """Rising proper names no watchlist covers, and unlisted spellings of watched ones."""
+    cfg = load(config)
+    now = now_utc()
+    since_at = parse_since(since)
+    if since_at >= now:
+        fail(f"--since {since} is not in the past", 2)
+    from alerts.rising import rising_names
+    from alerts.rising_text import report_json, report_lines
+
+    with opened_store(cfg) as store:
+        report = rising_names(store, cfg, since_at, now, min_count=min_count, limit=limit)
+    if report.articles + report.baseline_articles == 0:
+        typer.echo(f"0 articles published since {report.baseline_start:%Y-%m-%d}", err=True)
+    if as_json:
+        typer.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(report_lines(report)))
+
+
 @rule_app.command("why")
 def rule_why(
     rule_id: Annotated[str, typer.Argument(help="a rule id from config.yaml")],

@@ -27,7 +27,7 @@ from textwrap import shorten
 import apprise
 
 from alerts.digest import Digest, Entry, digest_subject, snippet_text
-from alerts.labels import Formatter
+from alerts.labels import Formatter, counted
 from alerts.mailer import Outcome, digest_url
 from alerts.tokens import secret_key
 from config import Config, redact_channel, redact_secrets, redacted_logs
@@ -42,7 +42,7 @@ TITLE_CHARS = 200
 
 LABELS = {
     "fr": {
-        "more": "… et {n} autre(s) : {url}",
+        "more": "… et {n} autre : {url}|… et {n} autres : {url}",
         "digest": "Tous les articles : {url}",
     },
     "en": {
@@ -88,7 +88,8 @@ def alert_text(digest: Digest, fmt: Formatter, link: str) -> str:
     blocks = [_entry_text(entry, fmt) for entry in entries[:ALERT_ENTRIES]]
     if len(entries) > ALERT_ENTRIES:
         labels = LABELS.get(fmt.locale, LABELS["fr"])
-        blocks.append(labels["more"].format(n=len(entries) - ALERT_ENTRIES, url=link))
+        more = len(entries) - ALERT_ENTRIES
+        blocks.append(counted(labels["more"], more, fmt.locale, url=link))
     return "\n\n".join(blocks)
 
 

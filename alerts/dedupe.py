@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 from store.records import Article
 
@@ -33,10 +35,20 @@ def normalise(text: str) -> list[str]:
 
 def shingles(article: Article) -> frozenset[tuple[str, ...]]:
     """Word 3-shingles of the title and the first words of the body."""
-    words = normalise(article.title) + normalise(article.body)[:BODY_WORDS]
+    words = normalise(article.title) + body_start(article.body)
     if len(words) < SHINGLE:
         return frozenset({tuple(words)})
     return frozenset(tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+
+
+def body_start(body: str) -> list[str]:
+    """``normalise(body)[:BODY_WORDS]`` without normalising all of a long body: a prefix
+    holding more than BODY_WORDS words gives the same first words (a word cut at the
+    prefix's end lies past them); a shorter one falls back to the whole body."""
+    words = normalise(body[: BODY_WORDS * 12])
+    if len(words) > BODY_WORDS:
+        return words[:BODY_WORDS]
+    return normalise(body)[:BODY_WORDS]
 
 
 def jaccard(left: frozenset[tuple[str, ...]], right: frozenset[tuple[str, ...]]) -> float:
@@ -119,10 +131,8 @@ def _find_home(
     by_shingle: dict[tuple[str, ...], list[int]],
 ) -> int | None:
     """The first group this article joins, or None."""
-    shared: dict[int, int] = {}
-    for shingle in fingerprint.shingles:
-        for c in by_shingle.get(shingle, ()):
-            shared[c] = shared.get(c, 0) + 1
+    # counted in C: with sentences common to many articles a shingle names many groups
+    shared = Counter(chain.from_iterable(by_shingle.get(s, ()) for s in fingerprint.shingles))
     size = len(fingerprint.shingles)
     candidates = {
         c

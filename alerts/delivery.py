@@ -397,7 +397,7 @@ def preview_digests(
         if kind == "alert":
             digest = replace(digest, window=None)
         key = "preview-" + delivery_key(record, kind, window.end if kind != "alert" else now)
-        _subject, raw = render_message(config, digest, key, now)
+        _subject, raw = render_message(config, digest, key, now, web_page=False)
         eml = out_dir / f"{key}.eml"
         eml.write_bytes(raw)
         (out_dir / f"{key}.html").write_text(html_part(raw), encoding="utf-8")

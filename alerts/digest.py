@@ -408,6 +408,7 @@ def render_digest(
     unsubscribe_url: str,
     manage_url: str = "",
     feed_url: str = "",
+    web_url: str = "",
 ) -> Rendered:
     """Subject, plain text and HTML (CSS inlined) of a digest or an alert."""
     fmt = Formatter(digest.subscriber.language, digest.subscriber.timezone)
@@ -424,6 +425,7 @@ def render_digest(
         "unsubscribe_url": unsubscribe_url,
         "manage_url": manage_url,
         "feed_url": feed_url,
+        "web_url": web_url,  # the batch's page (web/digests.py): "Voir dans le navigateur"
         "lang": fmt.locale,
         # each rule section's volume line and chart (alerts.volume)
         "volumes": {g.rule_id: volume_words(g.volume, fmt) for g in digest.groups if g.volume},

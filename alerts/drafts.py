@@ -15,6 +15,7 @@ from alerts.channels import with_channels
 from alerts.digest import Digest, Rendered, render_digest
 from alerts.mailer import (
     build_message,
+    digest_url,
     feed_url,
     manage_url,
     message_bytes,
@@ -28,10 +29,12 @@ from store.records import DeliveryDraft, Subscriber
 
 
 def personal_values(
-    config: Config, subscriber: Subscriber, key: str, secret: bytes
+    config: Config, subscriber: Subscriber, key: str, secret: bytes, *, web_page: bool = True
 ) -> dict[str, str]:
     """What differs between two subscribers' copies of one digest: the name and the links
-    (the template variables besides ``name``). ``key`` is the batch's outbox key."""
+    (the template variables besides ``name``). ``key`` is the batch's outbox key, which
+    the link to the batch's web page signs (``web_page``: a preview is never queued, so
+    it has none)."""
     mail = config.mail
     nonce = subscriber.feed_nonce
     return {
@@ -39,6 +42,7 @@ def personal_values(
         "unsubscribe_url": unsubscribe_url(mail, subscriber.email, secret),
         "manage_url": manage_url(mail, subscriber.email, secret),
         "feed_url": feed_url(mail, subscriber.email, nonce, secret) if nonce else "",
+        "web_url": digest_url(mail, subscriber.email, key, secret) if web_page else "",
     }
 
 
@@ -48,11 +52,14 @@ def render_parts(config: Config, digest: Digest, links: Mapping[str, str]) -> Re
     return render_digest(digest, brand=config.mail.from_name, **links)
 
 
-def render_message(config: Config, digest: Digest, key: str, now: datetime) -> tuple[str, bytes]:
-    """The subject and wire bytes of a digest's email, rendered in full."""
+def render_message(
+    config: Config, digest: Digest, key: str, now: datetime, *, web_page: bool = True
+) -> tuple[str, bytes]:
+    """The subject and wire bytes of a digest's email, rendered in full; ``web_page``: the
+    footer links to the batch's page."""
     secret = secret_key()
     subscriber = digest.subscriber
-    values = personal_values(config, subscriber, key, secret)
+    values = personal_values(config, subscriber, key, secret, web_page=web_page)
     rendered = render_parts(config, digest, {k: v for k, v in values.items() if k != NAME})
     message = build_message(
         rendered,

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel.core import get_global
+from babel.core import Locale, get_global
 from babel.dates import format_date, format_datetime, format_skeleton, get_timezone_location
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "feed_title": "{brand} — {name}",
         "feed_mine": "mes articles",
         "read": "Lire l’article",
+        "browser": "Voir dans le navigateur",
     },
     "en": {
         "colon": ":",
@@ -115,8 +116,26 @@ LABELS: dict[str, dict[str, str]] = {
         "feed_title": "{brand} — {name}",
         "feed_mine": "my articles",
         "read": "Read the article",
+        "browser": "View in a browser",
     },
 }
+
+
+def counted(label: str, n: int, locale: str, **values: object) -> str:
+    """A label holding a count, in the number the count asks for.
+
+    ``label`` is ``"one|other"``: ``"{n} article trouvé|{n} articles trouvés"``;
+    Babel's CLDR rule picks the form (French takes the singular for 0 and 1,
+    English for 1 only). A label without "|" is the same in both numbers.
+    """
+    one, bar, other = label.partition("|")
+    form = _plural_form(locale if locale in LABELS else "fr", n)
+    return (one if form == "one" or not bar else other).format(n=n, **values)
+
+
+@lru_cache(maxsize=64)
+def _plural_form(locale: str, n: int) -> str:
+    return str(Locale.parse(locale).plural_form(n))
 
 
 class Formatter:

@@ -3,7 +3,10 @@
 Contract: :func:`search_archive` parses a query as a rule (watchlists and
 entities from config), asks the store for candidates newest first, verifies
 them with the matcher and returns one page of hits, each with the matcher's
-evidence, plus counts per outlet and per day. :func:`explain_hit` says why
+evidence, plus counts per outlet and per day. One dispatch carried by several
+outlets is one hit, its other copies in ``SearchHit.also`` (as in digests:
+:func:`alerts.dedupe.cluster_duplicates`); pages count dispatches, the
+counts (``found``, per outlet, per day) count articles. :func:`explain_hit` says why
 one stored article matches (the "why" page). :func:`index_pending` keeps
 the store's search index (each article's folded words) up to date.
 
@@ -34,6 +37,7 @@ from datetime import time as clock_time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from alerts.dedupe import cluster_duplicates
 from alerts.evaluate import ArticleView, evaluate
 from alerts.explain import Clause, clause_tree
 from alerts.matcher import Matcher, build_match, compile_rules
@@ -82,6 +86,8 @@ class SearchHit:
 
     article: Article
     match: Match
+    # the same dispatch carried by other outlets ("aussi dans …", as in digests)
+    also: tuple[Article, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,8 @@ class SearchResult:
     page: int
     per_page: int
     hits: list[SearchHit] = field(default_factory=list)
-    found: int = 0  # matches among the candidates verified
+    found: int = 0  # matching articles among the candidates verified (each outlet's copy)
+    dispatches: int = 0  # the same, one per dispatch: what the pages list
     verified: int = 0
     candidates: int | None = None  # articles the index gave; None: nothing to look up
     more_candidates: bool = False  # more than ``candidates`` (counting stopped there)
@@ -242,19 +249,24 @@ def search_archive(
         need,
         MAX_VERIFIED if words is not None else SCAN_CAP,
     )
+    groups = cluster_duplicates(found)  # newest first: a group's first is its newest copy
     rule = matcher.rules[0]
-    hits = [SearchHit(a, build_match(rule, ArticleView(a))) for a in found[need - per_page : need]]
+    hits = [
+        SearchHit(group[0], build_match(rule, ArticleView(group[0])), tuple(group[1:]))
+        for group in groups[need - per_page : need]
+    ]
     result = SearchResult(
         query=query,
         page=page,
         per_page=per_page,
         hits=hits,
         found=len(found),
+        dispatches=len(groups),
         verified=verified,
         candidates=counted.total if counted else None,
         more_candidates=counted.more if counted else False,
         complete=complete,
-        has_next=len(found) > need,
+        has_next=len(groups) > need,
         by_source=Counter(a.source for a in found).most_common(),
         by_day=sorted(Counter(a.published_day(zone) for a in found).items(), reverse=True),
         unindexed=counted.unindexed if counted else 0,
@@ -279,9 +291,9 @@ class _Scan:
 def _verify(
     store: Store, matcher: Matcher, scan: _Scan, need: int, cap: int
 ) -> tuple[list[Article], int, bool]:
-    """Verify candidates newest first until the page and one more hit are found and at
-    least FACET_CAP were read, or ``cap`` were read; the matching articles, how many
-    candidates were read, and whether they were all read.
+    """Verify candidates newest first until the page and one more dispatch are found
+    and at least FACET_CAP were read, or ``cap`` were read; the matching articles, how
+    many candidates were read, and whether they were all read.
 
     Candidates come in batches (FETCH), so a query whose first candidates fill
     the page asks the database for no more. Only the verdict is computed here;
@@ -295,17 +307,23 @@ def _verify(
         wanted = min(FETCH, cap - verified)
         batch = store.search_candidates(scan.words, scan.scope, wanted, after=after, many=scan.many)
         for start in range(0, len(batch.ids), VERIFY_BATCH):
-            if verified >= FACET_CAP and len(found) > need:
+            if verified >= FACET_CAP and _enough(found, need):
                 return found, verified, False
             chunk = batch.ids[start : start + VERIFY_BATCH]
             found.extend(a for a in store.articles_by_pk(chunk) if evaluate(tree, ArticleView(a)))
             verified += len(chunk)
         if len(batch.ids) < wanted:
             return found, verified, True
-        if verified >= FACET_CAP and len(found) > need:
+        if verified >= FACET_CAP and _enough(found, need):
             return found, verified, False
         after = batch.last
     return found, verified, False
+
+
+def _enough(found: list[Article], need: int) -> bool:
+    """More dispatches than the pages so far show (an outlet's copy of a dispatch
+    already found adds none; the articles are counted first, which is cheaper)."""
+    return len(found) > need and len(cluster_duplicates(found)) > need
 
 
 @dataclass(frozen=True)

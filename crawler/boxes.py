@@ -36,11 +36,12 @@ if TYPE_CHECKING:
 SPACES = re.compile(r"[\s\u00a0\u200b\u200c\u200d\u2060\ufeff]+")
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """A set of tag names written as one string."""
     return frozenset(text.split())
 
 
-SKIP_TAGS = _words(
+SKIP_TAGS = words(
     "script style noscript nav header footer aside button iframe svg select "
     "template object embed video audio input label"
 )
@@ -59,19 +60,19 @@ BOX_LABEL = re.compile(
     r"les plus lus|à la une|suivez-nous|related (?:articles|stories)|read more|most read)\b",
     re.IGNORECASE,
 )
-HEADING_TAGS = _words("h2 h3 h4 h5 h6 strong b p span")
-LABEL_TAGS = HEADING_TAGS | _words("div header em i small")
-HEADLINE_TAGS = _words("h2 h3 h4 h5 h6")
+HEADING_TAGS = words("h2 h3 h4 h5 h6 strong b p span")
+LABEL_TAGS = HEADING_TAGS | words("div header em i small")
+HEADLINE_TAGS = words("h2 h3 h4 h5 h6")
 # what does not end a run of text: emphasis and links inside a sentence
-INLINE_TAGS = _words("a strong b em i u font small sup sub span mark abbr cite q time")
-HEADING_ONLY_TAGS = LABEL_TAGS - _words("p div")
+INLINE_TAGS = words("a strong b em i u font small sup sub span mark abbr cite q time")
+HEADING_ONLY_TAGS = LABEL_TAGS - words("p div")
 MAX_LABEL_CHARS = 60
 MAX_AD_LABEL_CHARS = 20
 # the page itself is never a box, even when all it holds is one
-PAGE_TAGS = _words("html body")
+PAGE_TAGS = words("html body")
 PICTURE_TAGS = ("img", "amp-img", "picture", "figure", "table")
 # boxes that hold no text a reader sees: removing one leaves its parent what it was
-NON_CONTENT = _words(
+NON_CONTENT = words(
     "script style noscript svg template button input iframe select object embed video audio"
 )
 # an <article> inside the article container is a teaser when it is this short
@@ -79,11 +80,11 @@ MAX_TEASER_CHARS = 600
 MAX_FORM_CHARS = 400
 # elements that may be a box by their link text (inline ones like <span> or <a> may not:
 # a linked name inside a sentence is article text)
-BLOCK_TAGS = _words(
+BLOCK_TAGS = words(
     "div ul ol li section p dl dd dt table tbody tr td form center article blockquote h2 h3 "
     "h4 h5 h6"
 )
-ITEM_TAGS = _words("li div article section dd dt tr td p")
+ITEM_TAGS = words("li div article section dd dt tr td p")
 LINK_SHARE = 0.7
 # an inline "read also": a label this short, then a link at least as long
 MAX_LINK_LABEL_CHARS = 40
@@ -98,7 +99,7 @@ TEASER_ITEMS_SHARE = 2 / 3
 RANK = re.compile(r"^(?:\d{1,2}|[ivx]{1,4})[.)]?$", re.IGNORECASE)
 # a record (a comment, an agenda entry): parts, one of them a block, short in all
 MIN_RECORD_PARTS = 2
-RECORD_BLOCKS = _words("p div ul ol blockquote h2 h3 h4 h5 h6")
+RECORD_BLOCKS = words("p div ul ol blockquote h2 h3 h4 h5 h6")
 MAX_RECORD_CHARS = 600
 # text outside links this long in one run is prose: a class name alone does not box it
 MIN_PROSE_CHARS = 60

@@ -22,31 +22,24 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from crawler.boxes import NON_CONTENT, find_boxes, is_link_line
+from crawler.boxes import NON_CONTENT, collapse, find_boxes, is_link_line, words
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from lxml.html import HtmlElement
 
-SPACES = re.compile(r"[\s\u00a0\u200b\u200c\u200d\u2060\ufeff]+")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-BLOCK_TAGS = _words(
+BLOCK_TAGS = words(
     "address article aside blockquote center dd details dialog dir div dl dt fieldset "
     "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main menu nav "
     "ol p pre section summary table tbody thead tfoot tr td th ul"
 )
 MAX_CAPTION_CHARS = 600
-PICTURES = _words("img amp-img picture")
+PICTURES = words("img amp-img picture")
 MAX_PICTURE_BLOCK_PARTS = 3
 MAX_PICTURE_CAPTION_CHARS = 300
 # spans inside these are styling of one paragraph, not paragraphs of their own
-INLINE_PARENTS = _words("p h1 h2 h3 h4 h5 h6 li a em strong b i span label figcaption")
+INLINE_PARENTS = words("p h1 h2 h3 h4 h5 h6 li a em strong b i span label figcaption")
 MIN_SPAN_PARAGRAPHS = 2
 MAX_BYLINE_WORDS = 5
 CAPTION_CLASS = re.compile(r"caption|legend|photo|picture|image|media", re.IGNORECASE)
@@ -85,11 +78,6 @@ DATE_LIKE = re.compile(
 # a sentence or a parenthesis glued to the next word; "U.S.A" or "3.5" are not
 GLUED = re.compile(r"(?:[a-zà-öø-ÿ]{2}[.!?;]|\w\))[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]")
 MIN_GLUED_JOINS = 2
-
-
-def collapse(text: str) -> str:
-    """Whitespace of any kind, runs included, becomes one space; ends trimmed."""
-    return SPACES.sub(" ", text).strip()
 
 
 @dataclass

@@ -449,7 +449,8 @@ def _sending_line(report: StatusReport) -> str:
     workers = report.workers
     if workers:
         running = ", ".join(f"{w.name} (sent {w.sent})" for w in workers)
-        parts.append(f"{len(workers)} worker(s) running: {running}")
+        noun = "worker" if len(workers) == 1 else "workers"
+        parts.append(f"{len(workers)} {noun} running: {running}")
     else:
         parts.append("no worker running")
     return "; ".join(parts)
@@ -473,7 +474,8 @@ def _source_row(s: SourceStatus) -> list[str]:
     elif s.last_run_at is None:
         state = "not crawled yet"
     elif s.failures_in_row:
-        state = f"retrying after {s.failures_in_row} failure(s): {(s.last_error or '?')[:80]}"
+        failures = f"{s.failures_in_row} failure" + ("" if s.failures_in_row == 1 else "s")
+        state = f"retrying after {failures}: {(s.last_error or '?')[:80]}"
     else:
         state = "ok"
     return [

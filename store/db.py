@@ -29,6 +29,7 @@ from store.feeds import FeedQueries
 from store.health import HealthQueries
 from store.locks import LockQueries
 from store.matches import MatchQueries
+from store.names import NameQueries
 from store.outbox import OutboxQueries
 from store.pauses import PauseQueries
 from store.queueing import QueueingQueries
@@ -63,6 +64,7 @@ class Store(
     PauseQueries,
     SenderQueries,
     SearchQueries,
+    NameQueries,
     TrendQueries,
     SpikeQueries,
 ):

@@ -348,7 +348,7 @@ def test_status_lists_live_workers_and_housekeeping_forgets_old_ones(
     store.record_sender("h:3:worker:c", "worker", NOW - timedelta(seconds=5), sent=7, stopped=True)
     report = collect_status(store, config, now=NOW)
     assert [w.name for w in report.workers] == ["h:1:worker:a"]  # not stopped, seen lately
-    assert "1 worker(s) running: h:1:worker:a (sent 120)" in render_status(report)
+    assert "1 worker running: h:1:worker:a (sent 120)" in render_status(report)
     outcome = Tasks(store, config, clock=lambda: NOW).housekeeping()
     assert "forgotten_senders=1" in outcome.summary
     assert [s.name for s in store.senders(NOW - timedelta(days=30))] == [

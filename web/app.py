@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import logging
 import os
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,9 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from alerts.digest import snippet_parts
 from alerts.jobs import test_rule
-from alerts.labels import Formatter
 from alerts.query import RuleError, RuleSyntaxError
 from alerts.suppression import DELETION, UNSUBSCRIBE, is_suppressed, suppress
 from alerts.tokens import (
@@ -54,6 +51,8 @@ from web.forms import (
 )
 from web.labels import Labels, labels_for
 from web.mail import build_link_mail, send_link_mail
+from web.names import NamesPage
+from web.preview import PREVIEW_DAYS, preview_body
 from web.search import search_routes
 from web.security import (
     CSRF_COOKIE,
@@ -69,8 +68,6 @@ from web.trends import trend_routes
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-PREVIEW_DAYS = 30
-PREVIEW_HITS = 5
 HOUR = 3600.0
 
 Clock = Callable[[], datetime]
@@ -127,7 +124,8 @@ class WebApp:
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         page = self.templates.get_template(f"{name}.html.j2").render(
             t=labels,
-            lang="en" if labels is labels_for("en") else "fr",
+            # a page with labels of its own (web/names.py) names its language
+            lang=context.pop("lang", None) or ("en" if labels is labels_for("en") else "fr"),
             csrf_field=CSRF_FIELD,
             csrf_token=token,
             path=request.url.path,
@@ -246,7 +244,7 @@ class WebApp:
         except RuleError as exc:  # parsed above; kept for a watchlist edited meanwhile
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=422)
         language = "en" if request.query_params.get("lang") == "en" else "fr"
-        return JSONResponse(_preview_body(result, self.config, now, language))
+        return JSONResponse(preview_body(result, self.config, now, language))
 
     # --- confirm ---------------------------------------------------------------
 
@@ -580,37 +578,6 @@ def _query_problem(config: Config, query: str, problem: str) -> dict[str, Any]:
     return body
 
 
-def _preview_body(result: Any, config: Config, now: datetime, language: str) -> dict[str, Any]:
-    """Counts per day (each with its label for the chart) and the newest hits, with
-    dates written in the reader's language in the service's zone."""
-    fmt = Formatter(language, config.timezone)
-    today = now.astimezone(fmt.zone).date()
-    counts = Counter(dict(result.per_day))
-    days = [today - timedelta(days=n) for n in range(PREVIEW_DAYS - 1, -1, -1)]
-    hits = sorted(result.hits, key=lambda hit: hit.article.published_at, reverse=True)
-    return {
-        "ok": True,
-        "total": len(result.hits),
-        "most": max(counts.values(), default=0),
-        "days": [
-            {"day": day.isoformat(), "label": fmt.day_month(day), "count": counts.get(day, 0)}
-            for day in days
-        ],
-        "hits": [
-            {
-                "title": hit.article.title,
-                "url": hit.article.url,
-                "source": config.sources[hit.article.source].name
-                if hit.article.source in config.sources
-                else hit.article.source,
-                "published": fmt.published(hit.article),
-                "parts": [[text, marked] for text, marked in snippet_parts(hit.match.snippet)],
-            }
-            for hit in hits[:PREVIEW_HITS]
-        ],
-    }
-
-
 def create_app(
     config: Config, store: Store, *, key: bytes | None = None, clock: Clock = _utcnow
 ) -> Starlette:
@@ -630,6 +597,9 @@ def create_app(
         Route("/operator/login", web.login, methods=["POST"]),
         Route("/operator/logout", web.logout, methods=["POST"]),
         *web.feeds.routes(),
+        *NamesPage(
+            config, store, operator=web._operator, login=web._login, render=web.render, clock=clock
+        ).routes(),
         *digest_routes(config, store, web.key, web.templates),
         *search_routes(config, store, web.templates),
         *trend_routes(

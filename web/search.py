@@ -21,7 +21,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from alerts.digest import snippet_parts
-from alerts.labels import Formatter
+from alerts.labels import LABELS as MAIL_LABELS
+from alerts.labels import Formatter, counted
 from alerts.query import RuleError
 from alerts.search import MAX_VERIFIED, explain_hit, search_archive
 from web.forms import query_error
@@ -45,21 +46,31 @@ SEARCH_LABELS: dict[str, Labels] = {
         "search_label": "Requête",
         "search_button": "Rechercher",
         "search_nav": "Rechercher",
-        "results_exact": "{n} article(s) trouvé(s)",
-        "results_partial": "Au moins {n} article(s) parmi les {v} plus récents qui contiennent"
-        " les mots recherchés ({c} au total) ; les décomptes portent sur ces {v}.",
+        "results_exact": "{n} article trouvé.|{n} articles trouvés.",
+        "results_partial": "Au moins {n} article trouvé|Au moins {n} articles trouvés",
+        "results_among": " parmi le plus récent qui contient les mots recherchés ({c} au"
+        " total) ; les décomptes portent sur cet article.| parmi les {v} plus récents qui"
+        " contiennent les mots recherchés ({c} au total) ; les décomptes portent sur ces {v}.",
         "results_scan": "Cette requête ne contient aucun mot que l’index peut chercher :"
-        " seuls les {v} articles les plus récents ont été lus un à un ({n} trouvé(s)).",
-        "results_stopped": "Recherche arrêtée après {v} articles examinés : précisez la"
-        " requête pour aller plus loin.",
+        " seul l’article le plus récent a été lu.|Cette requête ne contient aucun mot que"
+        " l’index peut chercher : seuls les {v} articles les plus récents ont été lus un à un.",
+        "results_scan_found": " {n} trouvé.| {n} trouvés.",
+        "results_stopped": "Recherche arrêtée après {v} article examiné : précisez la"
+        " requête pour aller plus loin.|Recherche arrêtée après {v} articles examinés :"
+        " précisez la requête pour aller plus loin.",
+        "results_dispatches": " Une dépêche reprise par plusieurs sources est listée une fois,"
+        " avec les autres sources : {d} dépêche.| Une dépêche reprise par plusieurs sources"
+        " est listée une fois, avec les autres sources : {d} dépêches.",
         "results_none": "Aucun article ne correspond.",
-        "unindexed": "{n} article(s) pas encore indexé(s) sont lus un à un.",
+        "unindexed": "{n} article pas encore indexé est lu un à un.|{n} articles pas encore"
+        " indexés sont lus un à un.",
         "subscribe_search": "Recevoir ces articles par courriel",
         "subscribe_hint": "Vous confirmerez votre abonnement par un lien envoyé par courriel.",
         "facet_sources": "Par source",
         "facet_days": "Par jour",
         "facet_remove": "Retirer le filtre",
         "facets_note": "Décomptes sur les articles examinés.",
+        "facets_unit": "Décomptes en articles : chaque source compte sa copie d’une dépêche.",
         "why_link": "Pourquoi ce résultat ?",
         "why_title": "Pourquoi cet article correspond",
         "why_matches": "L’article correspond à la requête.",
@@ -72,9 +83,9 @@ SEARCH_LABELS: dict[str, Labels] = {
         "why_missing": "Cet article n’est plus dans les archives.",
         "found": "trouvé",
         "more_than": "plus de {n}",
-        "hits_count": "{n} occurrence(s)",
+        "hits_count": "{n} occurrence|{n} occurrences",
         "absent": "absent",
-        "more_hits": "et {n} autre(s)",
+        "more_hits": "et {n} autre|et {n} autres",
         "out_of_dates": "ne compte pas à la date de publication de l’article",
         "previous": "Page précédente",
         "next": "Page suivante",
@@ -102,21 +113,30 @@ SEARCH_LABELS: dict[str, Labels] = {
         "search_label": "Query",
         "search_button": "Search",
         "search_nav": "Search",
-        "results_exact": "{n} article(s) found",
-        "results_partial": "At least {n} article(s) among the {v} newest that hold the words"
-        " searched for ({c} in all); the counts cover those {v}.",
-        "results_scan": "This query holds no word the index can look up: only the {v} newest"
-        " articles were read one by one ({n} found).",
-        "results_stopped": "Search stopped after {v} articles examined: narrow the query to go"
-        " further.",
+        "results_exact": "{n} article found.|{n} articles found.",
+        "results_partial": "At least {n} article found|At least {n} articles found",
+        "results_among": " among the newest that holds the words searched for ({c} in all);"
+        " the counts cover that one.| among the {v} newest that hold the words searched for"
+        " ({c} in all); the counts cover those {v}.",
+        "results_scan": "This query holds no word the index can look up: only the newest"
+        " article was read.|This query holds no word the index can look up: only the {v}"
+        " newest articles were read one by one.",
+        "results_scan_found": " {n} found.",
+        "results_stopped": "Search stopped after {v} article examined: narrow the query to go"
+        " further.|Search stopped after {v} articles examined: narrow the query to go further.",
+        "results_dispatches": " A dispatch carried by several outlets is listed once, with the"
+        " other outlets: {d} dispatch.| A dispatch carried by several outlets is listed once,"
+        " with the other outlets: {d} dispatches.",
         "results_none": "No article matches.",
-        "unindexed": "{n} article(s) not indexed yet are read one by one.",
+        "unindexed": "{n} article not indexed yet is read one by one.|{n} articles not indexed"
+        " yet are read one by one.",
         "subscribe_search": "Get these articles by email",
         "subscribe_hint": "You will confirm the subscription from a link sent by email.",
         "facet_sources": "By source",
         "facet_days": "By day",
         "facet_remove": "Remove the filter",
         "facets_note": "Counts over the articles examined.",
+        "facets_unit": "Counts in articles: each outlet counts its copy of a dispatch.",
         "why_link": "Why this result?",
         "why_title": "Why this article matches",
         "why_matches": "The article matches the query.",
@@ -129,7 +149,7 @@ SEARCH_LABELS: dict[str, Labels] = {
         "why_missing": "This article is no longer in the archive.",
         "found": "found",
         "more_than": "more than {n}",
-        "hits_count": "{n} hit(s)",
+        "hits_count": "{n} hit|{n} hits",
         "absent": "absent",
         "more_hits": "and {n} more",
         "out_of_dates": "does not count on the article's publication date",
@@ -160,7 +180,11 @@ def _language(request: Request) -> str:
 
 
 def _labels(language: str) -> Labels:
-    return {**labels_for(language), **SEARCH_LABELS[language]}
+    return {
+        **labels_for(language),
+        **SEARCH_LABELS[language],
+        "also": MAIL_LABELS[language]["also"],
+    }
 
 
 def _int(value: str | None, default: int, highest: int) -> int:
@@ -188,7 +212,12 @@ class SearchPages:
     def page(self, request: Request, name: str, language: str, **context: Any) -> Response:
         status = context.pop("status", 200)
         page = self.templates.get_template(f"{name}.html.j2").render(
-            t=_labels(language), lang=language, path=request.url.path, **context
+            t=_labels(language),
+            lang=language,
+            path=request.url.path,
+            # counted(label, n): the label's form for n ("1 occurrence", "2 occurrences")
+            counted=lambda label, n, **values: counted(label, n, language, **values),
+            **context,
         )
         return HTMLResponse(page, status_code=status)
 
@@ -247,6 +276,10 @@ class SearchPages:
                 "published": fmt.published(hit.article),
                 "parts": snippet_parts(hit.match.snippet),
                 "why": self.link(language, f"/search/why/{hit.article.id}", q=q),
+                "also": [
+                    {"source": _source_name(config, a.source), "url": _web_url(a.url)}
+                    for a in hit.also
+                ],
             }
             for hit in result.hits
         ]
@@ -262,7 +295,7 @@ class SearchPages:
         ]  # fmt: skip
         return {
             "result": result,
-            "summary": _summary(result, labels),
+            "summary": _summary(result, labels, language),
             "hits": hits,
             "sources": sources,
             "days": days,
@@ -324,19 +357,31 @@ def _source_name(config: Config, source: str) -> str:
     return config.sources[source].name if source in config.sources else source
 
 
-def _summary(result: SearchResult, labels: Labels) -> str:
+def _summary(result: SearchResult, labels: Labels, language: str) -> str:
+    """What the counts count, each counted noun agreeing with its number; then how many
+    dispatches the pages list when outlets carried the same one."""
+    text = _found(result, labels, language)
+    if result.found and result.dispatches < result.found:
+        d = result.dispatches
+        text += counted(labels["results_dispatches"], d, language, d=d)
+    return text
+
+
+def _found(result: SearchResult, labels: Labels, language: str) -> str:
     total = result.candidates or 0
     if result.more_candidates:
         total -= 1  # counting stopped one past the limit
     count = labels["more_than"].format(n=total) if result.more_candidates else str(total)
-    values = {"n": result.found, "v": result.verified, "c": count}
+    n, v = result.found, result.verified
     if result.scanned and not result.complete:
-        return labels["results_scan"].format(**values)
+        scan = counted(labels["results_scan"], v, language, v=v)
+        return scan + counted(labels["results_scan_found"], n, language)
     if result.complete:
-        return labels["results_exact" if result.found else "results_none"].format(**values)
-    if result.verified >= MAX_VERIFIED and result.found <= result.page * result.per_page:
-        return labels["results_stopped"].format(**values)
-    return labels["results_partial"].format(**values)
+        return counted(labels["results_exact"], n, language) if n else labels["results_none"]
+    if v >= MAX_VERIFIED and result.dispatches <= result.page * result.per_page:
+        return counted(labels["results_stopped"], v, language, v=v)
+    partial = counted(labels["results_partial"], n, language)
+    return partial + counted(labels["results_among"], v, language, v=v, c=count)
 
 
 def search_routes(config: Config, store: Store, templates: Environment) -> list[Route]:

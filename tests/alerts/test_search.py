@@ -22,6 +22,7 @@ from alerts.query import RuleError
 from alerts.search import (
     FACET_CAP,
     FETCH,
+    SearchResult,
     compile_query,
     index_pending,
     search_archive,
@@ -136,6 +137,14 @@ def archive(store: Store) -> tuple[Store, list[Article]]:
     return store, list(store.iter_articles())
 
 
+def matched_ids(result: SearchResult, stored: list[Article]) -> list[int]:
+    """Every article a search lists, a dispatch's other copies (``also``) included,
+    newest first like :func:`brute_force`."""
+    by_pk = {a.id: a for a in stored}
+    listed = [a.id or 0 for hit in result.hits for a in (hit.article, *hit.also)]
+    return sorted(listed, key=lambda pk: (by_pk[pk].published_at, pk), reverse=True)
+
+
 def brute_force(config: Config, stored: list[Article], query: str) -> list[int]:
     """The matcher over every stored article, newest first: what the search must give."""
     matcher = compile_rules([Rule(id="q", name="q", query=query)], config.watchlists)
@@ -153,8 +162,13 @@ def test_search_equals_the_matcher_over_the_archive(
     compiled(config, query)
     result = search_archive(store, config, query, per_page=500)
     assert result.complete
-    assert [hit.article.id for hit in result.hits] == brute_force(config, stored, query)
-    assert result.found == len(result.hits)
+    expected = brute_force(config, stored, query)
+    # one hit per dispatch, newest first; its other outlets' copies in ``also``
+    listed = [a.id for hit in result.hits for a in (hit.article, *hit.also)]
+    assert sorted(listed) == sorted(expected)  # every match once
+    primaries = [hit.article.id for hit in result.hits]
+    assert primaries == [pk for pk in expected if pk in set(primaries)]
+    assert result.found == len(expected) and result.dispatches == len(result.hits)
 
 
 FIXED = ['"Tô Lâm"', "Chine AND NOT machine", '"Affaires étrangères"', "frontali*", "北京"]
@@ -169,7 +183,7 @@ def test_search_finds_the_hard_cases(
     expected = brute_force(config, stored, query)
     assert expected, f"the archive should hold matches of {query}"
     result = search_archive(store, config, query, per_page=500)
-    assert [hit.article.id for hit in result.hits] == expected
+    assert matched_ids(result, stored) == expected
 
 
 @pytest.mark.parametrize("query", FIXED)
@@ -186,7 +200,7 @@ def test_search_walking_the_date_index_finds_the_same(
     monkeypatch.setattr(store.search, "FEW_CANDIDATES", 0)
     shop, stored = archive
     result = search_archive(shop, config, query, per_page=500)
-    assert [hit.article.id for hit in result.hits] == brute_force(config, stored, query)
+    assert matched_ids(result, stored) == brute_force(config, stored, query)
 
 
 def _dated(n: int, source: str, hours: int, body: str) -> Article:
@@ -203,7 +217,8 @@ def test_pages_and_facets_count_every_match(store: Store, config: Config) -> Non
     """45 matches over two outlets and days, 20 a page: three pages, newest first, and
     counts per outlet and per local day; a facet filter keeps only its outlet or day."""
     for n in range(60):
-        body = "La Chine et le Laos." if n % 4 else "Rien à signaler."
+        # distinct articles (one dispatch on two outlets is grouped: tested below)
+        body = f"La Chine et le Laos, dossier {n}a, étape {n}b." if n % 4 else "Rien à signaler."
         store.save_article(_dated(n, "lecourrier" if n % 2 else "vietnamplus", 5 * n, body), NOW)
     pages = [search_archive(store, config, "Laos", page=p, per_page=20) for p in (1, 2, 3)]
     ids = [hit.article.id for page in pages for hit in page.hits]
@@ -298,3 +313,36 @@ def test_generated_articles_cover_the_hard_cases(tmp_path: Path) -> None:
     """The generator glues words and mixes spellings, or the property tests prove little."""
     bodies = " ".join(a.body for a in generated_articles(120))
     assert "Affairesétrangères" in bodies and "Đà Nẵng" in bodies and "北京" in bodies
+
+
+def _dispatch(n: int, source: str, hours: int) -> Article:
+    """Dispatch ``n`` as ``source`` carries it: same text on every outlet."""
+    return article(
+        f"{n}{source[0]}",
+        NOW - timedelta(hours=hours),
+        source=source,
+        url=f"https://example.org/{source}/d{n}.html",
+        title=f"Dépêche {n} : le Laos et le port de Vientiane",
+        body=f"Le Laos a présenté le projet {n} du port sec de Thanaleng, étape {n}x, lot {n}y.",
+    )
+
+
+def test_one_dispatch_on_two_outlets_is_one_hit_and_pages_count_dispatches(
+    store: Store, config: Config
+) -> None:
+    """25 dispatches, 10 of them also on Le Courrier: 35 articles, 25 hits over two pages
+    of 20, each carried dispatch listed once with its other outlet."""
+    for n in range(25):
+        store.save_article(_dispatch(n, "vietnamplus", 3 * n), NOW)
+        if n % 5 < 2:
+            store.save_article(_dispatch(n, "lecourrier", 3 * n + 1), NOW)
+    first = search_archive(store, config, "Laos", per_page=20)
+    second = search_archive(store, config, "Laos", page=2, per_page=20)
+    assert (first.found, first.dispatches) == (35, 25)
+    assert len(first.hits) == 20 and first.has_next and len(second.hits) == 5
+    assert not second.has_next
+    hits = first.hits + second.hits
+    assert [hit.article.source for hit in hits] == ["vietnamplus"] * 25  # the newer copy
+    carried = {hit.article.title: [a.source for a in hit.also] for hit in hits if hit.also}
+    assert len(carried) == 10 and set(map(tuple, carried.values())) == {("lecourrier",)}
+    assert dict(first.by_source) == {"vietnamplus": 25, "lecourrier": 10}  # articles

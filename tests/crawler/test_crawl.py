@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from config import Config
 from crawler import feeds
 from crawler.extract import article_id_from_url
 from crawler.run import CrawlReport, crawl
@@ -361,13 +362,19 @@ def _add_redesigned_pages(site: FixtureSite, first_id: int, *, titled: bool) -> 
         add_listing_link(site.path("lecourrier/index.html"), path, f"Nouvelle maquette {n}")
 
 
-def test_pages_without_a_body_are_stored_on_their_title_and_the_source_is_unhealthy(
-    site: FixtureSite, sqlite_store: Store, tmp_path: Path
-) -> None:
-    cfg = site_config(site.url, sqlite_store.url)
+def _crawled_once(site: FixtureSite, store: Store, tmp_path: Path) -> tuple[Config, Path]:
+    """The fixture site's config, written for the CLI, after one healthy crawl of lecourrier."""
+    cfg = site_config(site.url, store.url)
     config_file = tmp_path / "config.yaml"
     config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
     assert crawl(cfg, "lecourrier").ok
+    return cfg, config_file
+
+
+def test_pages_without_a_body_are_stored_on_their_title_and_the_source_is_unhealthy(
+    site: FixtureSite, sqlite_store: Store, tmp_path: Path
+) -> None:
+    cfg, config_file = _crawled_once(site, sqlite_store, tmp_path)
     _add_redesigned_pages(site, 1399150, titled=True)
     report = crawl(cfg, "lecourrier")
     run = report.run("lecourrier")
@@ -388,10 +395,7 @@ def test_pages_without_a_body_are_stored_on_their_title_and_the_source_is_unheal
 def test_a_source_whose_extraction_comes_out_empty_is_unhealthy_in_status(
     site: FixtureSite, sqlite_store: Store, tmp_path: Path
 ) -> None:
-    cfg = site_config(site.url, sqlite_store.url)
-    config_file = tmp_path / "config.yaml"
-    config_file.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
-    assert crawl(cfg, "lecourrier").ok
+    cfg, config_file = _crawled_once(site, sqlite_store, tmp_path)
     healthy = json.loads(_vnawatch(config_file, "status", "--json").stdout)
     assert not _source(healthy, "lecourrier")["problems"]
 

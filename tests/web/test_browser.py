@@ -208,7 +208,7 @@ def test_subscribe_preview_confirm_digest_manage_unsubscribe(
         page.keyboard.type(")")
         page.wait_for_selector("#preview mark")
         preview = page.inner_text("#preview")
-        assert "4 article(s) sur 30 jours" in preview
+        assert "4 articles sur 30 jours" in preview
         assert page.locator("#preview .bars span").count() == 30
         # the chart says what it shows: days under the bars, the busiest day's count
         assert page.locator("#preview .x-axis span").count() == 3

@@ -171,3 +171,43 @@ def test_article_text_is_escaped(store: Store, tmp_path: Path) -> None:
         "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt; Tô Lâm &amp; &lt;b&gt;co&lt;/b&gt;" in page
     )
     assert "&lt;img src=x onerror=&#34;boom()&#34;&gt; " + MARKED in page
+
+
+def email_parts(store: Store, batch: int = -1) -> tuple[str, str]:
+    """The text and HTML parts of the ``batch``-th email queued."""
+    from email import message_from_bytes, policy
+
+    rows = sorted((d for d in store.deliveries() if d.is_email), key=lambda d: d.id)
+    message = message_from_bytes(rows[batch].message, policy=policy.default)
+    parts = [message.get_body(preferencelist=(kind,)) for kind in ("plain", "html")]
+    return tuple(str(part.get_content()) for part in parts if part is not None)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("fr", "Voir dans le navigateur"), ("en", "View in a browser")]
+)
+def test_every_email_footer_links_to_its_page(
+    store: Store, tmp_path: Path, language: str, label: str
+) -> None:
+    client = queue_two_digests(store, digest_config(tmp_path, language=language))
+    for batch, urls in ((0, 2), (1, 1)):
+        text, html = email_parts(store, batch)
+        footer = re.split(r"^--\s*$", text, flags=re.M)[-1]
+        found = re.search(rf"{label}\s?: (https://veille\.example\.org(/digest/\S+))", footer)
+        assert found, footer
+        assert re.search(rf'<a href="{re.escape(found.group(1))}"[^>]*>{label}</a>', html), html
+        page = client.get(found.group(2))
+        assert page.status_code == 200 and len(article_urls(page.text)) == urls
+
+
+def test_an_alert_email_footer_links_to_its_page(store: Store, tmp_path: Path) -> None:
+    config = digest_config(tmp_path, extra=", frequency: immediate")
+    sync_subscribers(store, config, SYNCED)
+    for n in range(2):
+        add_article(store, article(str(n), NOW - timedelta(minutes=n + 1)), found=NOW)
+    assert queue_immediate_alerts(store, config, now=NOW).queued == 1
+    text, _html = email_parts(store)
+    found = re.search(r"Voir dans le navigateur\u00a0: https://veille\.example\.org(\S+)", text)
+    assert found, text
+    page = client_for(config, store).get(found.group(1)).text
+    assert "<h1>Alerte — 2 articles</h1>" in page

@@ -19,7 +19,10 @@ HREF = re.compile(r'href="([^"]+)"')
 
 def _store_articles(store: Store, count: int = 30) -> None:
     for n in range(count):
-        body = f"Le secrétaire général Tô Lâm a reçu la délégation {n}."
+        # distinct articles, not one dispatch on two outlets (those are grouped: below)
+        body = f"Le secrétaire général Tô Lâm a reçu la délégation {n}. " + " ".join(
+            f"{word} {n}{word[0]}," for word in ("réunion", "séance", "dossier", "accord")
+        )
         if n % 3 == 0:
             body += " La Chine et le Laos ont signé un accord."
         source = "lecourrier" if n % 2 else "vietnamplus"
@@ -48,7 +51,7 @@ def test_search_page_lists_hits_newest_first_with_marks(tmp_path: Path, store: S
     page = _client(tmp_path, store).get("/search", params={"q": '"Tô Lâm" AND Chine'})
     assert page.status_code == 200
     assert '<html lang="fr">' in page.text
-    assert "10 article(s) trouvé(s)" in page.text
+    assert "10 articles trouvés." in page.text
     ids = re.findall(r"/search/why/(\d+)", page.text)
     stored = {a.id: a for a in store.newest_articles(100)}
     published = [stored[int(i)].published_at for i in ids]
@@ -59,7 +62,7 @@ def test_search_page_lists_hits_newest_first_with_marks(tmp_path: Path, store: S
 def test_search_in_english(tmp_path: Path, store: Store) -> None:
     _store_articles(store)
     page = _client(tmp_path, store).get("/search", params={"q": "Laos", "lang": "en"})
-    assert '<html lang="en">' in page.text and "10 article(s) found" in page.text
+    assert '<html lang="en">' in page.text and "10 articles found." in page.text
     assert all("lang=en" in link for link in _links(page.text, r"/search/why/"))
 
 
@@ -157,3 +160,31 @@ def test_subscribe_from_a_search_goes_through_the_confirm_flow(
     client.post(confirm, data={"csrf_token": token}, follow_redirects=False)
     rules = store.subscriber_rules("lectrice@example.org")
     assert [rule.query for rule in rules] == [query]
+
+
+def test_a_dispatch_on_two_outlets_is_listed_once_with_aussi_dans(
+    tmp_path: Path, store: Store
+) -> None:
+    for source, hours in (("vietnamplus", 2), ("lecourrier", 3)):
+        store.save_article(
+            article(
+                f"77{hours}",
+                NOW - timedelta(hours=hours),
+                source=source,
+                url=f"https://example.org/{source}/77.html",
+                title="Le Laos inaugure le port sec de Thanaleng",
+                body="Le Laos a inauguré le port sec de Thanaleng, relié au rail.",
+            ),
+            NOW,
+        )
+    page = _client(tmp_path, store).get("/search", params={"q": "Thanaleng"}).text
+    assert len(re.findall(r"/search/why/\d+", page)) == 1
+    assert "2 articles trouvés. Une dépêche reprise par plusieurs sources est listée une fois" in (
+        html.unescape(page)
+    )
+    assert ": 1 dépêche." in html.unescape(page)
+    assert re.search(
+        r'aussi dans <a href="https://example.org/lecourrier/77.html"[^>]*>Le Courrier du Vietnam',
+        page,
+    )
+    assert "Décomptes en articles" in html.unescape(page)

@@ -27,6 +27,7 @@ from tests.web.test_browser import (  # noqa: F401  (fixtures used by name)
 
 EMAIL = "analyste@example.org"
 QUERY = '"Tô Lâm" AND (Chine OR Laos)'
+WORDS = ("dossier", "tranche", "projet", "lot", "phase", "volet", "étape", "chantier", "budget")
 
 
 def _archive(store: Any) -> None:
@@ -43,7 +44,9 @@ def _archive(store: Any) -> None:
                 title=f"Tô Lâm reçoit le ministre des Affaires étrangères ({country}) — {n}",
                 body=f"Hanoï (VNA) – Le secrétaire général Tô Lâm a reçu la délégation de "
                 f"{country} venue parler de coopération économique. Les deux parties ont "
-                "convenu d'intensifier les échanges.",
+                "convenu d'intensifier les échanges. "
+                # distinct stories: one dispatch on two outlets would be listed once
+                + " ".join(f"{word} {n}{word[0]}," for word in WORDS),
             ),
             now,
         )
@@ -74,7 +77,7 @@ def test_search_why_and_subscribe_from_the_search(
         page.fill("#q", QUERY)
         page.click("button[type=submit]")
         page.wait_for_selector("ol.hits li")
-        assert page.inner_text(".summary") == "18 article(s) trouvé(s)"
+        assert page.inner_text(".summary") == "18 articles trouvés."
         assert page.locator("ol.hits li").count() == 18
         assert page.inner_text("ol.hits li >> nth=0 >> mark").startswith("Tô Lâm")
         snap(page, shots, "search-02-results")

@@ -35,7 +35,8 @@
       }
       return;
     }
-    box.appendChild(el("p", box.dataset.count.replace("{n}", data.total)));
+    // the server words the count ("1 article", "12 articles … en 9 dépêches")
+    box.appendChild(el("p", data.count_label));
     box.appendChild(chart(data));
     if (!data.hits.length) { box.appendChild(el("p", box.dataset.none)); return; }
     var list = el("ol");
@@ -51,6 +52,15 @@
         snippet.appendChild(part[1] ? el("mark", part[0]) : document.createTextNode(part[0]));
       });
       item.appendChild(snippet);
+      // the same dispatch carried by other outlets: one entry, as in digests
+      hit.also.forEach(function (other) {
+        var also = el("div", hit.also_label + " ", "also");
+        var link = el("a", other.source);
+        link.href = other.url;
+        link.rel = "noopener noreferrer";
+        also.appendChild(link);
+        item.appendChild(also);
+      });
       list.appendChild(item);
     });
     box.appendChild(list);
