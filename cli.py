@@ -302,7 +302,12 @@ def digest(
     cfg = load(config)
     if subscriber and subscriber.lower() not in {s.email.lower() for s in cfg.subscribers}:
         fail(f"no subscriber {subscriber!r} in {cfg.path}", 2)
-    from alerts.jobs import preview_digests, queue_due_digests, send_pending, sync_subscribers
+    from alerts.jobs import (
+        preview_digests,
+        queue_due_digests,
+        send_while_queueing,
+        sync_subscribers,
+    )
 
     with opened_store(cfg) as store:
         now = now_utc()
@@ -313,8 +318,13 @@ def digest(
             typer.echo(f"{len(paths)} digest previews written to {preview}", err=True)
             return
         sync_subscribers(store, cfg, now)
-        queued = queue_due_digests(store, cfg, now=now)
-        sent = send_pending(store, cfg, now=now)
+        # sending starts with the first page queued, not after the last
+        queued, sent = send_while_queueing(
+            store,
+            cfg,
+            lambda committed: queue_due_digests(store, cfg, now=now, committed=committed),
+            now=now,
+        )
     typer.echo(f"{queued}; {sent}", err=True)
 
 

@@ -33,8 +33,9 @@ from typing import Any
 
 from alerts.channels import send_channel_rows, split_channel_rows
 from alerts.digest import Digest, Window, build_digest, open_window
+from alerts.drafts import delivery_key, render_message
 from alerts.mailer import Outcome, html_part, send_smtp, write_files
-from alerts.queueing import ALERT_LOOKBACK, SENT_LOOKBACK, delivery_key, render_message
+from alerts.queueing import ALERT_LOOKBACK, SENT_LOOKBACK, QueueReport
 from alerts.subscriptions import with_stored_rules
 from alerts.suppression import suppressed_addresses
 from alerts.tokens import normalise_address
@@ -50,6 +51,8 @@ CLAIM_LEASE = timedelta(minutes=2)  # the default of mail.claim_lease_seconds
 BATCH_SIZE = 200
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
+# the overlapped sender looks anyway this often when no commit woke it
+COMMIT_WAIT_SECONDS = 5.0
 
 
 @dataclass
@@ -68,6 +71,14 @@ class SendReport:
     def summary(self) -> str:
         """The counts a scheduler job line carries (``send_failed``: not a queue's)."""
         return f"sent={self.sent} retried={self.retried} send_failed={self.failed}"
+
+    def add(self, other: SendReport) -> None:
+        """Count ``other``'s rows in this report too."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+        self.released += other.released
 
 
 def subscriber_record(spec: SubscriberSpec) -> Subscriber:
@@ -125,13 +136,15 @@ def send_pending(
     owner: str | None = None,
     stop: Callable[[], bool] | None = None,
     max_batches: int | None = None,
+    quiet: bool = False,
 ) -> SendReport:
     """Send every due pending row, batch by batch, over ``mail.connections`` connections.
 
     Rows are claimed for ``owner`` (a new sender name by default) with a lease
     renewed while a batch is sent. Once ``stop()`` is true no more rows are
     sent; whatever this call still holds when it returns (stopped, or an error)
-    is released at once, for another sender to take.
+    is released at once, for another sender to take. ``quiet``: the closing line
+    at DEBUG (the caller logs its own).
     """
     owner = owner or sender_name("send")
     report = SendReport()
@@ -158,7 +171,7 @@ def send_pending(
     # an idle worker looks every few seconds: only a look that did something is news
     busy = report.sent or report.retried or report.failed or report.released
     logger.log(
-        logging.INFO if busy or max_batches is None else logging.DEBUG,
+        logging.INFO if (busy or max_batches is None) and not quiet else logging.DEBUG,
         "outbox sent=%d retried=%d failed=%d released=%d",
         report.sent,
         report.retried,
@@ -166,6 +179,67 @@ def send_pending(
         report.released,
     )
     return report
+
+
+def send_while_queueing(
+    store: Store,
+    config: Config,
+    queue: Callable[[Callable[[], None]], QueueReport],
+    *,
+    now: datetime,
+    owner: str | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> tuple[QueueReport, SendReport]:
+    """Run ``queue`` while a thread of this process sends each page as soon as it is
+    committed; ``queue`` is given the function to call after each commit.
+
+    Sending starts with the first page instead of after the last. The sender is
+    ``send_pending`` (claims, leases, one mark per message), called after each
+    commit and once more after the queueing ended, so nothing committed is left.
+    An error of the sender is raised once the queueing is over.
+
+    On SQLite the two run one after the other: the database takes one writer at a
+    time, and a sender waiting for each page's write lock (and the page waiting for
+    the sender's marks) costs more than the overlap gains (bench/send.py run 5:
+    10,000 digests in 238 s overlapped against 141 s one after the other).
+    """
+    owner = owner or sender_name("send")
+    if store.dialect == "sqlite":
+        queued = queue(lambda: None)
+        return queued, send_pending(store, config, now=now, owner=owner, stop=stop)
+    total = SendReport()
+    wake, done = threading.Event(), threading.Event()
+    failed: list[BaseException] = []
+
+    def sending() -> None:
+        try:
+            while True:
+                wake.wait(COMMIT_WAIT_SECONDS)
+                wake.clear()
+                last = done.is_set()  # read before the look: a page committed after it is seen
+                report = send_pending(store, config, now=now, owner=owner, stop=stop, quiet=True)
+                total.add(report)
+                if last or _stopped(stop):
+                    return
+        except BaseException as error:  # handed to the caller's thread
+            failed.append(error)
+
+    sender = threading.Thread(target=sending, name=f"sender {owner}", daemon=True)
+    sender.start()
+    try:
+        queued = queue(wake.set)
+    finally:
+        done.set()
+        wake.set()
+        sender.join()
+    if failed:
+        raise failed[0]
+    logger.info("outbox sent=%d retried=%d failed=%d while queueing", *_counts(total))
+    return queued, total
+
+
+def _counts(report: SendReport) -> tuple[int, int, int]:
+    return report.sent, report.retried, report.failed
 
 
 def dispatch(

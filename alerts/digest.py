@@ -12,6 +12,7 @@ one entry with both links.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from alerts.dedupe import cluster_duplicates
 from alerts.evaluate import zone_text
@@ -364,7 +366,22 @@ def _environment() -> Environment:
     env.filters["snippet_parts"] = display_parts
     env.filters["no_break_marks"] = no_break_marks
     env.filters["snippet_text"] = snippet_text
+    env.globals["entry_block"] = entry_block
     return env
+
+
+def entry_block(entry: Entry, fmt: Formatter, part: str) -> str:
+    """One entry of a digest or alert as ``_macros.j2`` writes it (``part``: html or text);
+    remembered, since one article is in many of a run's digests."""
+    block = _entry_block(entry, fmt.locale, fmt.timezone, part)
+    return Markup(block) if part == "html" else block  # the macro escaped it already
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_block(entry: Entry, locale: str, timezone: str, part: str) -> str:
+    fmt = Formatter(locale, timezone)
+    macros = ENVIRONMENT.get_template("_macros.j2").module
+    return str(getattr(macros, f"{part}_entry")(entry, fmt, fmt.labels))
 
 
 ENVIRONMENT = _environment()

@@ -10,7 +10,14 @@ subscribers' own (``alerts.subscriptions.with_stored_rules``).
 
 from __future__ import annotations
 
-from alerts.delivery import SendReport, preview_digests, send_pending, sender_name, sync_subscribers
+from alerts.delivery import (
+    SendReport,
+    preview_digests,
+    send_pending,
+    send_while_queueing,
+    sender_name,
+    sync_subscribers,
+)
 from alerts.matching import (
     MatchReport,
     RuleTest,
@@ -38,6 +45,7 @@ __all__ = [
     "queue_spike_alerts",
     "rematch_since",
     "send_pending",
+    "send_while_queueing",
     "sender_name",
     "sync_subscribers",
     "test_rule",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import functools
 import logging
 import re
 from collections import deque
@@ -112,6 +113,15 @@ def safe_key(text: str) -> str:
     return _UNSAFE_KEY.sub("_", text).strip("_")[:200]
 
 
+# a fixed multipart boundary: both parts are quoted-printable, where "=" is always
+# "=3D" or a soft line break, so "==" followed by text never occurs in a part; and the
+# same content gives the same bytes (the render-once path is checked byte for byte)
+BOUNDARY = "===============vnawatch-alternative=="
+# EmailMessage stores headers with policy.SMTP; message_bytes folds them at 998
+STORE_POLICY = policy.SMTP
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(
     rendered: Rendered,
     *,
@@ -124,25 +134,77 @@ def build_message(
     secret: bytes,
 ) -> EmailMessage:
     """A multipart/alternative UTF-8 message with list and auto-submitted headers."""
-    domain = mail.from_address.rsplit("@", 1)[1]
-    message = EmailMessage(policy=policy.SMTP)
-    message["Subject"] = header_text(rendered.subject)
-    message["From"] = Address(header_text(mail.from_name, 100), addr_spec=mail.from_address)
-    message["To"] = Address(header_text(to_name, 100), addr_spec=to_email)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{safe_key(key)}@{domain}>"
-    message["List-Id"] = f"{header_text(mail.from_name, 100)} <{list_name}.{domain}>"
-    message["List-Unsubscribe"] = (
-        f"<mailto:{mail.from_address}?subject=unsubscribe>, "
-        f"<{unsubscribe_url(mail, to_email, secret)}>"
+    message = EmailMessage(policy=STORE_POLICY)
+    headers = message_headers(
+        rendered.subject,
+        mail=mail,
+        to_email=to_email,
+        to_name=to_name,
+        key=key,
+        list_name=list_name,
+        now=now,
+        secret=secret,
     )
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
+    for name, value in headers:
+        message[name] = value
     message.make_alternative()
+    message.set_boundary(BOUNDARY)
     message.attach(quoted_printable_part(rendered.text, "plain"))
     message.attach(quoted_printable_part(rendered.html, "html"))
     return message
+
+
+Header = tuple[str, "str | Address"]
+
+
+def message_headers(
+    subject: str,
+    *,
+    mail: Mail,
+    to_email: str,
+    to_name: str,
+    key: str,
+    list_name: str,
+    now: datetime,
+    secret: bytes,
+) -> list[Header]:
+    """The headers of a digest or alert, in order, their values sanitised."""
+    domain = mail.from_address.rsplit("@", 1)[1]
+    return [
+        ("Subject", header_text(subject)),
+        ("From", Address(header_text(mail.from_name, 100), addr_spec=mail.from_address)),
+        ("To", Address(header_text(to_name, 100), addr_spec=to_email)),
+        ("Date", format_datetime(now)),
+        ("Message-ID", f"<{safe_key(key)}@{domain}>"),
+        ("List-Id", f"{header_text(mail.from_name, 100)} <{list_name}.{domain}>"),
+        (
+            "List-Unsubscribe",
+            f"<mailto:{mail.from_address}?subject=unsubscribe>, "
+            f"<{unsubscribe_url(mail, to_email, secret)}>",
+        ),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+    ]
+
+
+def wire_header(name: str, value: str | Address) -> bytes:
+    """One header line as :func:`message_bytes` writes it (parsed and folded by the email
+    package's policies, so the same checks and encoding apply). Remembered: most
+    headers are the same in every email of a run."""
+    if isinstance(value, Address):
+        return _wire_header(name, (value.display_name, value.addr_spec))
+    return _wire_header(name, value)
+
+
+@functools.lru_cache(maxsize=256)
+def _wire_header(name: str, value: str | tuple[str, str]) -> bytes:
+    if isinstance(value, tuple):
+        display_name, addr_spec = value
+        return WIRE_POLICY.fold_binary(
+            *STORE_POLICY.header_store_parse(name, Address(display_name, addr_spec=addr_spec))
+        )
+    return WIRE_POLICY.fold_binary(*STORE_POLICY.header_store_parse(name, value))
 
 
 def quoted_printable_part(text: str, subtype: str) -> MIMEPart:
@@ -154,12 +216,16 @@ def quoted_printable_part(text: str, subtype: str) -> MIMEPart:
     part = MIMEPart(policy=policy.SMTP)
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
     part["Content-Transfer-Encoding"] = "quoted-printable"
-    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not normalised.endswith("\n"):
-        normalised += "\n"
-    encoded = binascii.b2a_qp(normalised.encode("utf-8"), istext=True)
-    part.set_payload(encoded.decode("ascii"))
+    part.set_payload(quoted_printable(text.encode("utf-8")).decode("ascii"))
     return part
+
+
+def quoted_printable(utf8: bytes) -> bytes:
+    """A part's text, line ends normalised to LF and a final one added, in quoted-printable."""
+    normalised = utf8.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if not normalised.endswith(b"\n"):
+        normalised += b"\n"
+    return binascii.b2a_qp(normalised, istext=True)
 
 
 def message_bytes(message: EmailMessage) -> bytes:

@@ -3,12 +3,14 @@
 Subscribers are taken a page at a time (``PAGE_SIZE``, in email order). For a
 page the store answers in a few set-based queries which matches each due
 subscriber is owed and which dispatches it was recently sent; each digest is
-then built and rendered (pure code, :func:`render_job`), and the page's
+then built and rendered (pure code, :mod:`alerts.rendering`: each distinct
+digest of the run rendered once, each subscriber's email personalised from
+it), and the page's
 emails, the articles each carries and the subscribers' new ``covered_until``
 are written in one transaction (``Store.queue_deliveries``). Memory follows
 the page, not the number of subscribers.
 
-Rendering is most of the cost. When a run spans several full pages and the
+Rendering is most of the cost left. When a run spans several full pages and the
 machine has more than one core, pages are rendered in a process pool while the
 next page is read (``processes``: None picks this by itself, 1 never uses a
 pool, 2 or more always does).
@@ -23,32 +25,30 @@ failure is logged and counted, never fatal to the others.
 from __future__ import annotations
 
 import logging
-import os
-import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from multiprocessing import get_context
 
-from alerts.channels import with_channels
-from alerts.digest import Digest, build_digest, digest_window, render_digest
+from alerts.digest import digest_window
+from alerts.drafts import delivery_key, draft, render_message
 from alerts.labels import Window
-from alerts.mailer import (
-    build_message,
-    digest_url,
-    feed_url,
-    manage_url,
-    message_bytes,
-    safe_key,
-    unsubscribe_url,
-)
+from alerts.rendering import Context, Failure, Job, Outcome, Renderer
 from alerts.subscriptions import with_stored_rules
-from alerts.tokens import secret_key
-from alerts.volume import Volume, VolumeCache
+from alerts.volume import VolumeCache
 from config import Config
 from store import Store
-from store.records import Article, DeliveryDraft, Match, Owed, SourceState, Subscriber
+from store.records import DeliveryDraft, Owed, Subscriber
+
+__all__ = [
+    "ALERT_LOOKBACK",
+    "SENT_LOOKBACK",
+    "QueueReport",
+    "delivery_key",
+    "draft",
+    "queue_due_digests",
+    "queue_immediate_alerts",
+    "render_message",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +56,6 @@ ALERT_LOOKBACK = timedelta(days=2)
 # another outlet's copy of a dispatch sent this recently is not shown again
 SENT_LOOKBACK = timedelta(days=3)
 PAGE_SIZE = 500
-# a pool costs ~1 s of process start-up: worth it from a few hundred digests on
-POOL_MIN_JOBS = 200
 
 
 @dataclass
@@ -71,12 +69,13 @@ class QueueReport:
     throttled: int = 0
     already_queued: int = 0
     errors: int = 0
+    bodies: int = 0  # distinct digests rendered (the others were personalised copies)
 
     def __str__(self) -> str:
         return (
             f"{self.kind} queued={self.queued} empty={self.empty} not_due={self.not_due} "
             f"throttled={self.throttled} already_queued={self.already_queued} "
-            f"errors={self.errors}"
+            f"errors={self.errors} bodies={self.bodies}"
         )
 
     def summary(self) -> str:
@@ -85,39 +84,19 @@ class QueueReport:
 
 
 @dataclass(frozen=True)
-class Job:
-    """One email to build: a subscriber, its window and what the store says it is owed."""
+class Run:
+    """How a queueing run goes: page size, pool processes, whether each distinct digest is
+    rendered once (False: every email in full), and who to tell when a page is committed
+    (a sender waiting to send it)."""
 
-    subscriber: Subscriber
-    kind: str  # daily, weekly or alert
-    window: Window
-    pairs: tuple[tuple[Match, Article], ...] = ()
-    already_sent: tuple[Article, ...] = ()
-    volumes: tuple[Volume, ...] = ()  # its rules' volumes (digests), read once per run
+    page_size: int = PAGE_SIZE
+    processes: int | None = None
+    render_once: bool = True
+    committed: Callable[[], None] | None = None
 
-    @property
-    def channel(self) -> str:
-        return "alert" if self.kind == "alert" else "digest"
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A job that raised: the traceback, logged by the parent process."""
-
-    error: str
-
-
-# None: nothing to send (an empty digest without send_empty, or no new alert)
-Outcome = DeliveryDraft | Failure | None
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every job of a run shares (sent once to each pool process)."""
-
-    config: Config
-    states: tuple[SourceState, ...]
-    now: datetime
+    def tell(self) -> None:
+        if self.committed is not None:
+            self.committed()
 
 
 # --- the jobs ---------------------------------------------------------------
@@ -130,6 +109,8 @@ def queue_due_digests(
     now: datetime,
     page_size: int = PAGE_SIZE,
     processes: int | None = None,
+    render_once: bool = True,
+    committed: Callable[[], None] | None = None,
 ) -> QueueReport:
     """Queue every due daily and weekly digest; empty ones only with ``send_empty``."""
     config = with_stored_rules(store, config)
@@ -151,7 +132,8 @@ def queue_due_digests(
         ]
 
     context = Context(config, tuple(store.source_states()), now)
-    _run(store, ("daily", "weekly"), prepare, context, report, page_size, processes)
+    run = Run(page_size, processes, render_once, committed)
+    _run(store, ("daily", "weekly"), prepare, context, report, run)
     return report
 
 
@@ -162,6 +144,8 @@ def queue_immediate_alerts(
     now: datetime,
     page_size: int = PAGE_SIZE,
     processes: int | None = None,
+    render_once: bool = True,
+    committed: Callable[[], None] | None = None,
 ) -> QueueReport:
     """One short email per immediate subscriber with new matches, rate-limited."""
     config = with_stored_rules(store, config)
@@ -182,7 +166,8 @@ def queue_immediate_alerts(
         return _owed(store, config, jobs, now)
 
     context = Context(config, tuple(store.source_states()), now)
-    _run(store, ("immediate",), prepare, context, report, page_size, processes)
+    run = Run(page_size, processes, render_once, committed)
+    _run(store, ("immediate",), prepare, context, report, run)
     return report
 
 
@@ -223,25 +208,27 @@ def _run(
     prepare: Callable[[list[Subscriber]], list[Job]],
     context: Context,
     report: QueueReport,
-    page_size: int,
-    processes: int | None,
+    run: Run,
 ) -> None:
     """Read, render and write page after page; a pool renders one page while the next is read."""
-    with Renderer(context, processes) as renderer:
+    with Renderer(context, run.processes, cache=run.render_once) as renderer:
         pending: tuple[list[Job], Callable[[], list[Outcome]]] | None = None
-        for page in _pages(store, frequencies, page_size):
+        for page in _pages(store, frequencies, run.page_size):
             try:
                 jobs = prepare(page)
             except Exception:
                 report.errors += len(page)
                 logger.exception("page not queued first=%s count=%d", page[0].email, len(page))
                 continue
-            rendering = renderer.submit(jobs, more=len(page) == page_size)
+            rendering = renderer.submit(jobs, more=len(page) == run.page_size)
             if pending is not None:
                 _write(store, *pending, context.now, report)
+                run.tell()
             pending = (jobs, rendering)
         if pending is not None:
             _write(store, *pending, context.now, report)
+            run.tell()
+        report.bodies = renderer.distinct
     logger.info("queue finished %s", report)
 
 
@@ -286,171 +273,13 @@ def _write(
         report.errors += len(drafts)
         logger.exception("page not queued count=%d", len(drafts))
         return
-    for draft, delivery_id in zip(drafts, ids, strict=True):
+    for made, delivery_id in zip(drafts, ids, strict=True):
         if delivery_id is None:
             report.already_queued += 1
             logger.warning(
                 "delivery not queued: already queued key=%s (or an article already sent)",
-                draft.key,
+                made.key,
             )
         else:
             report.queued += 1
-            logger.debug("delivery queued id=%s key=%s", delivery_id, draft.key)
-
-
-# --- rendering --------------------------------------------------------------
-
-
-class Renderer:
-    """Renders jobs here, or in a process pool sized to the cores once a run spans pages."""
-
-    def __init__(self, context: Context, processes: int | None) -> None:
-        self.context = context
-        self.processes = processes if processes is not None else (os.cpu_count() or 1)
-        self.automatic = processes is None
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> Renderer:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    def submit(self, jobs: list[Job], *, more: bool) -> Callable[[], list[Outcome]]:
-        """Start rendering ``jobs``; the returned callable waits for the outcomes."""
-        wanted = not self.automatic or (more and len(jobs) >= POOL_MIN_JOBS)
-        if self.pool is None and self.processes > 1 and wanted:
-            self.pool = ProcessPoolExecutor(
-                self.processes,
-                # spawn, not fork: the scheduler process runs threads
-                mp_context=get_context("spawn"),
-                initializer=_enter_context,
-                initargs=(self.context,),
-            )
-        if self.pool is None or not jobs:
-            outcomes = [render_job(self.context, job) for job in jobs]
-            return lambda: outcomes
-        parts = max(1, min(self.processes, len(jobs)))
-        size = -(-len(jobs) // parts)
-        futures: list[Future[list[Outcome]]] = [
-            self.pool.submit(_render_part, jobs[i : i + size]) for i in range(0, len(jobs), size)
-        ]
-        return lambda: [outcome for future in futures for outcome in future.result()]
-
-
-_CONTEXT: Context | None = None
-
-
-def _enter_context(context: Context) -> None:
-    """Pool initializer: keep the run's config, source states and clock."""
-    global _CONTEXT
-    _CONTEXT = context
-
-
-def _render_part(jobs: list[Job]) -> list[Outcome]:
-    assert _CONTEXT is not None, "the pool initializer sets the context"
-    return [render_job(_CONTEXT, job) for job in jobs]
-
-
-def render_job(context: Context, job: Job) -> Outcome:
-    """Build and render one job's email; a failure is returned, not raised."""
-    try:
-        return _draft_for(context, job)
-    except Exception:
-        return Failure(traceback.format_exc())
-
-
-def _draft_for(context: Context, job: Job) -> DeliveryDraft | None:
-    config, now, subscriber = context.config, context.now, job.subscriber
-    digest = build_digest(
-        job.kind,
-        subscriber,
-        job.pairs,
-        config,
-        window=job.window,
-        states=context.states,
-        now=now,
-        already_sent=job.already_sent,
-        volumes={volume.rule_id: volume for volume in job.volumes},
-    )
-    if job.kind == "alert":
-        if digest.is_empty:
-            return None
-        digest = replace(digest, window=None)
-        # an article goes to a subscriber once, so the batch's first article
-        # tells two alerts of the same second apart (a rule edit re-matching
-        # right after a crawl) and still keys a retried batch the same
-        key = delivery_key(subscriber, "alert", now, batch=min(digest.article_pks))
-        return draft(config, digest, key, now, channel="alert")
-    if digest.is_empty and not subscriber.send_empty:
-        return None
-    key = delivery_key(subscriber, subscriber.frequency, job.window.end)
-    return draft(config, digest, key, now, channel="digest", covered_until=job.window.end)
-
-
-def delivery_key(
-    subscriber: Subscriber, kind: str, moment: datetime, *, batch: int | None = None
-) -> str:
-    """Unique per (subscriber, kind, window end or alert time[, batch]); a valid file name."""
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    suffix = f"-a{batch}" if batch is not None else ""
-    return safe_key(f"{kind}-{stamp}-{subscriber.id}-{subscriber.email}{suffix}")
-
-
-def draft(
-    config: Config,
-    digest: Digest,
-    key: str,
-    now: datetime,
-    *,
-    channel: str,
-    covered_until: datetime | None = None,
-) -> DeliveryDraft:
-    """The outbox row of a rendered digest."""
-    subject, raw = render_message(config, digest, key, now)
-    window = digest.window
-    # channels hook: the batch also gets one chat/webhook row per channel of the subscriber
-    made = DeliveryDraft(
-        subscriber_id=digest.subscriber.id or 0,
-        kind=digest.kind,
-        channel=channel,
-        key=key,
-        subject=subject,
-        message=raw,
-        article_pks=digest.article_pks,
-        window_start=window.start if window else None,
-        window_end=window.end if window else None,
-        covered_until=covered_until,
-    )
-    return with_channels(made, config, digest)
-
-
-def render_message(
-    config: Config, digest: Digest, key: str, now: datetime, *, web_page: bool = True
-) -> tuple[str, bytes]:
-    """The subject and wire bytes of a digest's email; ``web_page``: the footer links to
-    the batch's page (a preview is never queued, so it has none)."""
-    secret = secret_key()
-    subscriber = digest.subscriber
-    rendered = render_digest(
-        digest,
-        brand=config.mail.from_name,
-        unsubscribe_url=unsubscribe_url(config.mail, subscriber.email, secret),
-        manage_url=manage_url(config.mail, subscriber.email, secret),
-        feed_url=feed_url(config.mail, subscriber.email, subscriber.feed_nonce, secret)
-        if subscriber.feed_nonce
-        else "",
-        web_url=digest_url(config.mail, subscriber.email, key, secret) if web_page else "",
-    )
-    message = build_message(
-        rendered,
-        mail=config.mail,
-        to_email=subscriber.email,
-        to_name=subscriber.name,
-        key=key,
-        list_name="alerts" if digest.kind == "alert" else "digest",
-        now=now,
-        secret=secret,
-    )
-    return str(message["Subject"]), message_bytes(message)
+            logger.debug("delivery queued id=%s key=%s", delivery_id, made.key)

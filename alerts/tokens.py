@@ -18,6 +18,7 @@ an address.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -87,7 +88,7 @@ class Signer:
     def _serializer(self, purpose: str) -> URLSafeSerializer:
         options: dict[str, Any] = {"digest_method": hashlib.sha256}
         if purpose in LASTING:
-            return URLSafeSerializer(self.key, salt=f"vnawatch-{purpose}", signer_kwargs=options)
+            return _untimed(self.key, purpose)
         return URLSafeTimedSerializer(
             self.key, salt=f"vnawatch-{purpose}", signer=self._signer_class, signer_kwargs=options
         )
@@ -115,6 +116,19 @@ class Signer:
             raise TokenError(expired=False) from None
 
 
+@functools.lru_cache(maxsize=32)
+def _untimed(key: bytes, purpose: str) -> URLSafeSerializer:
+    options: dict[str, Any] = {"digest_method": hashlib.sha256}
+    return URLSafeSerializer(key, salt=f"vnawatch-{purpose}", signer_kwargs=options)
+
+
+@functools.lru_cache(maxsize=8)
+def _lasting(key: bytes) -> Signer:
+    """One signer per key for the links mailed by the thousand (their purposes are untimed,
+    so the clock plays no part)."""
+    return Signer(key)
+
+
 def normalise_address(email: str) -> str:
     """The form addresses are signed, stored and hashed in."""
     return email.strip().lower()
@@ -130,7 +144,7 @@ def address_hash(email: str, key: bytes) -> str:
 
 
 def unsubscribe_token(email: str, key: bytes) -> str:
-    return Signer(key).dumps("unsubscribe", normalise_address(email))
+    return _lasting(key).dumps("unsubscribe", normalise_address(email))
 
 
 def verify_unsubscribe_token(token: str, key: bytes) -> str | None:
@@ -139,7 +153,7 @@ def verify_unsubscribe_token(token: str, key: bytes) -> str | None:
 
 
 def manage_token(email: str, key: bytes) -> str:
-    return Signer(key).dumps("manage", normalise_address(email))
+    return _lasting(key).dumps("manage", normalise_address(email))
 
 
 def verify_manage_token(token: str, key: bytes) -> str | None:
@@ -149,7 +163,7 @@ def verify_manage_token(token: str, key: bytes) -> str | None:
 
 def feed_token(email: str, nonce: str, key: bytes) -> str:
     """A subscriber's feed link: the address and its current feed nonce, signed."""
-    return Signer(key).dumps("feed", [normalise_address(email), nonce])
+    return _lasting(key).dumps("feed", [normalise_address(email), nonce])
 
 
 def verify_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
@@ -159,7 +173,7 @@ def verify_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
 
 def rule_feed_token(rule_id: str, nonce: str, key: bytes) -> str:
     """An operator's feed link for one rule: the rule id and its feed nonce, signed."""
-    return Signer(key).dumps("rule-feed", [rule_id, nonce])
+    return _lasting(key).dumps("rule-feed", [rule_id, nonce])
 
 
 def verify_rule_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
@@ -169,7 +183,7 @@ def verify_rule_feed_token(token: str, key: bytes) -> tuple[str, str] | None:
 
 def digest_token(email: str, batch_key: str, key: bytes) -> str:
     """The link to one batch's web page: the address and the batch's outbox key, signed."""
-    return Signer(key).dumps("digest", [normalise_address(email), batch_key])
+    return _lasting(key).dumps("digest", [normalise_address(email), batch_key])
 
 
 def verify_digest_token(token: str, key: bytes) -> tuple[str, str] | None:

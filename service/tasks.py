@@ -103,6 +103,19 @@ class Tasks:
         if self._sends and (stopped or self.config.scheduler.send == "scheduler"):
             self.store.record_sender(self.sender, "scheduler", now, sent=self.sent, stopped=stopped)
 
+    def queue_and_send(
+        self, queue: Callable[[Callable[[], None]], Report]
+    ) -> tuple[Report, Report]:
+        """Queue with ``queue`` and send each page as soon as it is committed (with
+        ``scheduler.send: workers`` the workers take the pages as they come)."""
+        from alerts.jobs import send_while_queueing
+
+        if self.config.scheduler.send == "workers":
+            return queue(lambda: None), LeftToWorkers()
+        return send_while_queueing(
+            self.store, self.config, queue, now=self.clock(), owner=self.sender, stop=self.stop
+        )
+
     @property
     def config(self) -> Config:
         return self._config()
@@ -141,8 +154,11 @@ class Tasks:
             now = self.clock()
             matched = match_new_articles(self.store, self.config, now=now)
             alerts = queue_immediate_alerts(self.store, self.config, now=now)
-            digests = queue_due_digests(self.store, self.config, now=now)
-            sent = self.send_pending()
+            digests, sent = self.queue_and_send(
+                lambda committed: queue_due_digests(
+                    self.store, self.config, now=now, committed=committed
+                )
+            )
         return Outcome(_line(matched, alerts, digests, sent))
 
     def digest(self, email: str) -> Outcome:
@@ -150,8 +166,12 @@ class Tasks:
         from alerts.jobs import queue_due_digests
 
         with self.delivery_lock:
-            queued = queue_due_digests(self.store, self.config, now=self.clock())
-            sent = self.send_pending()
+            now = self.clock()
+            queued, sent = self.queue_and_send(
+                lambda committed: queue_due_digests(
+                    self.store, self.config, now=now, committed=committed
+                )
+            )
         return Outcome(f"subscriber={email} {_line(queued, sent)}")
 
     def send(self) -> Outcome:

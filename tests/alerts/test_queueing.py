@@ -7,6 +7,11 @@ transaction per subscriber, the path vnawatch used before), the other by
 Reports, outbox rows, the articles each row carries and ``covered_until``
 must be identical, on SQLite and PostgreSQL; one subscriber pauses a rule and
 resumes it on the way (articles first seen before the resume stay out).
+
+The batch path renders each distinct digest once and personalises it per
+subscriber (``alerts.rendering``); the baseline renders every email in full.
+With the feed nonces made equal in both databases, every message must be the
+same bytes, hostile names and subscribers sharing their content included.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
 from alerts.jobs import queue_due_digests, queue_immediate_alerts, sync_subscribers
 from alerts.queueing import QueueReport
@@ -25,6 +31,7 @@ from alerts.trends import rebuild_trends
 from bench.baseline import queue_due_digests_one_by_one, queue_immediate_alerts_one_by_one
 from config import Config
 from store import Store, open_store
+from store.models import SubscriberRow
 from store.records import DeliveryDraft
 from tests.alerts.delivery_support import (
     HANOI,
@@ -48,6 +55,16 @@ SUBSCRIBERS = """  - {email: hanoi@example.org, rules: [to_lam, mer_orientale, c
   - {email: vite@example.org, frequency: immediate, rules: [to_lam, chine]}
   - {email: vite2@example.org, frequency: immediate, rules: [mer_orientale]}
   - {email: zz@example.org, rules: [to_lam, chine]}"""
+# subscribers whose digests share their content with one above (or nearly: another
+# language, another window, a rule not paused), under names the HTML must escape
+SHARED = """  - {email: hanoi2@example.org, name: 'Lê <b>Hà</b> & "Co"',
+     rules: [chine, to_lam, mer_orientale]}
+  - {email: hanoi3@example.org, name: "Zoë\u00a0& fils d'Ô", rules: [to_lam, mer_orientale, chine]}
+  - {email: zz2@example.org, rules: [chine, to_lam]}
+  - {email: zz3@example.org, name: Trần Văn Ba, rules: [chine, to_lam]}
+  - {email: sea@example.org, language: en, rules: [mer_orientale]}
+  - {email: mer2@example.org, send_time: '06:00', rules: [mer_orientale]}
+  - {email: vite3@example.org, frequency: immediate, rules: [to_lam, chine]}"""
 START = utc(2026, 11, 18, 0, 10)
 RULE_SETS = [("to_lam",), ("chine",), ("to_lam", "chine"), ("mer_orientale",), ("chine", "to_lam")]
 
@@ -155,6 +172,25 @@ def _outbox(store: Store) -> list[tuple[object, ...]]:
     return rows
 
 
+STAMPS = re.compile(rb"^(Date|Message-ID): [^\r]*", re.MULTILINE)
+
+
+def _messages(store: Store) -> dict[str, bytes]:
+    """Each row's message bytes by key, Date and Message-ID left out."""
+    return {d.key: STAMPS.sub(rb"\1: -", d.message) for d in store.deliveries()}
+
+
+def _same_feed_nonces(source: Store, target: Store) -> None:
+    """Give ``target``'s subscribers the feed nonces of ``source``'s (same feed links)."""
+    with source.engine.connect() as connection:
+        nonces = connection.execute(select(SubscriberRow.email, SubscriberRow.feed_nonce)).all()
+    with target.engine.begin() as connection:
+        for email, nonce in nonces:
+            connection.execute(
+                update(SubscriberRow).where(SubscriberRow.email == email).values(feed_nonce=nonce)
+            )
+
+
 def _coverage(store: Store) -> dict[str, datetime | None]:
     return {s.email: s.covered_until for s in store.subscribers(active_only=False)}
 
@@ -162,9 +198,13 @@ def _coverage(store: Store) -> dict[str, datetime | None]:
 def _replay(
     old: Store, new: Store, config: Config, *, processes: int, days: int = 5
 ) -> list[tuple[int, ...]]:
-    """Feed both stores the same events; queue ``old`` one by one and ``new`` in pages of 2."""
+    """Feed both stores the same events; queue ``old`` one by one and ``new`` in pages of 2.
+
+    Each step's counts, then the distinct digests the new path rendered as a last step."""
     for store in (old, new):
         sync_subscribers(store, config, START - timedelta(days=30))
+    _same_feed_nonces(old, new)
+    bodies = 0
     events = _events()
     steps = []
     moment = START
@@ -179,30 +219,34 @@ def _replay(
             _add(old, event)
             _add(new, event)
         before = _counts(queue_immediate_alerts_one_by_one(old, config, now=moment))
-        after = _counts(queue_immediate_alerts(new, config, now=moment, page_size=2))
-        assert after == before, moment
-        steps.append(after)
+        report = queue_immediate_alerts(new, config, now=moment, page_size=2)
+        assert _counts(report) == before, moment
+        steps.append(before)
+        bodies += report.bodies
         if moment.minute == 10:  # daily digests are due at 00:10 UTC (07:10 in Hanoi)
             for store in (old, new):  # the counts the digests' volume lines read
                 rebuild_trends(store, config, moment)
             before = _counts(queue_due_digests_one_by_one(old, config, now=moment))
-            after = _counts(
-                queue_due_digests(new, config, now=moment, page_size=2, processes=processes)
-            )
-            assert after == before, moment
-            steps.append(after)
+            report = queue_due_digests(new, config, now=moment, page_size=2, processes=processes)
+            assert _counts(report) == before, moment
+            steps.append(before)
+            bodies += report.bodies
         moment += timedelta(hours=5, minutes=50) if moment.minute == 10 else timedelta(minutes=10)
-    return steps
+    return [*steps, (bodies,)]
 
 
 def test_batch_queueing_queues_what_one_by_one_queued(
     store: Store, twin: Store, tmp_path: Path
 ) -> None:
-    config = make_config(tmp_path, subscribers=SUBSCRIBERS, immediate_min_interval_minutes=30)
-    steps = _replay(store, twin, config, processes=1)
+    subscribers = f"{SUBSCRIBERS}\n{SHARED}"
+    config = make_config(tmp_path, subscribers=subscribers, immediate_min_interval_minutes=30)
+    *steps, (bodies,) = _replay(store, twin, config, processes=1)
     assert _outbox(twin) == _outbox(store)
     assert _coverage(twin) == _coverage(store)
+    assert _messages(twin) == _messages(store)  # byte for byte, but the stamps
     # the scenario exercises what it is meant to
+    queued = sum(step[0] for step in steps)
+    assert 0 < bodies < queued - 10  # shared content was rendered once
     assert sum(step[0] for step in steps) >= 20  # queued
     assert sum(step[1] for step in steps) >= 5  # empty
     assert sum(step[2] for step in steps) >= 5  # not due (the weekly one)
@@ -223,11 +267,13 @@ def test_batch_queueing_in_a_process_pool_queues_the_same(
 ) -> None:
     old = open_store(f"sqlite:///{tmp_path / 'old.db'}")
     old.upgrade()
-    config = make_config(tmp_path, subscribers=SUBSCRIBERS, immediate_min_interval_minutes=30)
+    subscribers = f"{SUBSCRIBERS}\n{SHARED}"
+    config = make_config(tmp_path, subscribers=subscribers, immediate_min_interval_minutes=30)
     try:
         _replay(old, sqlite_store, config, processes=2, days=1)  # a pool per run: slow
         assert _outbox(sqlite_store) == _outbox(old)
         assert _coverage(sqlite_store) == _coverage(old)
+        assert _messages(sqlite_store) == _messages(old)
     finally:
         old.close()
 
