@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler import boxes as boxes_module
 from crawler import cleanup, crosscheck, generic
+from crawler.boxrules import NON_CONTENT
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -99,7 +100,7 @@ def select_element(page: Selector, css: str | None) -> HtmlElement | None:
 
 def element_text(element: HtmlElement) -> str:
     """The element's whole text, boxes or not, but never a script's or a style's."""
-    hidden = {e for e in element.iter(*boxes_module.NON_CONTENT) if e is not element}
+    hidden = {e for e in element.iter(*NON_CONTENT) if e is not element}
     blocks = cleanup.html_blocks(element, hidden or NO_BOXES)
     return " ".join(blocks.paragraphs)
 

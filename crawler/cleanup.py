@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from crawler.boxes import NON_CONTENT, collapse, find_boxes, is_link_line, words
+from crawler.boxes import find_boxes
+from crawler.boxrules import NON_CONTENT, collapse, is_link_line, words
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

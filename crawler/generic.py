@@ -63,9 +63,11 @@ def main_text(root: HtmlElement, boxes: set[HtmlElement], html: str) -> list[str
         return _lines(LINE_BREAKS.sub(" ", html[:MAX_PAGE_CHARS]), PRECISE)
     tree = box_free_copy(root, boxes)
     lines = _lines(tree, PRECISE)
+    body = tree.find("body")
+    on_page = len(cleanup.collapse((body if body is not None else tree).text_content()))
     for options in RECALL_PASSES:  # the slower one only when the faster found too little
-        if _chars(lines) >= MIN_PRECISE_CHARS:
-            break
+        if _chars(lines) >= MIN_PRECISE_CHARS or on_page - _chars(lines) < MIN_LOCATING_CHARS:
+            break  # enough found, or nothing more on the page to find (an empty or broken page)
         recalled = _lines(tree, options)
         if _chars(recalled) > _chars(lines):
             lines = recalled

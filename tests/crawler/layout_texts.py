@@ -201,8 +201,8 @@ STORIES: tuple[Story, ...] = (
         "Des chercheurs de quinze pays ont débattu du droit de la mer et de la sécurité maritime.",
         "Hanoï",
         (
-            "Les participants ont rappelé l'importance de la Convention des Nations Unies sur le "
-            "droit de la mer de 1982.",
+            "Les participants ont rappelé le poids du texte signé à Montego Bay en 1982, "
+            "qui fixe les règles des espaces maritimes.",
             "Plusieurs intervenants ont plaidé pour un code de conduite contraignant dans la "
             "région.",
             "Le colloque s'est conclu par un appel au règlement pacifique des différends.",
