@@ -79,7 +79,7 @@ def test_status_sees_three_workers_busy_with_a_slow_first_batch(
         finally:
             _stop_all(*workers)
     assert status.returncode == 0, status.stdout
-    assert "3 worker(s) running" in status.stdout, status.stdout
+    assert "3 workers running" in status.stdout, status.stdout
     assert len(first) == 3
     assert still_first_batch and len(handler.messages) < BATCH
     assert recorded == [0, 0, 0]  # counts come with a finished batch: none had finished
@@ -100,4 +100,4 @@ def test_a_worker_is_listed_before_its_first_batch_ends(
             listed = cli(config, "status")
         finally:
             _stop_all(worker)
-    assert "1 worker(s) running" in listed.stdout, listed.stdout
+    assert "1 worker running" in listed.stdout, listed.stdout
